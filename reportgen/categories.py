@@ -1,0 +1,40 @@
+"""Failure categories: why the base model won. Each ``sql/categories/<name>.sql`` selects
+``run_id, judge, item_key, evidence`` from the ``base_wins`` view; adding a file adds a
+category. Hits are stored in ``item_categories`` whenever a run's verdicts change."""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+
+from reportgen import sqlfiles, store
+
+COLUMNS = {"run_id": pl.Int32, "judge": pl.String, "item_key": pl.String, "evidence": pl.String}
+
+
+def definitions() -> list[sqlfiles.SqlFile]:
+    return sqlfiles.group("categories")
+
+
+def compute(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    frames = []
+    for f in definitions():
+        hits = store.frame(con, f.name)
+        missing = set(COLUMNS) - set(hits.columns)
+        if missing:
+            raise ValueError(f"{f.path} must select {', '.join(COLUMNS)}; it lacks {', '.join(sorted(missing))}")
+        frames.append(hits.select(*(pl.col(c).cast(t) for c, t in COLUMNS.items()))
+                      .with_columns(pl.lit(f.short_name).alias("category")))
+    if not frames:
+        return pl.DataFrame(schema={**COLUMNS, "category": pl.String})
+    return pl.concat(frames)
+
+
+def refresh(con: duckdb.DuckDBPyConnection, run_id: int) -> None:
+    store.run(con, "ingest/clear_categories", run_id=run_id)
+    staged = compute(con).filter(pl.col("run_id") == run_id)
+    con.register("staged_categories", staged.to_arrow())
+    try:
+        store.run(con, "ingest/insert_categories", run_id=run_id)
+    finally:
+        con.unregister("staged_categories")

@@ -1,0 +1,320 @@
+"""Streaming parser of the judge-log format (see README, "Judge log").
+
+The parser reads one line at a time and keeps only the transcript being read, so memory
+does not grow with the log. Answer text is untrusted: a section ends only at the exact
+three-line header of the next section (80 '=', the header, 80 '-'), or for the last
+answer at 80 '=' followed by the "Better Answer" line, so lines of '=' or '-', or
+"Winner:" inside an answer, are read as answer text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reportgen.errors import InputError
+from reportgen.ingest.textfile import iter_lines
+
+RULE_EQ = "=" * 80
+RULE_DASH = "-" * 80
+WINNERS = {"BASE": "base", "FINE_TUNED": "finetuned"}
+
+_LOADED = re.compile(r"^Loaded (\d+) finetune entries from (.*)$")
+_WINNER = re.compile(r"^Winner: EvalWinner\.(\S*)\s*$")
+_SAVING = re.compile(r"^Saving base model win (\S+)\s*$")
+_BETTER = re.compile(r"^Better Answer: EvalWinner\.(\S*)\s*$")
+_FOOTER = [
+    ("base_wins", re.compile(r"^Base Model Wins: (\d+)\s*$"), "Base Model Wins: <number>"),
+    ("finetuned_wins", re.compile(r"^Fine-tuned Model Wins: (\d+)\s*$"), "Fine-tuned Model Wins: <number>"),
+    ("total", re.compile(r"^Total Comparisons: (\d+)\s*$"), "Total Comparisons: <number>"),
+    ("rate", re.compile(r"^Fine-tuned Win Rate: (\d+(?:\.\d+)?)%\s*$"), "Fine-tuned Win Rate: <percent>%"),
+]
+SECTIONS = ("TRUE ANSWER:", "BASE MODEL ANSWER:", "FINETUNED MODEL ANSWER:")
+
+
+def looks_like_judge_log(head: str) -> bool:
+    first = head.lstrip("\ufeff").lstrip().split("\n", 1)[0]
+    return bool(_LOADED.match(first.rstrip("\r")) or _WINNER.match(first.rstrip("\r")))
+
+
+@dataclass
+class Verdict:
+    seq: int
+    winner: str
+    line: int
+
+
+@dataclass
+class Transcript:
+    seq: int
+    line: int
+    question: str
+    paper: str
+    reference_answer: str
+    base_answer: str
+    finetuned_answer: str
+
+
+@dataclass
+class LogSummary:
+    loaded: int | None = None
+    loaded_from: str | None = None
+    verdicts: int = 0
+    base_wins: int = 0
+    finetuned_wins: int = 0
+    transcripts: int = 0
+    footer: dict[str, float] | None = None
+    footer_line: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+class _Lines:
+    """Line iterator with look-ahead."""
+
+    def __init__(self, path: Path):
+        self._it = iter_lines(path)
+        self._buf: list[tuple[int, str]] = []
+        self.last = 0
+
+    def peek(self, k: int = 0) -> tuple[int, str] | None:
+        while len(self._buf) <= k:
+            nxt = next(self._it, None)
+            if nxt is None:
+                return None
+            self._buf.append(nxt)
+        return self._buf[k]
+
+    def next(self) -> tuple[int, str] | None:
+        item = self.peek()
+        if item is not None:
+            self._buf.pop(0)
+            self.last = item[0]
+        return item
+
+
+def parse(path: Path, summary: LogSummary | None = None) -> Iterator[Verdict | Transcript]:
+    """Yield every verdict and transcript of the log in file order.
+
+    ``summary`` (if given) is filled in as the parse goes; it is complete once the
+    iterator is exhausted, after the footer has been cross-checked."""
+    s = summary if summary is not None else LogSummary()
+    lines = _Lines(path)
+    last_verdict: Verdict | None = None
+    transcript_done_for: int | None = None
+
+    first = lines.peek()
+    if first is not None:
+        m = _LOADED.match(first[1])
+        if m:
+            lines.next()
+            s.loaded, s.loaded_from = int(m.group(1)), m.group(2).strip()
+
+    while (item := lines.next()) is not None:
+        lineno, text = item
+        if not text.strip():
+            continue
+        if s.footer is not None:
+            if text.startswith("Final Results:"):
+                raise InputError(
+                    f"a second 'Final Results:' footer (the first is on line {s.footer_line}); "
+                    "the file looks like two logs joined together, ingest them separately",
+                    path=path, line=lineno,
+                )
+            raise InputError(
+                f"unexpected text after the 'Final Results:' footer: {_clip(text)!r}; "
+                "remove it or split the file", path=path, line=lineno,
+            )
+        if m := _WINNER.match(text):
+            label = m.group(1)
+            if label not in WINNERS:
+                raise InputError(
+                    f"unknown winner label 'EvalWinner.{label}'; expected EvalWinner.BASE or "
+                    "EvalWinner.FINE_TUNED", path=path, line=lineno,
+                )
+            last_verdict = Verdict(s.verdicts, WINNERS[label], lineno)
+            s.verdicts += 1
+            if last_verdict.winner == "base":
+                s.base_wins += 1
+            else:
+                s.finetuned_wins += 1
+            yield last_verdict
+            continue
+        if m := _SAVING.match(text):
+            if last_verdict is None or last_verdict.winner != "base" or transcript_done_for == last_verdict.seq:
+                raise InputError(
+                    "'Saving base model win' does not follow an 'EvalWinner.BASE' verdict line; "
+                    "each transcript must come right after its BASE verdict",
+                    path=path, line=lineno,
+                )
+            if m.group(1) != str(last_verdict.seq):
+                raise InputError(
+                    f"'Saving base model win {m.group(1)}' should be {last_verdict.seq}: it is the "
+                    f"{_ordinal(last_verdict.seq + 1)} verdict (verdict line {last_verdict.line}); "
+                    "the log was edited or lines are missing",
+                    path=path, line=lineno,
+                )
+            transcript = _read_transcript(path, lines, last_verdict, lineno)
+            transcript_done_for = last_verdict.seq
+            s.transcripts += 1
+            yield transcript
+            continue
+        if text.startswith("Final Results:"):
+            s.footer, s.footer_line = _read_footer(path, lines), lineno
+            continue
+        if _LOADED.match(text):
+            raise InputError(
+                "a second 'Loaded N finetune entries' header; the file looks like two logs "
+                "joined together, ingest them separately", path=path, line=lineno,
+            )
+        if text.startswith(("Question:", "Context:", "Better Answer:")) or text in SECTIONS:
+            raise InputError(
+                f"{_clip(text)!r} outside a transcript; a transcript must start with "
+                "'Saving base model win K' after its BASE verdict", path=path, line=lineno,
+            )
+        raise InputError(
+            f"unexpected line {_clip(text)!r}; expected a 'Winner: EvalWinner.…' verdict, a "
+            "transcript or the 'Final Results:' footer", path=path, line=lineno,
+        )
+
+    if s.footer is None:
+        s.notes.append(
+            "no 'Final Results:' footer: the run looks interrupted; "
+            f"ingested the {s.verdicts} complete verdicts"
+        )
+    else:
+        _check_footer(path, s)
+
+
+def _read_transcript(path: Path, lines: _Lines, verdict: Verdict, start: int) -> Transcript:
+    def expect(prefix: str, what: str) -> str:
+        item = lines.next()
+        if item is None:
+            raise InputError(
+                f"the file ends inside the transcript that starts on line {start} "
+                f"(expected {what}); the log is truncated, restore its end or remove the partial transcript",
+                path=path, line=lines.last,
+            )
+        if not item[1].startswith(prefix):
+            raise InputError(
+                f"expected {what} in the transcript that starts on line {start}, found "
+                f"{_clip(item[1])!r}; the transcript is malformed", path=path, line=item[0],
+            )
+        return item[1][len(prefix):]
+
+    question = expect("Question:", "'Question: …'").removeprefix(" ")
+    paper = expect("Context:", "'Context: …'").removeprefix(" ")
+    answers = []
+    for i, header in enumerate(SECTIONS):
+        # blank lines before the section rule
+        while (nxt := lines.peek()) is not None and not nxt[1].strip() and i == 0:
+            lines.next()
+        expect(RULE_EQ, "a line of 80 '='")
+        expect(header, repr(header))
+        expect(RULE_DASH, "a line of 80 '-'")
+        body: list[str] = []
+        suspect: int | None = None
+        while True:
+            nxt = lines.peek()
+            if nxt is None and suspect is not None:
+                raise InputError(
+                    f"the transcript that starts on line {start} has no 'Better Answer: EvalWinner.BASE' "
+                    f"line after its fine-tuned answer; add it after line {suspect}",
+                    path=path, line=suspect,
+                )
+            if nxt is None:
+                raise InputError(
+                    f"the file ends inside the {header.rstrip(':').lower()} of the transcript that "
+                    f"starts on line {start}; the log is truncated, restore its end or remove the "
+                    "partial transcript", path=path, line=lines.last,
+                )
+            if nxt[1] == RULE_EQ and _section_ends(lines, i):
+                break
+            if i == 2 and suspect is None and nxt[1] == RULE_EQ and _looks_like_next_item(lines):
+                suspect = nxt[0]
+            lines.next()
+            body.append(nxt[1])
+        if i < 2 and body and body[-1] == "":
+            body.pop()  # the blank line the writer puts before the next rule
+        answers.append("\n".join(body))
+    expect(RULE_EQ, "a line of 80 '='")
+    m = _BETTER.match(lines.next()[1])
+    if m.group(1) != "BASE":
+        raise InputError(
+            f"'Better Answer: EvalWinner.{m.group(1)}' contradicts the BASE verdict on line "
+            f"{verdict.line}; the log was edited", path=path, line=lines.last,
+        )
+    return Transcript(verdict.seq, start, question, paper, *answers)
+
+
+def _section_ends(lines: _Lines, section: int) -> bool:
+    """At a line of 80 '=': does the next section (or the transcript's end) start here?"""
+    nxt = lines.peek(1)
+    if section < 2:
+        after = lines.peek(2)
+        return (
+            nxt is not None and nxt[1] == SECTIONS[section + 1]
+            and after is not None and after[1] == RULE_DASH
+        )
+    return nxt is not None and bool(_BETTER.match(nxt[1]))
+
+
+def _looks_like_next_item(lines: _Lines) -> bool:
+    nxt = lines.peek(1)
+    return nxt is not None and (
+        bool(_WINNER.match(nxt[1])) or nxt[1].startswith(("Saving base model win", "Final Results:"))
+    )
+
+
+def _read_footer(path: Path, lines: _Lines) -> dict[str, float]:
+    footer: dict[str, float] = {}
+    for key, pattern, shape in _FOOTER:
+        item = lines.next()
+        if item is None:
+            raise InputError(
+                f"the 'Final Results:' footer is cut off (expected '{shape}'); restore the end of the log",
+                path=path, line=lines.last,
+            )
+        m = pattern.match(item[1])
+        if not m:
+            raise InputError(
+                f"expected '{shape}' in the footer, found {_clip(item[1])!r}", path=path, line=item[0],
+            )
+        footer[key] = float(m.group(1)) if key == "rate" else int(m.group(1))
+    return footer
+
+
+def _check_footer(path: Path, s: LogSummary) -> None:
+    f = s.footer
+    assert f is not None
+    counted = {"base_wins": s.base_wins, "finetuned_wins": s.finetuned_wins, "total": s.verdicts}
+    for key, label in (("base_wins", "base wins"), ("finetuned_wins", "fine-tuned wins"),
+                       ("total", "comparisons")):
+        if f[key] != counted[key]:
+            raise InputError(
+                f"the footer says {int(f[key])} {label} but the log has {counted[key]} verdict lines of "
+                "that kind; the log was edited or joined with another, fix the footer or the verdicts",
+                path=path, line=s.footer_line,
+            )
+    rate = round(100 * s.finetuned_wins / s.verdicts, 1) if s.verdicts else 0.0
+    if abs(f["rate"] - rate) > 0.051:
+        raise InputError(
+            f"the footer's fine-tuned win rate {f['rate']}% disagrees with its counts "
+            f"({s.finetuned_wins}/{s.verdicts} = {rate}%); fix the footer",
+            path=path, line=s.footer_line,
+        )
+    if s.transcripts != s.base_wins:
+        raise InputError(
+            f"{s.base_wins} BASE verdicts but {s.transcripts} transcripts; every BASE verdict "
+            "needs its transcript", path=path, line=s.footer_line,
+        )
+
+
+def _clip(text: str, n: int = 60) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"

@@ -1,0 +1,134 @@
+"""The DuckDB file: opening it (with clear errors), ordered schema migrations, and
+running named SQL files with ``$named`` parameters."""
+
+from __future__ import annotations
+
+import os
+import re
+from contextlib import contextmanager
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from reportgen import sqlfiles
+from reportgen.errors import DatabaseError
+
+DEFAULT_DB = "reportgen.duckdb"
+_MIGRATION = re.compile(r"^schema/(\d{3})_(\w+)$")
+
+
+def default_db_path() -> Path:
+    return Path(os.environ.get("REPORTGEN_DB") or DEFAULT_DB)
+
+
+def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    if read_only and not path.exists():
+        raise DatabaseError("no such database; create it with 'reportgen ingest FILE…' or pass --db", path=path)
+    if path.exists() and path.is_dir():
+        raise DatabaseError("is a folder; --db needs a DuckDB file path", path=path)
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        text = str(exc)
+        if "lock" in text.lower():
+            raise DatabaseError(
+                "is in use by another process (DuckDB allows one writer at a time); wait for it "
+                "to finish, then run the command again", path=path,
+            ) from None
+        if "not a valid DuckDB database" in text or "database file" in text.lower():
+            raise DatabaseError("is not a DuckDB database file; pass another --db path", path=path) from None
+        raise DatabaseError(f"cannot be opened ({text.splitlines()[0]})", path=path) from None
+    except duckdb.Error as exc:
+        raise DatabaseError(f"cannot be opened ({str(exc).splitlines()[0]})", path=path) from None
+
+
+def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the database; a writable connection is migrated to the current schema."""
+    con = _open(path, read_only)
+    if read_only:
+        if pending_migrations(con):
+            con.close()
+            raise DatabaseError(
+                "was written by an older reportgen; open it once for writing (e.g. 'reportgen ingest') "
+                "to upgrade it", path=path,
+            )
+    else:
+        migrate(con)
+    return con
+
+
+@contextmanager
+def open_db(path: Path, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = connect(path, read_only=read_only)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def _migrations() -> list[tuple[int, str, str]]:
+    found = []
+    for f in sqlfiles.group("schema"):
+        m = _MIGRATION.match(f.name)
+        if m:
+            found.append((int(m.group(1)), m.group(2), f.text))
+    return sorted(found)
+
+
+def pending_migrations(con: duckdb.DuckDBPyConnection) -> list[tuple[int, str, str]]:
+    exists = scalar(con, "store/has_migrations_table")
+    applied: set[int] = set()
+    if exists:
+        applied = {v for (v,) in run(con, "store/applied_migrations")}
+    return [m for m in _migrations() if m[0] not in applied and m[0] != 0]
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> None:
+    pending = pending_migrations(con)
+    if not pending:
+        return
+    con.begin()
+    try:
+        run(con, "schema/000_migrations")
+        for version, name, _ in pending:
+            run(con, f"schema/{version:03d}_{name}")
+            run(con, "store/record_migration", version=version, name=name)
+        con.commit()
+    except Exception:
+        con.rollback()
+        raise
+
+
+def _statements(query: str, params: dict) -> list[tuple[str, dict | None]]:
+    out = []
+    for statement in duckdb.extract_statements(sqlfiles.sql(query)):
+        names = statement.named_parameters
+        missing = set(names) - set(params)
+        if missing:
+            raise KeyError(f"sql/{query}.sql needs parameters {', '.join(sorted(missing))}")
+        out.append((statement.query, {k: params[k] for k in names} if names else None))
+    return out
+
+
+def run(con: duckdb.DuckDBPyConnection, query: str, **params) -> list[tuple]:
+    """Execute the named SQL file (one or more statements); return the rows of the last."""
+    rows: list[tuple] = []
+    for text, values in _statements(query, params):
+        rows = con.execute(text, values).fetchall()
+    return rows
+
+
+def scalar(con: duckdb.DuckDBPyConnection, query: str, **params):
+    """The first value of the named query's first row (None when it returns no row)."""
+    rows = run(con, query, **params)
+    return rows[0][0] if rows else None
+
+
+def frame(con: duckdb.DuckDBPyConnection, query: str, **params) -> pl.DataFrame:
+    """Run the named SQL file and return its last statement's result as a polars DataFrame."""
+    *first, (text, values) = _statements(query, params)
+    for t, v in first:
+        con.execute(t, v).fetchall()
+    return con.sql(text, params=values).pl()
