@@ -1,0 +1,35 @@
+# Two commands on a fresh machine:
+#   make demo   install reportgen (core only) into .venv and run it on the bundled example, offline
+#   make test   install reportgen with the judge and test extras (+ Debian chromium) and run every test
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: demo test chromium clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.core: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.test: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[judge,site,test]'
+	touch $@ $(VENV)/.core
+
+demo: $(VENV)/.core
+	$(BIN)/reportgen demo --out reportgen-demo
+
+# The browser tests drive Debian's chromium (no browser download).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi; }
+
+test: $(VENV)/.test chromium
+	$(BIN)/python -m pytest -q
+
+clean:
+	rm -rf $(VENV) reportgen-demo build dist

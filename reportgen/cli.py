@@ -1,0 +1,152 @@
+"""The command line: parse options, call one library function, print, map errors.
+
+Library code raises ReportgenError with one sentence; this layer prints it as
+``Error: …`` with exit code 1 and never a traceback."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from reportgen import __version__
+from reportgen.errors import ReportgenError
+from reportgen.output import FORMATS
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except ReportgenError as exc:
+            raise click.ClickException(str(exc)) from None
+        except KeyboardInterrupt:
+            click.echo("interrupted; everything committed so far is kept", err=True)
+            sys.exit(130)
+
+
+def _db_option(f):
+    return click.option("--db", "db", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                        help="DuckDB file (default: $REPORTGEN_DB or ./reportgen.duckdb).")(f)
+
+
+def with_db(f):
+    """Accept --db after the subcommand too; resolve it against the group's --db and $REPORTGEN_DB."""
+    @_db_option
+    @click.pass_context
+    @functools.wraps(f)
+    def wrapper(ctx: click.Context, *args, db: Path | None, **kwargs):
+        from reportgen.store import default_db_path
+        chosen = db or (ctx.obj or {}).get("db") or default_db_path()
+        return f(*args, db=chosen, **kwargs)
+    return wrapper
+
+
+def format_option(f):
+    return click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+                        help="Output format.")(f)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@_db_option
+@click.version_option(__version__, prog_name="reportgen")
+@click.pass_context
+def cli(ctx: click.Context, db: Path | None):
+    """Judge a fine-tuned model against its base model and report it: ingest judge outputs into
+    DuckDB, query win rates and failure categories, build and publish a static site."""
+    ctx.obj = {"db": db}
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--run", "run_name", help="Run name (default: the first file's name up to its first dot).")
+@click.option("--map", "mapping", multiple=True, metavar="FIELD=COLUMN",
+              help="Use COLUMN of the items CSV for FIELD (question, paper, reference_answer, base_answer, "
+                   "finetuned_answer, id). Repeatable.")
+@click.option("--as", "force_format", type=click.Choice(["items-csv", "judge-log", "verdicts-jsonl"]),
+              help="Read every FILE as this format instead of detecting it.")
+@click.option("--replace", is_flag=True, help="Redo the run: drop what it holds, then ingest FILES.")
+@with_db
+def ingest(files, run_name, mapping, force_format, replace, db):
+    """Ingest items CSVs, judge logs and verdict JSONL files into one run."""
+    from reportgen.ingest import ingest as do_ingest
+    from reportgen.ingest.items_csv import parse_mapping
+    result = do_ingest(db, list(files), run=run_name, mapping=parse_mapping(mapping), force_format=force_format,
+                       replace=replace)
+    for line in result.lines:
+        click.echo(line)
+    click.echo(f"{'wrote' if result.changed else 'nothing new for'} {db}")
+
+
+@cli.command()
+@click.option("--run", "run_name", help="Only this run.")
+@format_option
+@with_db
+def stats(run_name, fmt, db):
+    """Win rates with 95 % intervals, outcome counts, per-paper table and failure categories."""
+    from reportgen import stats as stats_mod, store
+    from reportgen.output import render
+    with store.open_db(db, read_only=True) as con:
+        frames = stats_mod.summary(con, run_name)
+    if fmt == "table":
+        click.echo(stats_mod.text(frames), nl=False)
+    elif fmt == "json":
+        import json
+        click.echo(json.dumps({k: v.to_dicts() for k, v in frames.items()}, indent=2, ensure_ascii=False,
+                              default=str))
+    else:
+        for name, df in frames.items():
+            if fmt == "markdown":
+                click.echo(f"## {name}\n")
+            click.echo(render(df, fmt, max_width=None), nl=False)
+            click.echo("")
+
+
+@cli.command()
+@click.argument("sql")
+@format_option
+@click.option("--write", is_flag=True, help="Allow statements that change the database.")
+@with_db
+def query(sql, fmt, write, db):
+    """Run SQL against the database. The reports are views: overall, papers, categories,
+    paper_categories, transcripts, run_list. Read-only unless --write."""
+    from reportgen.query import run_query
+    from reportgen.output import render
+    result = run_query(db, sql, write=write)
+    if isinstance(result, str):
+        click.echo(result)
+    else:
+        click.echo(render(result, fmt, max_width=None if fmt != "table" else 60), nl=False)
+
+
+@cli.command()
+@format_option
+@with_db
+def runs(fmt, db):
+    """List the runs in the database."""
+    from reportgen import report, store
+    from reportgen.output import render
+    with store.open_db(db, read_only=True) as con:
+        df = report.frame(con, "run_list")
+    click.echo(render(df, fmt, max_width=None if fmt != "table" else 80), nl=False)
+
+
+@cli.command()
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=Path("reportgen-demo"),
+              show_default=True, help="Folder for the demo database (and site).")
+def demo(out):
+    """Ingest the bundled real example (Llama 3.1 8B base vs fine-tuned) and print its report."""
+    from reportgen import demo as demo_mod
+    for line in demo_mod.run(out):
+        click.echo(line)
+
+
+def main() -> None:
+    cli(prog_name="reportgen")
+
+
+if __name__ == "__main__":
+    main()

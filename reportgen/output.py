@@ -1,0 +1,71 @@
+"""One place that turns a DataFrame into text: aligned table, CSV, JSON or Markdown."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import polars as pl
+
+FORMATS = ("table", "csv", "json", "markdown")
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        return f"{value:.4f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_cell(v) for v in value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _one_line(text: str, width: int | None) -> str:
+    text = " ".join(text.split()) if ("\n" in text or "\r" in text) else text
+    if width and len(text) > width:
+        return text[: width - 1] + "…"
+    return text
+
+
+def render(df: pl.DataFrame, fmt: str, *, max_width: int | None = 60) -> str:
+    if fmt == "csv":
+        return df.with_columns(_lists_to_text(df)).write_csv()
+    if fmt == "json":
+        return json.dumps(df.to_dicts(), ensure_ascii=False, indent=2, default=str) + "\n"
+    rows = [[_one_line(_cell(v), max_width) for v in row] for row in df.iter_rows()]
+    header = list(df.columns)
+    if fmt == "markdown":
+        esc = lambda s: s.replace("|", "\\|")  # noqa: E731
+        lines = ["| " + " | ".join(esc(h) for h in header) + " |",
+                 "| " + " | ".join("---:" if df.schema[h].is_numeric() else "---" for h in header) + " |"]
+        lines += ["| " + " | ".join(esc(c) for c in r) + " |" for r in rows]
+        return "\n".join(lines) + "\n"
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(header)]
+    numeric = [df.schema[h].is_numeric() for h in header]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c.rjust(w) if num else c.ljust(w) for c, w, num in zip(cells, widths, numeric)).rstrip()
+
+    out = [line(header), "  ".join("-" * w for w in widths)]
+    out += [line(r) for r in rows]
+    out.append(f"({df.height} row{'s' if df.height != 1 else ''})")
+    return "\n".join(out) + "\n"
+
+
+def _lists_to_text(df: pl.DataFrame) -> list[pl.Expr]:
+    return [pl.col(c).cast(pl.List(pl.String)).list.join("; ") for c, t in df.schema.items()
+            if isinstance(t, pl.List)]
+
+
+def percent(x: float | None) -> str:
+    return "—" if x is None else f"{100 * x:.1f} %"
+
+
+def rate_with_ci(rate: float | None, low: float | None, high: float | None, k: int, n: int) -> str:
+    if rate is None or n == 0:
+        return "— (no judged items)"
+    return f"{100 * rate:.1f} % ({k}/{n}, 95 % CI {100 * low:.1f}–{100 * high:.1f} %)"

@@ -1,0 +1,17 @@
+-- Fine-tuned answer carries paper metadata: e-mail addresses, URLs, affiliations, author markers or reference-list lines.
+WITH found AS (
+    SELECT run_id, judge, item_key,
+           coalesce(
+               nullif(regexp_extract(finetuned_answer, '[\w.+-]+@[\w-]+\.[\w.-]+'), ''),
+               nullif(regexp_extract(finetuned_answer, 'https?://\S+'), ''),
+               nullif(regexp_extract(finetuned_answer,
+                   '[^\n]*\b(?:University|Universit[éà]|Institute|College|Inria|Laborator(?:y|ies)|Department of)\b[^\n]*'), ''),
+               nullif(regexp_extract(finetuned_answer, '[^\n]*\w\[\d\][^\n]*'), ''),
+               nullif(regexp_extract(finetuned_answer, '(?m)^\s*(?:\[\d+\]|[-*]\s+[A-Z][\w-]+,\s+[A-Z]\.)[^\n]*'), ''),
+               nullif(regexp_extract(finetuned_answer, '[^\n]*\barXiv(?: preprint)?:?\s*\d{4}\.\d{4,5}[^\n]*'), '')
+           ) AS snippet
+    FROM base_wins
+)
+SELECT run_id, judge, item_key, left(trim(regexp_replace(snippet, '\s+', ' ', 'g')), 120) AS evidence
+FROM found
+WHERE snippet IS NOT NULL;

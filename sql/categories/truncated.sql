@@ -1,0 +1,13 @@
+-- Fine-tuned answer stops mid-sentence: its last line is prose with no closing punctuation.
+WITH tail AS (
+    SELECT run_id, judge, item_key, finetuned_answer,
+           trim(regexp_extract(rtrim(finetuned_answer), '([^\n]*)$', 1)) AS last_line
+    FROM base_wins
+)
+SELECT run_id, judge, item_key, 'ends with: …' || right(last_line, 80) AS evidence
+FROM tail
+WHERE length(last_line) >= 40
+  AND regexp_matches(last_line, '[\w,;]$')
+  AND NOT regexp_matches(last_line, '@|://|^#')
+  -- a citation block's title lines are not cut-off sentences
+  AND NOT regexp_matches(right(finetuned_answer, 400), '(?im)^[\s*#_]*(?:sources?|references?)\s*[:*]');
