@@ -144,6 +144,10 @@ def demo(out):
         click.echo(line)
 
 
+# Commands of later stages live beside their stage and are registered here.
+# (site: build/serve/publish in reportgen/cli_site.py; judge in reportgen/cli_judge.py)
+
+
 def main() -> None:
     cli(prog_name="reportgen")
 
