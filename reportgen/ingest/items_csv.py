@@ -13,6 +13,7 @@ import polars as pl
 
 from reportgen import store
 from reportgen.errors import InputError, UsageError
+from reportgen.ingest.textfile import check_utf8
 
 # field -> accepted column spellings (compared after lower-casing and turning spaces
 # and hyphens into underscores), most specific first.
@@ -70,6 +71,7 @@ class ItemsCsv:
 
 
 def read(path: Path, mapping: dict[str, str] | None = None) -> ItemsCsv:
+    check_utf8(path)
     header = _header(path)
     columns = _resolve_columns(path, header, mapping or {})
     con = duckdb.connect()

@@ -67,6 +67,10 @@ class LogSummary:
     transcripts: int = 0
     footer: dict[str, float] | None = None
     footer_line: int | None = None
+    footer_lines: dict[str, int] = field(default_factory=dict)
+    # (transcript start, line) of the first fine-tuned answer that holds a line of '=' followed by
+    # what looks like the next verdict: harmless if the footer agrees, the likely cause if not.
+    suspect: tuple[int, int] | None = None
     notes: list[str] = field(default_factory=list)
 
 
@@ -155,13 +159,14 @@ def parse(path: Path, summary: LogSummary | None = None) -> Iterator[Verdict | T
                     "the log was edited or lines are missing",
                     path=path, line=lineno,
                 )
-            transcript = _read_transcript(path, lines, last_verdict, lineno)
+            transcript = _read_transcript(path, lines, last_verdict, lineno, s)
             transcript_done_for = last_verdict.seq
             s.transcripts += 1
             yield transcript
             continue
         if text.startswith("Final Results:"):
-            s.footer, s.footer_line = _read_footer(path, lines), lineno
+            s.footer, s.footer_lines = _read_footer(path, lines)
+            s.footer_line = lineno
             continue
         if _LOADED.match(text):
             raise InputError(
@@ -187,7 +192,7 @@ def parse(path: Path, summary: LogSummary | None = None) -> Iterator[Verdict | T
         _check_footer(path, s)
 
 
-def _read_transcript(path: Path, lines: _Lines, verdict: Verdict, start: int) -> Transcript:
+def _read_transcript(path: Path, lines: _Lines, verdict: Verdict, start: int, s: LogSummary) -> Transcript:
     def expect(prefix: str, what: str) -> str:
         item = lines.next()
         if item is None:
@@ -218,11 +223,7 @@ def _read_transcript(path: Path, lines: _Lines, verdict: Verdict, start: int) ->
         while True:
             nxt = lines.peek()
             if nxt is None and suspect is not None:
-                raise InputError(
-                    f"the transcript that starts on line {start} has no 'Better Answer: EvalWinner.BASE' "
-                    f"line after its fine-tuned answer; add it after line {suspect}",
-                    path=path, line=suspect,
-                )
+                raise _missing_better(path, (start, suspect))
             if nxt is None:
                 raise InputError(
                     f"the file ends inside the {header.rstrip(':').lower()} of the transcript that "
@@ -233,6 +234,7 @@ def _read_transcript(path: Path, lines: _Lines, verdict: Verdict, start: int) ->
                 break
             if i == 2 and suspect is None and nxt[1] == RULE_EQ and _looks_like_next_item(lines):
                 suspect = nxt[0]
+                s.suspect = s.suspect or (start, suspect)
             lines.next()
             body.append(nxt[1])
         if i < 2 and body and body[-1] == "":
@@ -257,7 +259,7 @@ def _section_ends(lines: _Lines, section: int) -> bool:
             nxt is not None and nxt[1] == SECTIONS[section + 1]
             and after is not None and after[1] == RULE_DASH
         )
-    return nxt is not None and bool(_BETTER.match(nxt[1]))
+    return nxt is not None and nxt[1].rstrip() == "Better Answer: EvalWinner.BASE"
 
 
 def _looks_like_next_item(lines: _Lines) -> bool:
@@ -267,8 +269,9 @@ def _looks_like_next_item(lines: _Lines) -> bool:
     )
 
 
-def _read_footer(path: Path, lines: _Lines) -> dict[str, float]:
+def _read_footer(path: Path, lines: _Lines) -> tuple[dict[str, float], dict[str, int]]:
     footer: dict[str, float] = {}
+    where: dict[str, int] = {}
     for key, pattern, shape in _FOOTER:
         item = lines.next()
         if item is None:
@@ -282,10 +285,28 @@ def _read_footer(path: Path, lines: _Lines) -> dict[str, float]:
                 f"expected '{shape}' in the footer, found {_clip(item[1])!r}", path=path, line=item[0],
             )
         footer[key] = float(m.group(1)) if key == "rate" else int(m.group(1))
-    return footer
+        where[key] = item[0]
+    return footer, where
+
+
+def _missing_better(path: Path, suspect: tuple[int, int]) -> InputError:
+    start, line = suspect
+    return InputError(
+        f"the transcript that starts on line {start} has no 'Better Answer: EvalWinner.BASE' line after "
+        f"its fine-tuned answer; add it after line {line}", path=path, line=line,
+    )
 
 
 def _check_footer(path: Path, s: LogSummary) -> None:
+    try:
+        _compare_footer(path, s)
+    except InputError:
+        if s.suspect:
+            raise _missing_better(path, s.suspect) from None
+        raise
+
+
+def _compare_footer(path: Path, s: LogSummary) -> None:
     f = s.footer
     assert f is not None
     counted = {"base_wins": s.base_wins, "finetuned_wins": s.finetuned_wins, "total": s.verdicts}
@@ -295,14 +316,14 @@ def _check_footer(path: Path, s: LogSummary) -> None:
             raise InputError(
                 f"the footer says {int(f[key])} {label} but the log has {counted[key]} verdict lines of "
                 "that kind; the log was edited or joined with another, fix the footer or the verdicts",
-                path=path, line=s.footer_line,
+                path=path, line=s.footer_lines[key],
             )
     rate = round(100 * s.finetuned_wins / s.verdicts, 1) if s.verdicts else 0.0
     if abs(f["rate"] - rate) > 0.051:
         raise InputError(
             f"the footer's fine-tuned win rate {f['rate']}% disagrees with its counts "
             f"({s.finetuned_wins}/{s.verdicts} = {rate}%); fix the footer",
-            path=path, line=s.footer_line,
+            path=path, line=s.footer_lines["rate"],
         )
     if s.transcripts != s.base_wins:
         raise InputError(

@@ -83,6 +83,18 @@ def iter_lines(path: Path) -> Iterator[tuple[int, str]]:
                 return
 
 
+def check_utf8(path: Path) -> None:
+    """Raise InputError naming the line of the first byte that is not UTF-8."""
+    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    with open(path, "rb") as fh:
+        try:
+            while chunk := fh.read(1 << 20):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            raise _decode_error(path) from None
+
+
 def _decode_error(path: Path) -> InputError:
     """Locate the first byte that is not UTF-8, by line."""
     lineno = 1

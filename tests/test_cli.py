@@ -1,0 +1,179 @@
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import sha256
+
+RUN = "llama31-8b-paper-qa"
+
+
+def test_stats_reproduces_the_example(invoke, example_db):
+    r = invoke("--db", example_db, "stats")
+    assert r.exit_code == 0, r.output
+    for needle in ["judged               161", "base wins            53", "fine-tuned wins      108",
+                   "unjudged             13", "ties                 0",
+                   "fine-tuned win rate  67.1 % (108/161, 95 % CI 59.5–73.9 %)",
+                   "source unknown       108 verdicts", "shorter_answer            45",
+                   "source_citation           44", "(source unknown)"]:
+        assert needle in r.output
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "markdown"])
+def test_stats_formats(invoke, example_db, fmt):
+    r = invoke("stats", "--db", example_db, "--format", fmt)
+    assert r.exit_code == 0
+    if fmt == "json":
+        data = json.loads(r.output)
+        assert data["overall"][0]["finetuned_wins"] == 108
+        assert sum(p["base_wins"] for p in data["papers"]) == 53
+    elif fmt == "csv":
+        assert "run,judge,synthetic,items,items_with_text,judged" in r.output
+    else:
+        assert "## overall" in r.output and "| run | judge |" in r.output
+
+
+def test_db_from_environment(invoke, example_db, monkeypatch):
+    monkeypatch.setenv("REPORTGEN_DB", str(example_db))
+    r = invoke("runs")
+    assert r.exit_code == 0 and RUN in r.output and "174" in r.output
+
+
+def test_default_db_in_working_directory(invoke, example_db, monkeypatch, tmp_path):
+    monkeypatch.chdir(example_db.parent)
+    example_db.rename(example_db.parent / "reportgen.duckdb")
+    r = invoke("query", "SELECT count(*) AS n FROM verdicts", "--format", "csv")
+    assert r.output == "n\n161\n"
+
+
+@pytest.mark.parametrize("fmt,expected", [
+    ("csv", "winner,n\nbase,53\nfinetuned,108\n"),
+    ("json", '[\n  {\n    "winner": "base",\n    "n": 53\n  },\n  {\n    "winner": "finetuned",\n    "n": 108\n  }\n]\n'),
+    ("markdown", "| winner | n |\n| --- | ---: |\n| base | 53 |\n| finetuned | 108 |\n"),
+    ("table", "winner       n\n---------  ---\nbase        53\nfinetuned  108\n(2 rows)\n"),
+])
+def test_query_formats(invoke, example_db, fmt, expected):
+    r = invoke("--db", example_db, "query", "SELECT winner, count(*) AS n FROM verdicts GROUP BY 1 ORDER BY 1",
+               "--format", fmt)
+    assert r.exit_code == 0 and r.output == expected
+
+
+def test_query_report_views(invoke, example_db):
+    r = invoke("--db", example_db, "query",
+               "SELECT (SELECT judged FROM overall) AS judged, (SELECT sum(hits) FROM categories) AS hits, "
+               "(SELECT count(*) FROM transcripts) AS t, (SELECT count(*) FROM paper_categories) > 0 AS pc, "
+               "(SELECT count(*) FROM run_list) AS runs", "--format", "csv")
+    assert r.exit_code == 0, r.output
+    assert r.output.splitlines()[1] == "161,112,53,true,1"
+
+
+@pytest.mark.parametrize("sql", ["DELETE FROM verdicts", "DROP TABLE runs", "COPY verdicts TO 'x.csv'",
+                                 "ATTACH 'other.duckdb'", "SELECT 1; INSERT INTO runs (name) VALUES ('x')"])
+def test_query_is_read_only(invoke, example_db, sql):
+    before = sha256(example_db)
+    r = invoke("--db", example_db, "query", sql)
+    assert r.exit_code == 1
+    assert "query is read-only; add --write to allow it" in r.output
+    assert "Traceback" not in r.output
+    assert sha256(example_db) == before
+
+
+def test_query_write(invoke, example_db):
+    r = invoke("--db", example_db, "query", "UPDATE runs SET synthetic = true", "--write")
+    assert r.exit_code == 0 and "1 rows changed" in r.output
+    assert "true" in invoke("--db", example_db, "query", "SELECT synthetic FROM runs", "--format", "csv").output
+
+
+def test_query_errors_are_one_line(invoke, example_db):
+    r = invoke("--db", example_db, "query", "SELECT nope FROM verdicts")
+    assert r.exit_code == 1 and r.output.startswith("Error: the query failed: Binder Error")
+    assert len(r.output.strip().splitlines()) == 1
+
+
+def test_missing_db(invoke, tmp_path):
+    r = invoke("--db", tmp_path / "none.duckdb", "stats")
+    assert r.exit_code == 1
+    assert "none.duckdb: no such database; create it with 'reportgen ingest FILE…'" in r.output
+    assert not (tmp_path / "none.duckdb").exists()
+
+
+def test_unknown_run(invoke, example_db):
+    r = invoke("--db", example_db, "stats", "--run", "nope")
+    assert r.exit_code == 1 and "no run named 'nope'" in r.output
+
+
+def test_ingest_command_prints_matches(invoke, tmp_path, example_csv, example_log):
+    db = tmp_path / "x.duckdb"
+    r = invoke("ingest", example_log, example_csv, "--db", db)
+    assert r.exit_code == 0, r.output
+    assert "53 transcripts matched to items CSV rows (53 by question and paper" in r.output
+    assert "108 verdicts carry no text: kept as source unknown" in r.output
+    assert "13 loaded entries were never judged" in r.output
+    r2 = invoke("ingest", example_log, example_csv, "--db", db)
+    assert "nothing new for" in r2.output
+
+
+def test_ingest_map_and_as(invoke, tmp_path):
+    csv = tmp_path / "odd.txt"
+    csv.write_text("ask,doc,want,a,b\nq,p,r,x,y\n", encoding="utf-8")
+    db = tmp_path / "x.duckdb"
+    r = invoke("--db", db, "ingest", csv, "--as", "items-csv", "--run", "odd", "--map", "question=ask",
+               "--map", "paper=doc", "--map", "reference_answer=want", "--map", "base_answer=a",
+               "--map", "finetuned_answer=b")
+    assert r.exit_code == 0, r.output
+    assert "items CSV, 1 rows (columns: question=ask, paper=doc" in r.output
+
+
+@pytest.mark.parametrize("content,needle", [
+    ("", "the file is empty; give a file with content"),
+    ("Winner: EvalWinner.MAYBE\n", "line 1: unknown winner label 'EvalWinner.MAYBE'"),
+    ("question,paper\nq,p\n", "line 1: no column for reference_answer"),
+])
+def test_bad_input_through_cli(invoke, example_db, tmp_path, content, needle):
+    p = tmp_path / "bad.input"
+    p.write_text(content, encoding="utf-8")
+    before = sha256(example_db)
+    r = invoke("--db", example_db, "ingest", p, "--run", RUN)
+    assert r.exit_code == 1
+    assert r.output.startswith(f"Error: {p}") and needle in r.output
+    assert len(r.output.strip().splitlines()) == 1 and "Traceback" not in r.output
+    assert sha256(example_db) == before
+
+
+def test_locked_database(example_db, example_csv, tmp_path):
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ready', flush=True); time.sleep(60)",
+         str(example_db)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        before = sha256(example_db)
+        r = subprocess.run([sys.executable, "-m", "reportgen", "--db", str(example_db), "ingest", str(example_csv),
+                            "--run", "other"], capture_output=True, text=True, timeout=60)
+        assert r.returncode == 1
+        assert "is in use by another process (DuckDB allows one writer at a time)" in r.stderr
+        assert "Traceback" not in r.stderr and r.stderr.count("\n") == 1
+        assert sha256(example_db) == before
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_python_dash_m_and_help():
+    r = subprocess.run([sys.executable, "-m", "reportgen", "--help"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0
+    for cmd in ["ingest", "stats", "query", "runs", "demo"]:
+        assert cmd in r.stdout
+
+
+def test_demo(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    r = subprocess.run([sys.executable, "-m", "reportgen", "demo", "--out", "d"], capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "fine-tuned win rate  67.1 % (108/161, 95 % CI 59.5–73.9 %)" in r.stdout
+    assert (tmp_path / "d" / "reportgen.duckdb").exists()

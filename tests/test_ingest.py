@@ -1,0 +1,206 @@
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from conftest import sha256
+from logwriter import LogItem, write_log
+from reportgen import report, store
+from reportgen.errors import InputError, UsageError
+from reportgen.ingest import ingest
+
+RUN = "llama31-8b-paper-qa"
+
+
+def overall(db: Path, run: str = RUN) -> dict:
+    with store.open_db(db, read_only=True) as con:
+        rows = report.frame(con, "overall", run).to_dicts()
+    assert len(rows) == 1
+    return rows[0]
+
+
+def test_example_numbers(example_db):
+    o = overall(example_db)
+    assert (o["items"], o["items_with_text"], o["judged"], o["base_wins"], o["finetuned_wins"], o["ties"],
+            o["invalid"], o["unjudged"], o["source_unknown"], o["n"]) == (174, 53, 161, 53, 108, 0, 0, 13, 108, 161)
+    assert round(100 * o["finetuned_win_rate"], 1) == 67.1
+    assert round(100 * o["ci_low"], 1) == 59.5 and round(100 * o["ci_high"], 1) == 73.9
+
+
+def test_wilson_interval_against_python(example_db):
+    from math import sqrt
+    k, n, z = 108, 161, 1.959963984540054
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    o = overall(example_db)
+    assert o["ci_low"] == pytest.approx(centre - half) and o["ci_high"] == pytest.approx(centre + half)
+
+
+def test_example_per_paper_does_not_claim_rates(example_db):
+    with store.open_db(example_db, read_only=True) as con:
+        papers = report.frame(con, "papers", RUN)
+    known = papers.filter(~papers["is_unknown"])
+    assert known["finetuned_win_rate"].null_count() == known.height  # no fake 0 % rates
+    assert known["base_wins"].sum() == 53 and known["finetuned_wins"].sum() == 0
+    unknown = papers.filter(papers["is_unknown"]).row(0, named=True)
+    assert (unknown["paper"], unknown["finetuned_wins"]) == ("(source unknown)", 108)
+    assert "108 verdicts of this judge have no known paper" in known["rate_note"][0]
+
+
+def test_log_alone_is_a_valid_ingest(tmp_path, example_log):
+    db = tmp_path / "log.duckdb"
+    result = ingest(db, [example_log])
+    assert result.run == RUN
+    o = overall(db)
+    assert (o["items_with_text"], o["base_wins"], o["finetuned_wins"], o["unjudged"]) == (53, 53, 108, 13)
+    assert any("53 added as items from the log's own text" in line for line in result.lines)
+
+
+def test_reingest_changes_nothing(example_db, example_csv, example_log):
+    before = sha256(example_db)
+    result = ingest(example_db, [example_csv, example_log], run=RUN)
+    assert not result.changed
+    assert all("already ingested" in line for line in result.lines[1:])
+    assert sha256(example_db) == before
+
+
+def test_replace_redoes_the_run(example_db, example_log):
+    result = ingest(example_db, [example_log], run=RUN, replace=True)
+    assert result.changed and "replaced" in result.lines[0]
+    o = overall(example_db)
+    assert o["judged"] == 161 and o["items_with_text"] == 53
+
+
+def test_two_runs_side_by_side(example_db, example_log):
+    ingest(example_db, [example_log], run="checkpoint-2")
+    with store.open_db(example_db, read_only=True) as con:
+        assert report.run_names(con) == ["checkpoint-2", RUN]
+        assert report.frame(con, "overall")["judged"].to_list() == [161, 161]
+
+
+def test_full_csv_enables_positional_matching_and_per_paper_rates(tmp_path):
+    items = [LogItem("BASE" if i % 3 == 0 else "FINE_TUNED", question=f"q{i}", paper=f"P{i % 2}")
+             for i in range(12)]
+    log = tmp_path / "run.judge.log"
+    log.write_text(write_log(items), encoding="utf-8")
+    csv = tmp_path / "run.csv"
+    csv.write_text("question,context,true_answer,base_model_answer,finetuned_model_answer\n" +
+                   "".join(f"q{i},P{i % 2},ref,base answer,ft answer\n" for i in range(12)), encoding="utf-8")
+    db = tmp_path / "db.duckdb"
+    result = ingest(db, [log, csv])
+    assert any("8 verdicts without text matched by position" in line for line in result.lines)
+    with store.open_db(db, read_only=True) as con:
+        papers = report.frame(con, "papers").sort("paper").to_dicts()
+    assert [(p["paper"], p["base_wins"], p["finetuned_wins"]) for p in papers] == [("P0", 2, 4), ("P1", 2, 4)]
+    assert all(p["finetuned_win_rate"] == pytest.approx(4 / 6) for p in papers)
+    assert all(p["ci_low"] < 4 / 6 < p["ci_high"] and p["few_items"] for p in papers)
+
+
+def test_csv_that_disagrees_with_positions_is_not_matched_by_position(tmp_path):
+    items = [LogItem("FINE_TUNED"), LogItem("BASE", question="q0")]
+    log = tmp_path / "run.judge.log"
+    log.write_text(write_log(items), encoding="utf-8")
+    csv = tmp_path / "run.csv"
+    csv.write_text("question,context,true_answer,base_model_answer,finetuned_model_answer\n"
+                   "q0,Paper,r,b,f\nq1,Paper,r,b,f\n", encoding="utf-8")
+    db = tmp_path / "db.duckdb"
+    result = ingest(db, [log, csv])
+    assert any("1 verdicts carry no text: kept as source unknown" in line for line in result.lines)
+    assert overall(db, "run")["source_unknown"] == 1
+
+
+def jsonl(tmp_path: Path, rows: list[dict], name="v.jsonl") -> Path:
+    p = tmp_path / name
+    p.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    return p
+
+
+def test_jsonl_second_judge(example_db, tmp_path):
+    rows = [{"item": "1", "winner": "finetuned", "confidence": 0.9, "judge": "j2"},
+            {"item": "4", "winner": "tie", "judge": "j2"},
+            {"item": "5", "winner": "base", "rationale": "better sourced", "judge": "j2"}]
+    ingest(example_db, [jsonl(tmp_path, rows)], run=RUN)
+    with store.open_db(example_db, read_only=True) as con:
+        o = report.frame(con, "overall", RUN).filter(pl.col("judge") == "j2").row(0, named=True)
+    assert (o["judged"], o["base_wins"], o["finetuned_wins"], o["ties"], o["n"]) == (3, 1, 1, 1, 3)
+    assert o["unjudged"] == 171
+    assert o["finetuned_win_rate"] == pytest.approx(1 / 3)
+
+
+@pytest.mark.parametrize("rows_text,message,line", [
+    ('{"item": "1", "winner": "base"}\n{"item": "nope", "winner": "base"}\n', "item 'nope' is not in the run", 2),
+    ('{"item": "1", "winner": "maybe"}\n', "unknown winner 'maybe'", 1),
+    ('{"item": "1"}\n', 'no "winner"', 1),
+    ('{"winner": "base"}\n', 'no "item" key', 1),
+    ('{"item": "1", "winner": "base"\n', "invalid JSON", 1),
+    ('{"item": "1", "winner": "base", "confidence": 3}\n', "confidence 3 is not a number between 0 and 1", 1),
+    ('{"item": "1", "winner": "base"}\n\n{"item": "1", "winner": "tie"}\n', "already judged item '1' on line 1", 3),
+])
+def test_bad_jsonl_leaves_db_untouched(example_db, tmp_path, rows_text, message, line):
+    p = tmp_path / "bad.jsonl"
+    p.write_text(rows_text, encoding="utf-8")
+    before = sha256(example_db)
+    with pytest.raises(InputError) as err:
+        ingest(example_db, [p], run=RUN)
+    assert message in str(err.value) and err.value.line == line
+    assert sha256(example_db) == before
+
+
+def test_failed_ingest_into_new_db_leaves_no_file(tmp_path, example_csv):
+    bad = tmp_path / "bad.judge.log"
+    bad.write_text(write_log([LogItem("BASE")]).replace("Base Model Wins: 1", "Base Model Wins: 5"), encoding="utf-8")
+    db = tmp_path / "new.duckdb"
+    with pytest.raises(InputError, match="footer says 5 base wins"):
+        ingest(db, [example_csv, bad])
+    assert not db.exists()
+
+
+def test_error_during_write_rolls_back(example_db, example_log, tmp_path):
+    """A second judge log into the same run is refused in the write phase: nothing of it stays."""
+    other = tmp_path / "other.judge.log"
+    other.write_text(write_log([LogItem("FINE_TUNED")]), encoding="utf-8")
+    before = sha256(example_db)
+    with pytest.raises(InputError, match="already holds a judge log's verdicts"):
+        ingest(example_db, [other], run=RUN)
+    assert sha256(example_db) == before
+
+
+def test_unknown_run_is_a_usage_error(example_db):
+    with store.open_db(example_db, read_only=True) as con, pytest.raises(UsageError, match="no run named 'x'"):
+        report.frame(con, "overall", "x")
+
+
+def test_migrations_recorded_once(example_db):
+    con = store.connect(example_db)
+    try:
+        versions = [v for (v,) in con.execute("SELECT version FROM schema_migrations").fetchall()]
+    finally:
+        con.close()
+    assert versions == sorted(set(versions)) and versions[0] == 1
+
+
+def test_not_a_database(tmp_path):
+    p = tmp_path / "x.duckdb"
+    p.write_text("hello, I am text", encoding="utf-8")
+    with pytest.raises(store.DatabaseError, match="not a DuckDB database file"):
+        store.connect(p, read_only=True)
+    assert p.read_text(encoding="utf-8") == "hello, I am text"
+
+
+def test_every_ingest_sql_file_is_used(tmp_path, example_csv, example_log, monkeypatch):
+    used: set[str] = set()
+    real = store._statements
+
+    def spy(query, params):
+        used.add(query)
+        return real(query, params)
+    monkeypatch.setattr(store, "_statements", spy)
+    db = tmp_path / "spy.duckdb"
+    ingest(db, [example_csv, example_log])
+    ingest(db, [example_csv, example_log], replace=True)
+    ingest(db, [jsonl(tmp_path, [{"item": "1", "winner": "tie"}])], run=RUN)
+    from reportgen.sqlfiles import all_sql
+    expected = {n for n in all_sql() if n.startswith(("ingest/", "store/has_", "store/applied", "store/record"))}
+    assert expected - used == set()
