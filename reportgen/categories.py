@@ -1,6 +1,7 @@
 """Failure categories: why the base model won. Each ``sql/categories/<name>.sql`` selects
-``run_id, judge, item_key, evidence`` from the ``base_wins`` view; adding a file adds a
-category. Hits are stored in ``item_categories`` whenever a run's verdicts change."""
+``run_id, judge, item_key, evidence`` from the ``base_wins`` view for the run ``$run_id``;
+adding a file adds a category. Hits are stored in ``item_categories`` whenever a run's
+verdicts change."""
 
 from __future__ import annotations
 
@@ -16,10 +17,10 @@ def definitions() -> list[sqlfiles.SqlFile]:
     return sqlfiles.group("categories")
 
 
-def compute(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+def compute(con: duckdb.DuckDBPyConnection, run_id: int) -> pl.DataFrame:
     frames = []
     for f in definitions():
-        hits = store.frame(con, f.name)
+        hits = store.frame(con, f.name, run_id=run_id).filter(pl.col("run_id") == run_id)
         missing = set(COLUMNS) - set(hits.columns)
         if missing:
             raise ValueError(f"{f.path} must select {', '.join(COLUMNS)}; it lacks {', '.join(sorted(missing))}")
@@ -32,7 +33,7 @@ def compute(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 def refresh(con: duckdb.DuckDBPyConnection, run_id: int) -> None:
     store.run(con, "ingest/clear_categories", run_id=run_id)
-    staged = compute(con).filter(pl.col("run_id") == run_id)
+    staged = compute(con, run_id)
     con.register("staged_categories", staged.to_arrow())
     try:
         store.run(con, "ingest/insert_categories", run_id=run_id)

@@ -24,7 +24,8 @@ def test_real_example(example_csv):
                               "reference_answer": "true_answer", "base_answer": "base_model_answer",
                               "finetuned_answer": "finetuned_model_answer"}
     assert parsed.frame["item_key"][:3].to_list() == ["1", "4", "5"]
-    assert parsed.frame["source_line"][0] == 2
+    assert items_csv.row_line(example_csv, 0) == 2
+    assert items_csv.row_line(example_csv, 1) > 3  # multi-line answers
 
 
 @pytest.mark.parametrize("header", [
@@ -58,7 +59,7 @@ def test_bom_crlf_multiline_and_quotes(tmp_path):
     assert frame["question"].to_list() == ["q, one", "q2"]
     assert frame["reference_answer"][0] == "line 1\nline 2"
     assert frame["base_answer"][0] == 'says "hi"'
-    assert frame["source_line"].to_list() == [2, 4]
+    assert [items_csv.row_line(tmp_path / "items.csv", i) for i in (0, 1)] == [2, 4]
 
 
 def test_same_text_gives_same_key_as_log():

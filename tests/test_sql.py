@@ -24,7 +24,7 @@ def test_report_queries_run(example_db, name):
 @pytest.mark.parametrize("name", [n for n in ALL if n.startswith("categories/")])
 def test_category_queries_run_and_match_something(example_db, name):
     with store.open_db(example_db, read_only=True) as con:
-        hits = store.frame(con, name)
+        hits = store.frame(con, name, run_id=1)
         wins = store.frame(con, "report/transcripts")
     assert list(hits.columns) == list(categories.COLUMNS)
     assert 0 < hits.height < wins.height + 1

@@ -183,7 +183,8 @@ def _write_items(con, run_id: int, src: Source) -> None:
         first = clash.sort("position").row(0, named=True)
         raise InputError(
             f"item {first['item_key']!r} is already in run (from an earlier file); use --replace to redo "
-            "the run or --run NAME for a new one", path=src.path, line=first["source_line"],
+            "the run or --run NAME for a new one", path=src.path,
+            line=items_csv.row_line(src.path, first["position"]),
         )
     cols = ", ".join(f"{f}={c}" for f, c in parsed.columns.items())
     src.summary = [f"items CSV, {parsed.frame.height} rows (columns: {cols})"]

@@ -88,21 +88,16 @@ def read(path: Path, mapping: dict[str, str] | None = None) -> ItemsCsv:
 
     picked = {field: frame.get_column(col).fill_null("") for field, col in columns.items()}
     out = pl.DataFrame({f: s.str.replace_all("\r\n", "\n", literal=True) for f, s in picked.items()})
-    lines = _row_lines(path)
-    out = out.with_columns(
-        pl.Series("position", range(out.height), dtype=pl.Int32),
-        pl.Series("source_line", lines[: out.height] if len(lines) >= out.height else [None] * out.height,
-                  dtype=pl.Int32),
-    )
+    # source_line stays NULL: finding where each row starts costs a pass of Python's csv module,
+    # so line numbers are worked out only for the row an error message names.
+    out = out.with_columns(pl.Series("position", range(out.height), dtype=pl.Int32),
+                           pl.lit(None, dtype=pl.Int32).alias("source_line"))
     _check_rows(path, out, columns)
     if "id" in columns:
         out = out.with_columns(pl.col("id").str.strip_chars().alias("item_key")).drop("id")
     else:
-        out = out.with_columns(
-            pl.struct("question", "paper").map_elements(
-                lambda r: item_key(r["question"], r["paper"]), return_dtype=pl.String
-            ).alias("item_key")
-        )
+        keys = [item_key(q, p) for q, p in zip(out["question"].to_list(), out["paper"].to_list())]
+        out = out.with_columns(pl.Series("item_key", keys, dtype=pl.String))
     _check_duplicates(path, out, "id" in columns)
     return ItemsCsv(out, columns, "id" in columns)
 
@@ -155,20 +150,20 @@ def _resolve_columns(path: Path, header: list[str], mapping: dict[str, str]) -> 
     return columns
 
 
-def _row_lines(path: Path) -> list[int]:
-    """Line number where each data row starts (quoted fields may span lines)."""
+def row_line(path: Path, position: int) -> int | None:
+    """Line on which data row ``position`` (0-based) starts; quoted fields may span lines."""
     with open(path, encoding="utf-8-sig", newline="") as fh:
         reader = csv.reader(fh)
-        starts = []
         try:
             next(reader, None)
             start = reader.line_num + 1
-            for _ in reader:
-                starts.append(start)
+            for i, _ in enumerate(reader):
+                if i == position:
+                    return start
                 start = reader.line_num + 1
         except csv.Error:
-            pass
-    return starts
+            return None
+    return None
 
 
 def _diagnose(path: Path, width: int) -> tuple[int | None, str | None]:
@@ -197,7 +192,7 @@ def _check_rows(path: Path, frame: pl.DataFrame, columns: dict[str, str]) -> Non
             row = blank.row(0, named=True)
             raise InputError(
                 f"column {columns[field]!r} is empty in data row {row['position'] + 1}; fill it in or "
-                "remove the row", path=path, line=row["source_line"],
+                "remove the row", path=path, line=row_line(path, row["position"]),
             )
 
 
@@ -209,7 +204,7 @@ def _check_duplicates(path: Path, frame: pl.DataFrame, has_ids: bool) -> None:
         what = (f"id {first['item_key']!r}" if has_ids else "question (for the same paper)")
         raise InputError(
             f"the {what} of data row {second['position'] + 1} repeats data row {first['position'] + 1} "
-            f"(line {first['source_line']}); give each row a unique "
+            f"(line {row_line(path, first['position'])}); give each row a unique "
             + ("id" if has_ids else "question, or add an id column"),
-            path=path, line=second["source_line"],
+            path=path, line=row_line(path, second["position"]),
         )

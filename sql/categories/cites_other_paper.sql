@@ -5,6 +5,7 @@ WITH cited AS (
            list_distinct(list_filter(regexp_split_to_array(lower(paper), '[^a-z0-9]+'),
                                      lambda w: length(w) > 3)) AS title_words
     FROM base_wins
+    WHERE run_id = $run_id
 ), scored AS (
     SELECT *,
            length(list_filter(title_words, lambda w: strpos(lower(citation), w) > 0))

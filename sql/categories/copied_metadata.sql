@@ -11,6 +11,7 @@ WITH found AS (
                nullif(regexp_extract(finetuned_answer, '[^\n]*\barXiv(?: preprint)?:?\s*\d{4}\.\d{4,5}[^\n]*'), '')
            ) AS snippet
     FROM base_wins
+WHERE run_id = $run_id
 )
 SELECT run_id, judge, item_key, left(trim(regexp_replace(snippet, '\s+', ' ', 'g')), 120) AS evidence
 FROM found

@@ -3,4 +3,4 @@ SELECT run_id, judge, item_key,
        printf('fine-tuned %d chars vs base %d chars (%d %%)', length(finetuned_answer), length(base_answer),
               round(100 * length(finetuned_answer) / length(base_answer))::INTEGER) AS evidence
 FROM base_wins
-WHERE length(finetuned_answer) < length(base_answer);
+WHERE run_id = $run_id AND length(finetuned_answer) < length(base_answer);

@@ -4,4 +4,4 @@ SELECT run_id, judge, item_key,
            regexp_extract(finetuned_answer, '(?ims)^[\s*#_]*sources?\s*[:*]+[\s*]*(.*)$', 1),
            '\s+', ' ', 'g')), 120) AS evidence
 FROM base_wins
-WHERE regexp_matches(finetuned_answer, '(?im)^[\s*#_]*sources?\s*[:*]');
+WHERE run_id = $run_id AND regexp_matches(finetuned_answer, '(?im)^[\s*#_]*sources?\s*[:*]');

@@ -3,6 +3,7 @@ WITH tail AS (
     SELECT run_id, judge, item_key, finetuned_answer,
            trim(regexp_extract(rtrim(finetuned_answer), '([^\n]*)$', 1)) AS last_line
     FROM base_wins
+WHERE run_id = $run_id
 )
 SELECT run_id, judge, item_key, 'ends with: …' || right(last_line, 80) AS evidence
 FROM tail
