@@ -146,6 +146,11 @@ def demo(out):
 
 # Commands of later stages live beside their stage and are registered here.
 # (site: build/serve/publish in reportgen/cli_site.py; judge in reportgen/cli_judge.py)
+from reportgen.cli_site import build, publish, serve  # noqa: E402
+
+cli.add_command(build)
+cli.add_command(serve)
+cli.add_command(publish)
 
 
 def main() -> None:

@@ -1,0 +1,184 @@
+"""Render the site: plain data (from ``reportgen.site.gather``) → ``{relative path: text}``.
+
+No I/O here besides reading templates. Model text is untrusted: HTML pages render it
+with markdown-it-py's ``js-default`` preset (raw HTML off, unsafe link schemes refused,
+images off so no request leaves the site) inside autoescaped Jinja2 templates; the
+Markdown twin escapes ``<`` and ``&`` and defuses unsafe link schemes.
+
+Templates come from ``templates/html`` and ``templates/md``; a user folder given as
+``templates_dir`` (with the same ``html/`` and ``md/`` layout, or flat) overrides any
+of them by name."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+import jinja2
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+from reportgen.resources import resource_dir
+
+FORMATS = ("html", "md")
+
+_UNSAFE_SCHEME = re.compile(r"(?i)\b(javascript|vbscript|data|file)\s*:")
+
+
+def _markdown() -> MarkdownIt:
+    md = MarkdownIt("js-default")
+    md.disable("image")  # a model's ![](http://…) would load a remote image
+
+    def shift_headings(state) -> None:
+        # Headings inside an answer sit below the page's own h1–h3.
+        for token in state.tokens:
+            if token.type in ("heading_open", "heading_close"):
+                token.tag = f"h{min(6, int(token.tag[1]) + 3)}"
+    md.core.ruler.push("shift_headings", shift_headings)
+
+    def link_open(self, tokens, idx, options, env):
+        tokens[idx].attrSet("rel", "nofollow noopener noreferrer")
+        return self.renderToken(tokens, idx, options, env)
+    md.add_render_rule("link_open", link_open)
+    return md
+
+
+_MD = _markdown()
+
+
+def markdown_html(text: str | None) -> Markup:
+    """Untrusted Markdown → safe HTML."""
+    return Markup(_MD.render(text or ""))
+
+
+def md_text(text: str | None) -> str:
+    """Untrusted text for the Markdown twin: no raw HTML (``<`` escaped) and no links (``[``
+    escaped, so neither inline links nor link definitions can form; unsafe schemes defused too)."""
+    text = (text or "").replace("\r\n", "\n").replace("&", "&amp;").replace("<", "&lt;").replace("[", "\\[").replace("]", "\\]")
+    return _UNSAFE_SCHEME.sub(lambda m: m.group(1) + "&#58;", text)
+
+
+def md_quote(text: str | None) -> str:
+    """Untrusted Markdown as a blockquote, so its headings and lists stay inside it."""
+    lines = md_text(text).strip("\n").split("\n")
+    return "\n".join(("> " + line).rstrip() for line in lines)
+
+
+def md_cell(value) -> str:
+    """One Markdown table cell: a single line, pipes escaped."""
+    text = md_text("" if value is None else str(value))
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def pct(x: float | None) -> str:
+    return "—" if x is None else f"{100 * x:.1f} %"
+
+
+def rate_ci(rate: float | None, low: float | None, high: float | None, k: int, n: int) -> str:
+    """Same wording as ``reportgen.output.rate_with_ci`` (the terminal summary)."""
+    from reportgen.output import rate_with_ci
+    return rate_with_ci(rate, low, high, k, n)
+
+
+def short(text: str | None, width: int = 120) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+def chart(papers: list[dict], width: int = 760) -> dict:
+    """Geometry of the per-paper SVG chart: the win rate with its interval when known,
+    otherwise base wins per paper (the only honest per-paper number then)."""
+    known = [p for p in papers if not p["is_unknown"]]
+    with_rate = [p for p in known if p["finetuned_win_rate"] is not None]
+    label_w, right_pad, row_h, top = 330, 50, 22, 28
+    plot_w = width - label_w - right_pad
+    rows = []
+    if with_rate:
+        for i, p in enumerate(with_rate):
+            rows.append({
+                "label": short(p["paper"], 46), "title": p["paper"], "y": top + i * row_h,
+                "x": label_w + plot_w * p["finetuned_win_rate"],
+                "x1": label_w + plot_w * p["ci_low"], "x2": label_w + plot_w * p["ci_high"],
+                "value": f"{100 * p['finetuned_win_rate']:.0f} %", "n": p["n"],
+            })
+        ticks = [{"x": label_w + plot_w * t / 100, "label": f"{t} %"} for t in (0, 25, 50, 75, 100)]
+        kind = "rate"
+    else:
+        top_value = max([p["base_wins"] for p in known] + [1])
+        for i, p in enumerate(known):
+            rows.append({
+                "label": short(p["paper"], 46), "title": p["paper"], "y": top + i * row_h,
+                "x": label_w, "w": plot_w * p["base_wins"] / top_value, "value": str(p["base_wins"]),
+                "n": p["n"],
+            })
+        step = max(1, -(-top_value // 4))
+        ticks = [{"x": label_w + plot_w * t / top_value, "label": str(t)} for t in range(0, top_value + 1, step)]
+        kind = "count"
+    return {"kind": kind, "rows": rows, "ticks": ticks, "width": width, "label_w": label_w,
+            "plot_w": plot_w, "height": top + len(rows) * row_h + 8, "top": top, "row_h": row_h,
+            "mid": label_w + plot_w / 2}
+
+
+def environment(fmt: str, templates_dir: Path | None = None) -> jinja2.Environment:
+    base = resource_dir("templates")
+    searchpath: list[Path] = []
+    if templates_dir is not None:
+        searchpath += [templates_dir / fmt, templates_dir]
+    searchpath.append(base / fmt)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(p) for p in searchpath]),
+        autoescape=(fmt == "html"),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(markdown=markdown_html, md_text=md_text, md_quote=md_quote, md_cell=md_cell, pct=pct,
+                       short=short)
+    env.globals.update(rate_ci=rate_ci, chart=chart)
+    return env
+
+
+class Renderer:
+    """Render pages given as (path without extension, template name, context)."""
+
+    def __init__(self, formats: Iterable[str], templates_dir: Path | None = None):
+        self.formats = [f for f in FORMATS if f in set(formats)]
+        self.envs = {fmt: environment(fmt, templates_dir) for fmt in self.formats}
+
+    def render(self, pages: Iterable[tuple[str, str, dict]], site: dict) -> dict[str, str]:
+        out: dict[str, str] = {}
+        site = {**site, "formats": self.formats}
+        for stem, template, context in pages:
+            root = "../" * stem.count("/")
+            here = posixpath.dirname(stem) or "."
+            for fmt in self.formats:
+                if fmt == "md" and context.get("html_only"):
+                    continue
+                ext = "." + fmt
+
+                def href(path: str, _here=here, _ext=ext) -> str:
+                    """Link to another page, by its path from the site root without extension."""
+                    return posixpath.relpath(path + _ext, _here)
+
+                def asset(path: str, _here=here) -> str:
+                    return posixpath.relpath(path, _here)
+
+                try:
+                    tpl = self.envs[fmt].get_template(f"{template}.{fmt}")
+                    text = tpl.render(site=site, page=stem, root=root, href=href, asset=asset, fmt=fmt,
+                                      **context)
+                except jinja2.TemplateError as exc:
+                    from reportgen.errors import UsageError
+                    where = getattr(exc, "filename", None) or f"{template}.{fmt}"
+                    raise UsageError(f"page {stem}{ext} failed to render ({exc})", path=where) from None
+                out[stem + ext] = text.rstrip("\n") + "\n"
+        return out
+
+
+def render_site(site: dict, formats: Iterable[str] = FORMATS, templates_dir: Path | None = None) -> dict[str, str]:
+    """Every page of the site as ``{relative path: text}``; ``site`` comes from ``site.gather``."""
+    return Renderer(formats, templates_dir).render(site["pages"], site)
+

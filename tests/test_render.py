@@ -1,0 +1,192 @@
+"""render.py: untrusted text, file names, and every page template rendered with real data."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from reportgen import store
+from reportgen.demo import EXAMPLE_RUN, example_files
+from reportgen.ingest import ingest
+from reportgen.render import markdown_html, md_cell, md_quote, md_text, render_site
+from reportgen.site import gather, slug
+
+FIXTURES = Path(__file__).parent / "fixtures" / "site"
+PAYLOAD = (FIXTURES / "xss-items.csv")
+XSS_MAP = {"paper": "paper", "reference_answer": "reference", "base_answer": "base", "finetuned_answer": "finetuned"}
+
+
+def _site(db: Path, run: str | None = None, search: bool = False) -> dict:
+    with store.open_db(db, read_only=True) as con:
+        return gather(con, run, search=search)
+
+
+def two_runs(db: Path) -> Path:
+    """The example as run A, and run B: the same items where a judge flips five base wins to fine-tuned."""
+    csv_path = example_files()[0]
+    site = _site(db)
+    keys = [t["key"] for t in site["runs"][0]["transcripts"]]
+    jsonl = db.parent / "second-judge.jsonl"
+    jsonl.write_text("".join(json.dumps({"item": k, "winner": "finetuned" if i < 5 else "base", "judge": "second"}) + "\n"
+                             for i, k in enumerate(keys)), encoding="utf-8")
+    ingest(db, [csv_path, jsonl], run="checkpoint-2")
+    return db
+
+
+# ------------------------------------------------------------------ untrusted text
+
+
+def test_markdown_renders_structure():
+    html = markdown_html("# Title\n\n- **bold** item\n- two\n\n```\ncode <b>\n```\n")
+    assert "<h4>Title</h4>" in html  # headings of an answer sit below the page's own
+    assert "<li><strong>bold</strong> item</li>" in html
+    assert "<pre><code>code &lt;b&gt;\n</code></pre>" in html
+
+
+@pytest.mark.parametrize("payload, forbidden", [
+    ("<script>window.__pwned=1</script>", "<script"),
+    ('<img src=x onerror="window.__pwned=1">', "<img"),
+    ("<iframe src=x></iframe>", "<iframe"),
+    ("[x](javascript:window.__pwned=1)", "href=\"javascript"),
+    ("[x](JaVaScRiPt:alert(1))", "href=\"javascript"),
+    ("[x](data:text/html,hi)", "href=\"data:"),
+    ("![pixel](http://example.invalid/p.png)", "<img"),
+])
+def test_markdown_html_refuses_payloads(payload, forbidden):
+    html = markdown_html(payload)
+    assert forbidden not in html.lower()
+
+
+def test_markdown_links_are_nofollow():
+    assert 'rel="nofollow noopener noreferrer"' in markdown_html("[ok](https://example.org)")
+
+
+def test_markdown_twin_text_has_no_raw_html_or_links():
+    text = md_text('<script>x</script> [a](javascript:alert(1)) [b]: javascript:alert(2) a & b')
+    assert "<" not in text
+    assert "](" not in text.replace("\\](", "")
+    assert "javascript:" not in text.lower()
+    assert "&amp;" in text
+    assert md_quote("# h\n\n- a") == "> # h\n>\n> - a"
+    assert md_cell("a | b\nc") == "a \\| b c"
+
+
+@pytest.mark.parametrize("text", ["85", "item_7", "abc-DEF", "../../etc/passwd", "a/b", ".hidden", "", " ", "é",
+                                  "x" * 200, "CON", "a\\b"])
+def test_slug_is_a_safe_stable_file_name(text):
+    s = slug(text)
+    assert re.fullmatch(r"[a-z0-9][a-z0-9_-]*", s), s
+    assert len(s) <= 64
+    assert slug(text) == s
+
+
+def test_slug_keeps_distinct_texts_apart():
+    assert slug("Item 1") != slug("item-1") != slug("ITEM 1")
+    assert slug("85") == "85"
+    assert slug("A Paper", always_hash=True) != slug("a paper", always_hash=True)
+
+
+# ------------------------------------------------------------------ pages
+
+
+def test_example_pages_and_honest_numbers(example_db):
+    site = _site(example_db)
+    pages = render_site(site)
+    run = site["runs"][0]
+    assert site["single"] and run["name"] == EXAMPLE_RUN
+    assert len(run["transcripts"]) == 53
+    expected = {"index.html", "index.md", "search.html", "404.html"}
+    expected |= {t["page"] + ext for t in run["transcripts"] for ext in (".html", ".md")}
+    expected |= {p["page"] + ".html" for p in run["papers"]} | {c["page"] + ".md" for c in run["categories"]}
+    assert expected <= set(pages)
+    assert "search.md" not in pages and "404.md" not in pages
+    index = pages["index.html"]
+    # The same headline as `reportgen stats`.
+    assert "67.1 % (108/161, 95 % CI 59.5–73.9 %)" in index
+    for label, value in [("base wins", 53), ("fine-tuned wins", 108), ("ties", 0), ("invalid", 0),
+                         ("unjudged", 13), ("source unknown", 108)]:
+        assert f"<dt>{label}</dt><dd>{value}</dd>" in index
+    # No paper of the example gets a made-up 0 % rate: the rates are withheld with the reason.
+    assert "0.0 %" not in index
+    assert "108 verdicts of this judge have no known paper" in index
+    assert "<svg" in index and "Base wins per paper" in index
+    assert "sql/report/papers.sql" in index and "wilson_low" in index
+    # every base-win transcript is linked from the index
+    for t in run["transcripts"]:
+        assert f'href="{t["page"]}.html"' in index
+    assert "67.1 % (108/161, 95 % CI 59.5–73.9 %)" in pages["index.md"]
+    assert "0.0 %" not in pages["index.md"]
+
+
+def test_transcript_page(example_db):
+    site = _site(example_db)
+    pages = render_site(site)
+    run = site["runs"][0]
+    first, second = run["transcripts"][0], run["transcripts"][1]
+    assert first["paper"] == second["paper"] and first["next"] is second and second["prev"] is first
+    html = pages[second["page"] + ".html"]
+    assert 'rel="prev" href="85.html"' in html and 'rel="next"' in html
+    assert 'data-pagefind-filter="paper"' in html and 'data-pagefind-filter="category"' in html
+    assert "Reference answer" in html and "Base model" in html and "Fine-tuned model" in html
+    assert "<ol>" in html or "<ul>" in html  # answers are rendered Markdown
+    assert html.count('content="default-src \'none\'') == 1
+    md = pages[second["page"] + ".md"]
+    assert "## Base model (won)" in md and "[← previous](85.md)" in md
+
+
+def test_paper_and_category_pages(example_db):
+    site = _site(example_db)
+    pages = render_site(site)
+    run = site["runs"][0]
+    paper = next(p for p in run["papers"] if p["paper"].startswith("What is the Role of Small Models"))
+    html = pages[paper["page"] + ".html"]
+    assert "Base-win transcripts (15)" in html and html.count('<li><a href="../t/') == 15
+    assert "not shown" in html
+    category = next(c for c in run["categories"] if c["name"] == "shorter_answer")
+    html = pages[category["page"] + ".html"]
+    assert "Base-win transcripts (45)" in html and "45 of 53 base wins with text (84.9 %)" in html
+    assert "Base-win transcripts (45)" in pages[category["page"] + ".md"]
+
+
+def test_runs_index_and_comparison(example_db):
+    db = two_runs(example_db)
+    site = _site(db)
+    pages = render_site(site)
+    assert not site["single"] and [r["name"] for r in site["runs"]] == ["checkpoint-2", EXAMPLE_RUN]
+    assert "<h1>Runs</h1>" in pages["index.html"]
+    assert "run/checkpoint-2/index.html" in pages and "run/llama31-8b-paper-qa/index.html" in pages
+    [cmp] = site["comparisons"]
+    html = pages[cmp["page"] + ".html"]
+    assert dict(cmp["counts"])["flipped away from fine-tuned"] == 5
+    assert dict(cmp["counts"])["same"] == 48
+    assert "5 flipped away from fine-tuned" in pages["index.html"]
+    assert html.index("flipped away from fine-tuned") < html.index("<td>same</td>")
+    assert cmp["page"] + ".md" in pages
+
+
+def test_xss_fixture_renders_as_text(tmp_path):
+    db = tmp_path / "xss.duckdb"
+    ingest(db, [FIXTURES / "xss-items.csv", FIXTURES / "xss-verdicts.jsonl"], run="xss", mapping=XSS_MAP)
+    pages = render_site(_site(db))
+    for path, text in pages.items():
+        if path.endswith(".md"):
+            assert re.search(r"<[a-zA-Z/!?]", text) is None, path  # no raw HTML at all in the twin
+            continue
+        assert re.search(r"<script(?! src=\"[./a-z]+\.js\" defer>)", text) is None, path
+        assert re.search(r"<(iframe|img|object|embed)\b", text, re.I) is None, path
+        assert re.search(r"<[^>]*\son[a-z]+\s*=", text, re.I) is None, path  # no event-handler attribute
+        assert re.search(r"(href|src)=\"\s*(javascript|data:text)", text, re.I) is None, path
+    transcript = next(t for p, t in pages.items() if p.endswith("/t/x1.html"))
+    assert "&lt;script&gt;window.__pwned" in transcript
+    assert re.search(r"<script(?! src=)", transcript) is None
+
+
+def test_templates_override(example_db, tmp_path):
+    (tmp_path / "tpl" / "html").mkdir(parents=True)
+    (tmp_path / "tpl" / "html" / "404.html").write_text("<p>custom {{ site.title }}</p>", encoding="utf-8")
+    pages = render_site(_site(example_db), templates_dir=tmp_path / "tpl")
+    assert pages["404.html"] == f"<p>custom reportgen: {EXAMPLE_RUN}</p>\n"
+    assert "<!doctype html>" in pages["index.html"]  # the others stay the bundled ones
