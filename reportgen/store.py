@@ -47,6 +47,7 @@ def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
 def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open the database; a writable connection is migrated to the current schema."""
     con = _open(path, read_only)
+    run(con, "store/session")
     if read_only:
         if pending_migrations(con):
             con.close()

@@ -300,7 +300,9 @@ def _write_jsonl(con, run_id: int, src: Source) -> None:
                 f"item {rec.item_key!r} is not in the run; ingest its items CSV first (same --run) "
                 "or fix the key", path=src.path, line=rec.line,
             )
-    rows, counters = [], {}
+    judges = sorted({rec.judge or default_judge for rec in records})
+    counters = {j: store.scalar(con, "ingest/judge_verdict_count", run_id=run_id, judge=j) for j in judges}
+    rows = []
     seen: dict[tuple[str, str], int] = {}
     for rec in records:
         judge = rec.judge or default_judge
@@ -310,12 +312,10 @@ def _write_jsonl(con, run_id: int, src: Source) -> None:
                 "keep one verdict per item and judge", path=src.path, line=rec.line,
             )
         seen[(judge, rec.item_key)] = rec.line
-        seq = counters.get(judge, store.scalar(con, "ingest/judge_verdict_count", run_id=run_id, judge=judge))
-        counters[judge] = seq + 1
-        rows.append({"judge": judge, "seq": seq, "item_key": rec.item_key, "winner": rec.winner,
+        rows.append({"judge": judge, "seq": counters[judge], "item_key": rec.item_key, "winner": rec.winner,
                      "confidence": rec.confidence, "rationale": rec.rationale, "matched_by": "key",
                      "source_line": rec.line})
-    judges = sorted({r["judge"] for r in rows})
+        counters[judge] += 1
     src.summary = [f"verdict JSONL, {len(rows)} verdicts from judge {', '.join(judges)}, all matched by item key"]
     source_id = _record_source(con, run_id, src)
     _insert(con, "ingest/insert_verdicts", "staged_verdicts", _verdict_frame(rows), run_id=run_id, source_id=source_id)

@@ -1,0 +1,68 @@
+"""Ingest benchmark: `reportgen ingest` of an items CSV + judge log against a bare baseline
+measured in the same run: DuckDB's read_csv of the same CSV into a fresh database file, plus
+a bare line scan of the log. Prints medians, the ratio, and peak RSS of a full ingest.
+
+    python bench/ingest.py             # 2,000 items, quick
+    python bench/ingest.py --full      # 10k, 100k and 1M items (1M writes ~10 GB of data)
+    python bench/ingest.py --sizes 10000 100000 --repeat 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+from _common import ROOT, dataset, machine, median, peak_rss_mib, timed
+
+import duckdb
+
+from reportgen.ingest import ingest
+
+BARE_SQL = (ROOT / "bench" / "bare_read_csv.sql").read_text(encoding="utf-8")
+
+
+def bare(csv: Path, log: Path, tmp: Path) -> None:
+    db = tmp / "bare.duckdb"
+    db.unlink(missing_ok=True)
+    con = duckdb.connect(str(db))
+    con.execute(BARE_SQL, {"path": str(csv)})
+    con.close()
+    with open(log, "rb") as fh:
+        for _ in fh:
+            pass
+
+
+def ours(csv: Path, log: Path, tmp: Path) -> None:
+    db = tmp / "ours.duckdb"
+    db.unlink(missing_ok=True)
+    ingest(db, [csv, log], run="bench")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[2000])
+    ap.add_argument("--full", action="store_true", help="10k, 100k and 1M items")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--rss", action="store_true", help="also measure peak RSS of a full ingest (a subprocess)")
+    args = ap.parse_args()
+    sizes = [10_000, 100_000, 1_000_000] if args.full else args.sizes
+    print(f"machine: {machine()}")
+    print(f"{'items':>9}  {'bare s':>8}  {'reportgen s':>11}  {'ratio':>6}  {'peak RSS MiB':>12}  data")
+    for n in sizes:
+        data = dataset(n)
+        size_mb = (data.csv.stat().st_size + data.log.stat().st_size) / 2**20
+        with tempfile.TemporaryDirectory() as t:
+            tmp = Path(t)
+            b = median(timed(lambda: bare(data.csv, data.log, tmp), args.repeat))
+            o = median(timed(lambda: ours(data.csv, data.log, tmp), args.repeat))
+            rss = ""
+            if args.rss or args.full:
+                db = tmp / "rss.duckdb"
+                rss = f"{peak_rss_mib([sys.executable, '-m', 'reportgen', '--db', str(db), 'ingest', str(data.csv), str(data.log), '--run', 'bench']):.0f}"
+        print(f"{n:>9,}  {b:>8.2f}  {o:>11.2f}  {o / b:>5.2f}x  {rss:>12}  {size_mb:,.0f} MB CSV+log", flush=True)
+
+
+if __name__ == "__main__":
+    main()
