@@ -151,6 +151,9 @@ from reportgen.cli_site import build, publish, serve  # noqa: E402
 cli.add_command(build)
 cli.add_command(serve)
 cli.add_command(publish)
+from reportgen.cli_judge import judge  # noqa: E402
+
+cli.add_command(judge)
 
 
 def main() -> None:

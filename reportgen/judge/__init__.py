@@ -1,0 +1,212 @@
+"""The pairwise judge stage: judge every item of a run that has no verdict of this judge
+yet, in both orders, and commit each verdict the moment it exists.
+
+``judge_run`` is the one entry point; the backend (``LocalJudge``: a GGUF in this process,
+``EndpointJudge``: an OpenAI-compatible server, or a fake in tests) only turns a prompt
+into an ``OrderScore``. Each item is one small transaction (its verdict and its two
+per-order rows together), so an interrupted run — Ctrl-C or ``kill -9`` — loses nothing
+and, run again, judges only what is missing."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reportgen import categories, store
+from reportgen.errors import UsageError
+from reportgen.judge.base import Backend, OrderScore, PromptTooLong, Verdict, combine
+from reportgen.judge.prompt import JudgeTemplate, explain_prompt, pair_prompts
+
+TIE_MARGIN = 0.1
+MIN_LETTER_MASS = 0.5
+
+
+@dataclass
+class Progress:
+    done: int
+    total: int
+    tokens: int           # prompt tokens of both orders, cumulative
+    seconds: float        # wall time so far
+    item_key: str
+    winner: str
+
+
+@dataclass
+class JudgeResult:
+    judge: str
+    run: str
+    selected: int
+    judged: int = 0
+    winners: dict[str, int] = field(default_factory=dict)
+    prompt_tokens: int = 0
+    evaluated_tokens: int = 0
+    seconds: float = 0.0
+    already: int = 0      # items that had a verdict of this judge before (not selected again)
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    item: dict
+    base_first: OrderScore | None
+    finetuned_first: OrderScore | None
+    verdict: Verdict
+    rationale: str | None
+
+
+def _run_id(con, run: str | None) -> tuple[int, str]:
+    names = [r[0] for r in store.run(con, "report/run_list")]
+    if run is None:
+        if len(names) != 1:
+            listed = ", ".join(repr(n) for n in names) or "none yet"
+            raise UsageError(f"pass --run NAME: the database holds {len(names)} runs ({listed})")
+        run = names[0]
+    row = store.run(con, "ingest/find_run", name=run)
+    if not row:
+        listed = ", ".join(repr(n) for n in names) or "none yet"
+        raise UsageError(f"no run named {run!r} in the database (runs: {listed}); see 'reportgen runs'")
+    return int(row[0][0]), run
+
+
+def _check_identity(con, run_id: int, backend: Backend, template: JudgeTemplate, template_sha: str,
+                    params: dict, rejudge: bool) -> None:
+    """Record the judge; refuse to mix verdicts of a different model or template under one judge name."""
+    row = store.run(con, "judge/find_judge", run_id=run_id, judge=backend.judge_name)
+    if row:
+        model, model_sha, old_template_sha, _, verdicts = row[0]
+        changed = (model_sha != backend.model_sha256) or (old_template_sha != template_sha)
+        if changed and verdicts and not rejudge:
+            what = "model file" if model_sha != backend.model_sha256 else "prompt template"
+            raise UsageError(f"judge {backend.judge_name!r} already judged {verdicts} items of this run with another "
+                             f"{what}; pass --rejudge to redo them, or --name to judge under another name")
+        if changed and verdicts:
+            store.run(con, "judge/delete_judge_verdicts", run_id=run_id, judge=backend.judge_name)
+    store.run(con, "judge/upsert_judge", run_id=run_id, judge=backend.judge_name, backend=backend.kind,
+              model=backend.model, model_sha256=backend.model_sha256, template=template.path.name,
+              template_sha256=template_sha, parameters=json.dumps(params, sort_keys=True))
+
+
+def _judge_item(backend: Backend, template: JudgeTemplate, explain_template: JudgeTemplate | None, item: dict,
+                tie_margin: float, min_mass: float) -> ItemResult:
+    prompts = pair_prompts(template, backend.chat, item)
+    try:
+        one = backend.score(prompts.base_first)
+        two = backend.score(prompts.finetuned_first)
+    except PromptTooLong as exc:
+        return ItemResult(item, None, None, Verdict("invalid", None, None, None, str(exc)), None)
+    verdict = combine(one, two, tie_margin=tie_margin, min_mass=min_mass)
+    rationale = None
+    if explain_template is not None and verdict.winner == "base":
+        try:
+            rationale = backend.explain(explain_prompt(explain_template, backend.chat, item)) or None
+        except PromptTooLong:
+            rationale = None
+    return ItemResult(item, one, two, verdict, rationale)
+
+
+def _results(backend: Backend, items: list[dict], work: Callable[[dict], ItemResult]) -> Iterator[ItemResult]:
+    """Judge items one after the other, or ``backend.concurrency`` at a time (results as they complete)."""
+    if backend.concurrency <= 1:
+        for item in items:
+            yield work(item)
+        return
+    pool = ThreadPoolExecutor(max_workers=backend.concurrency)
+    try:
+        pending = iter(items)
+        running = set()
+        for item in pending:
+            running.add(pool.submit(work, item))
+            if len(running) >= backend.concurrency * 2:
+                break
+        while running:
+            done, running = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                yield future.result()
+                nxt = next(pending, None)
+                if nxt is not None:
+                    running.add(pool.submit(work, nxt))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _commit(con, run_id: int, judge: str, seq: int, r: ItemResult, rejudge: bool) -> None:
+    v = r.verdict
+    key = r.item["item_key"]
+    con.begin()
+    try:
+        if rejudge:
+            store.run(con, "judge/delete_item_verdict", run_id=run_id, judge=judge, item_key=key)
+        store.run(con, "judge/insert_verdict", run_id=run_id, judge=judge, seq=seq, item_key=key, winner=v.winner,
+                  confidence=v.confidence, rationale=r.rationale)
+        for ord_, first, score in ((1, "base", r.base_first), (2, "finetuned", r.finetuned_first)):
+            store.run(con, "judge/insert_order", run_id=run_id, judge=judge, item_key=key, ord=ord_,
+                      first_answer=first, p_first=score.p_first if score else None,
+                      letter_mass=score.letter_mass if score else None,
+                      prompt_tokens=score.prompt_tokens if score else None,
+                      evaluated_tokens=score.evaluated_tokens if score else None,
+                      seconds=score.seconds if score else None)
+        if v.winner == "base" or rejudge:
+            categories.refresh(con, run_id)
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+
+
+def judge_run(db: Path, backend: Backend, *, run: str | None = None, template: Path | None = None,
+              limit: int | None = None, only_paper: str | None = None, rejudge: bool = False,
+              explain: bool = False, tie_margin: float = TIE_MARGIN, min_mass: float = MIN_LETTER_MASS,
+              on_start: Callable[[JudgeResult], None] | None = None,
+              progress: Callable[[Progress], None] | None = None) -> JudgeResult:
+    """Judge the items of ``run`` that have no verdict of ``backend`` yet (``rejudge``: the selected
+    items again), committing each verdict as soon as it exists."""
+    if limit is not None and limit < 0:
+        raise UsageError("--limit must be 0 or more")
+    tmpl = JudgeTemplate(template)
+    explain_tmpl = JudgeTemplate(name="explain.j2") if explain else None
+    template_sha = JudgeTemplate.combined_sha(tmpl, backend.chat)
+    params = {**backend.parameters, "backend": backend.kind, "tie_margin": tie_margin,
+              "min_letter_mass": min_mass, "explain": explain}
+    with store.open_db(db) as con:
+        run_id, run_name = _run_id(con, run)
+        con.begin()
+        try:
+            _check_identity(con, run_id, backend, tmpl, template_sha, params, rejudge)
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+        rows = store.frame(con, "judge/select_items", run_id=run_id, judge=backend.judge_name, rejudge=rejudge,
+                           paper=only_paper).to_dicts()
+        if limit is not None:
+            rows = rows[:limit]
+        total_items, already = store.run(con, "judge/count_items", run_id=run_id, judge=backend.judge_name)[0]
+        result = JudgeResult(backend.judge_name, run_name, len(rows), already=int(already))
+        if total_items == 0:
+            raise UsageError(f"run {run_name!r} has no items with text to judge; ingest an items CSV with the "
+                             "question, reference and both answers")
+        if on_start:
+            on_start(result)
+        seq = int(store.scalar(con, "judge/next_seq", run_id=run_id, judge=backend.judge_name))
+        t0 = time.perf_counter()
+
+        def work(item: dict) -> ItemResult:
+            return _judge_item(backend, tmpl, explain_tmpl, item, tie_margin, min_mass)
+
+        for r in _results(backend, rows, work):
+            _commit(con, run_id, backend.judge_name, seq, r, rejudge)
+            seq += 1
+            result.judged += 1
+            result.winners[r.verdict.winner] = result.winners.get(r.verdict.winner, 0) + 1
+            for s in (r.base_first, r.finetuned_first):
+                if s is not None:
+                    result.prompt_tokens += s.prompt_tokens
+                    result.evaluated_tokens += s.evaluated_tokens
+            result.seconds = time.perf_counter() - t0
+            if progress:
+                progress(Progress(result.judged, len(rows), result.prompt_tokens, result.seconds,
+                                  r.item["item_key"], r.verdict.winner))
+    return result

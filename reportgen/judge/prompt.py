@@ -1,0 +1,123 @@
+"""The judge prompt: a Jinja2 template with the blocks ``system``, ``user`` and
+``answer_prefix``, wrapped in the model's own chat template so that the prompt ends
+exactly where the next token is the verdict letter."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from reportgen.errors import UsageError
+from reportgen.resources import resource_dir
+
+LETTERS = ("A", "B")
+BLOCKS = ("system", "user", "answer_prefix")
+
+
+def default_template_path(name: str = "pairwise.j2") -> Path:
+    return resource_dir("templates") / "judge" / name
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Messages:
+    system: str
+    user: str
+    answer_prefix: str
+
+
+class JudgeTemplate:
+    """A judge prompt template file (``templates/judge/pairwise.j2`` or the user's own)."""
+
+    def __init__(self, path: Path | None = None, *, name: str = "pairwise.j2"):
+        self.path = Path(path) if path is not None else default_template_path(name)
+        try:
+            self.text = self.path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot read the judge template ({exc.strerror}); pass --template PATH to a Jinja2 "
+                             "file", path=self.path) from None
+        env = ImmutableSandboxedEnvironment(undefined=jinja2.StrictUndefined, keep_trailing_newline=False)
+        try:
+            self._template = env.from_string(self.text)
+        except jinja2.TemplateSyntaxError as exc:
+            raise UsageError(f"is not a valid Jinja2 template ({exc.message})", path=self.path,
+                             line=exc.lineno) from None
+        missing = [b for b in BLOCKS if b not in self._template.blocks]
+        if missing:
+            raise UsageError(f"needs the blocks {', '.join(BLOCKS)}; it lacks {', '.join(missing)} "
+                             "(see templates/judge/pairwise.j2)", path=self.path)
+        self.sha256 = _sha(self.text)
+
+    def messages(self, **variables) -> Messages:
+        ctx = self._template.new_context(variables)
+        try:
+            parts = {b: "".join(self._template.blocks[b](ctx)).strip() for b in BLOCKS}
+        except jinja2.UndefinedError as exc:
+            raise UsageError(f"uses an unknown variable ({exc.message})", path=self.path) from None
+        return Messages(**parts)
+
+    @staticmethod
+    def combined_sha(template: "JudgeTemplate", chat: "ChatFormat") -> str:
+        """One hash for what decides the prompt text: the judge template and the chat template."""
+        return _sha(template.sha256 + "\n" + chat.sha256)
+
+
+class ChatFormat:
+    """Turn system + user message + assistant prefix into one prompt string, with the
+    model's chat template (``tokenizer.chat_template``) or a plain layout when it has none."""
+
+    def __init__(self, chat_template: str | None, *, eos_token: str = ""):
+        self.chat_template = chat_template
+        self.eos_token = eos_token
+        self._template = None
+        if chat_template:
+            env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
+            env.globals["raise_exception"] = _raise
+            self._template = env.from_string(chat_template)
+        self.sha256 = _sha(chat_template or "<plain>")
+
+    def render(self, m: Messages) -> str:
+        if self._template is None:
+            return f"{m.system}\n\n{m.user}\n\n{m.answer_prefix}"
+        messages = [{"role": "system", "content": m.system}, {"role": "user", "content": m.user}]
+        try:
+            head = self._template.render(messages=messages, add_generation_prompt=True, bos_token="",
+                                         eos_token=self.eos_token)
+        except jinja2.TemplateError:
+            # Some chat templates refuse a system message: fold it into the user message.
+            messages = [{"role": "user", "content": f"{m.system}\n\n{m.user}"}]
+            head = self._template.render(messages=messages, add_generation_prompt=True, bos_token="",
+                                         eos_token=self.eos_token)
+        return head + m.answer_prefix
+
+
+def _raise(message: str):
+    raise jinja2.TemplateError(message)
+
+
+@dataclass(frozen=True)
+class PairPrompts:
+    """The two prompts of one item: order 1 shows the base answer first, order 2 the fine-tuned one."""
+    item_key: str
+    base_first: str
+    finetuned_first: str
+
+
+def pair_prompts(template: JudgeTemplate, chat: ChatFormat, item: dict) -> PairPrompts:
+    common = dict(question=item["question"], paper=item["paper"], reference=item["reference_answer"])
+    one = template.messages(**common, answer_a=item["base_answer"], answer_b=item["finetuned_answer"])
+    two = template.messages(**common, answer_a=item["finetuned_answer"], answer_b=item["base_answer"])
+    return PairPrompts(item["item_key"], chat.render(one), chat.render(two))
+
+
+def explain_prompt(template: JudgeTemplate, chat: ChatFormat, item: dict) -> str:
+    m = template.messages(question=item["question"], paper=item["paper"], reference=item["reference_answer"],
+                          base=item["base_answer"], finetuned=item["finetuned_answer"])
+    return chat.render(m)

@@ -1,0 +1,8 @@
+-- Items of a run to judge, in CSV order: those without a verdict of $judge (all of them when $rejudge), optionally only papers containing $paper.
+SELECT i.item_key, i.paper, i.question, i.reference_answer, i.base_answer, i.finetuned_answer
+FROM items i
+WHERE i.run_id = $run_id
+  AND ($paper IS NULL OR i.paper ILIKE '%' || $paper || '%')
+  AND ($rejudge OR NOT EXISTS (
+        SELECT 1 FROM verdicts v WHERE v.run_id = i.run_id AND v.judge = $judge AND v.item_key = i.item_key))
+ORDER BY i.position NULLS LAST, i.item_key;
