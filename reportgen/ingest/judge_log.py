@@ -9,13 +9,14 @@ answer at 80 '=' followed by the "Better Answer" line, so lines of '=' or '-', o
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from reportgen.errors import InputError
-from reportgen.ingest.textfile import iter_lines
+from reportgen.ingest.textfile import decode_error
 
 RULE_EQ = "=" * 80
 RULE_DASH = "-" * 80
@@ -75,27 +76,106 @@ class LogSummary:
 
 
 class _Lines:
-    """Line iterator with look-ahead."""
+    """Lines of a UTF-8 file read in large chunks, with look-ahead and a fast search for the
+    end of an answer. CRLF and CR become LF; a byte-order mark is dropped. Memory holds one
+    chunk plus the transcript being read."""
+
+    CHUNK = 1 << 22
 
     def __init__(self, path: Path):
-        self._it = iter_lines(path)
-        self._buf: list[tuple[int, str]] = []
-        self.last = 0
+        self._path = path
+        self._fh = open(path, "rb")
+        self._decoder = codecs.getincrementaldecoder("utf-8")("strict")
+        self._first = True
+        self._cr = False
+        self.buf = ""
+        self.pos = 0          # start of the current line in buf
+        self.lineno = 1       # number of the line that starts at pos
+        self.last = 0         # number of the last line consumed
+        self.eof = False
+
+    def _fill(self) -> bool:
+        if self.eof:
+            return False
+        raw = self._fh.read(self.CHUNK)
+        try:
+            text = self._decoder.decode(raw, final=not raw)
+        except UnicodeDecodeError:
+            self._fh.close()
+            raise decode_error(self._path) from None
+        if self._first and text:
+            text = text.removeprefix("\ufeff")
+            self._first = False
+        if self._cr:
+            text = "\r" + text
+            self._cr = False
+        if raw and text.endswith("\r"):
+            text, self._cr = text[:-1], True
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        keep = max(self.pos - 1, 0)  # keep the newline before the current line: terminators start with it
+        self.buf = self.buf[keep:] + text
+        self.pos -= keep
+        if not raw:
+            self.eof = True
+            self._fh.close()
+            if len(self.buf) > self.pos and not self.buf.endswith("\n"):
+                self.buf += "\n"
+        return True
+
+    def line_end(self, start: int) -> tuple[int, int]:
+        while True:
+            end = self.buf.find("\n", start)
+            if end >= 0:
+                return start, end
+            rel = start - self.pos
+            if not self._fill():
+                return start, -1
+            start = self.pos + rel
 
     def peek(self, k: int = 0) -> tuple[int, str] | None:
-        while len(self._buf) <= k:
-            nxt = next(self._it, None)
-            if nxt is None:
+        start = self.pos
+        for i in range(k + 1):
+            start, end = self.line_end(start)
+            if end < 0:
                 return None
-            self._buf.append(nxt)
-        return self._buf[k]
+            if i == k:
+                return self.lineno + k, self.buf[start:end]
+            start = end + 1
+        return None
 
     def next(self) -> tuple[int, str] | None:
-        item = self.peek()
-        if item is not None:
-            self._buf.pop(0)
-            self.last = item[0]
-        return item
+        start, end = self.line_end(self.pos)
+        if end < 0:
+            return None
+        self.pos = end + 1
+        self.last = self.lineno
+        self.lineno += 1
+        return self.last, self.buf[start:end]
+
+    def last_line_of_file(self) -> int:
+        while self._fill():
+            pass
+        return self.lineno - 1 + self.buf.count("\n", self.pos)
+
+    def find(self, needle: str, start: int) -> int:
+        """Absolute index of needle at or after start (filling as needed); -1 at end of file."""
+        while True:
+            idx = self.buf.find(needle, start)
+            if idx >= 0:
+                return idx
+            rel = max(start, len(self.buf) - len(needle)) - self.pos
+            if not self._fill():
+                return -1
+            start = max(self.pos + rel, self.pos - 1)
+
+    def consume_to(self, idx: int, end: int) -> str:
+        """Return the text from the current line up to idx, and move past end."""
+        body = self.buf[self.pos:idx] if idx >= self.pos else ""
+        self.lineno += self.buf.count("\n", self.pos, end)
+        self.last = self.lineno - 1
+        self.pos = end
+        return body
 
 
 def parse(path: Path, summary: LogSummary | None = None) -> Iterator[Verdict | Transcript]:
@@ -210,63 +290,77 @@ def _read_transcript(path: Path, lines: _Lines, verdict: Verdict, start: int, s:
 
     question = expect("Question:", "'Question: …'").removeprefix(" ")
     paper = expect("Context:", "'Context: …'").removeprefix(" ")
+    while (nxt := lines.peek()) is not None and not nxt[1].strip():
+        lines.next()  # blank lines before the first section
+    expect(RULE_EQ, "a line of 80 '='")
+    expect(SECTIONS[0], repr(SECTIONS[0]))
+    expect(RULE_DASH, "a line of 80 '-'")
     answers = []
     for i, header in enumerate(SECTIONS):
-        # blank lines before the section rule
-        while (nxt := lines.peek()) is not None and not nxt[1].strip() and i == 0:
-            lines.next()
-        expect(RULE_EQ, "a line of 80 '='")
-        expect(header, repr(header))
-        expect(RULE_DASH, "a line of 80 '-'")
-        body: list[str] = []
-        suspect: int | None = None
-        while True:
-            nxt = lines.peek()
-            if nxt is None and suspect is not None:
+        body_line = lines.lineno
+        if i < 2:
+            # the answer ends at the exact three lines that open the next section
+            term = f"\n{RULE_EQ}\n{SECTIONS[i + 1]}\n{RULE_DASH}\n"
+            idx = lines.find(term, max(lines.pos - 1, 0))
+            end = idx + len(term)
+        else:
+            # the last answer ends at a line of '=' followed by the closing verdict line
+            idx, end = _find_better(lines)
+        if idx < 0:
+            rest = lines.buf[lines.pos:]
+            suspect = _suspect(rest, body_line) if i == 2 else None
+            if suspect is not None:
                 raise _missing_better(path, (start, suspect))
-            if nxt is None:
-                raise InputError(
-                    f"the file ends inside the {header.rstrip(':').lower()} of the transcript that "
-                    f"starts on line {start}; the log is truncated, restore its end or remove the "
-                    "partial transcript", path=path, line=lines.last,
-                )
-            if nxt[1] == RULE_EQ and _section_ends(lines, i):
-                break
-            if i == 2 and suspect is None and nxt[1] == RULE_EQ and _looks_like_next_item(lines):
-                suspect = nxt[0]
-                s.suspect = s.suspect or (start, suspect)
-            lines.next()
-            body.append(nxt[1])
-        if i < 2 and body and body[-1] == "":
-            body.pop()  # the blank line the writer puts before the next rule
-        answers.append("\n".join(body))
-    expect(RULE_EQ, "a line of 80 '='")
-    m = _BETTER.match(lines.next()[1])
-    if m.group(1) != "BASE":
-        raise InputError(
-            f"'Better Answer: EvalWinner.{m.group(1)}' contradicts the BASE verdict on line "
-            f"{verdict.line}; the log was edited", path=path, line=lines.last,
-        )
+            raise InputError(
+                f"the file ends inside the {header.rstrip(':').lower()} of the transcript that "
+                f"starts on line {start}; the log is truncated, restore its end or remove the "
+                "partial transcript", path=path, line=lines.last_line_of_file(),
+            )
+        body = lines.consume_to(idx, end)
+        if i == 2:
+            suspect = _suspect(body, body_line)
+            if suspect is not None and s.suspect is None:
+                s.suspect = (start, suspect)
+        elif body.endswith("\n"):
+            body = body[:-1]  # the blank line the writer puts before the next rule
+        answers.append(body)
     return Transcript(verdict.seq, start, question, paper, *answers)
 
 
-def _section_ends(lines: _Lines, section: int) -> bool:
-    """At a line of 80 '=': does the next section (or the transcript's end) start here?"""
-    nxt = lines.peek(1)
-    if section < 2:
-        after = lines.peek(2)
-        return (
-            nxt is not None and nxt[1] == SECTIONS[section + 1]
-            and after is not None and after[1] == RULE_DASH
-        )
-    return nxt is not None and nxt[1].rstrip() == "Better Answer: EvalWinner.BASE"
+_BETTER_LINE = f"\n{RULE_EQ}\nBetter Answer: EvalWinner.BASE"
 
 
-def _looks_like_next_item(lines: _Lines) -> bool:
-    nxt = lines.peek(1)
-    return nxt is not None and (
-        bool(_WINNER.match(nxt[1])) or nxt[1].startswith(("Saving base model win", "Final Results:"))
-    )
+def _find_better(lines: _Lines) -> tuple[int, int]:
+    """(index of the newline before the closing rule, index after the verdict line), or (-1, -1)."""
+    search = max(lines.pos - 1, 0)
+    while True:
+        idx = lines.find(_BETTER_LINE, search)
+        if idx < 0:
+            return -1, -1
+        rest_start, rest_end = lines.line_end(idx + len(_BETTER_LINE))
+        if rest_end < 0:
+            return -1, -1
+        # the find above may have refilled the buffer; locate the match again relative to rest_start
+        idx = rest_start - len(_BETTER_LINE)
+        if not lines.buf[rest_start:rest_end].strip():
+            return idx, rest_end + 1
+        search = idx + 1
+
+
+def _suspect(body: str, first_line: int) -> int | None:
+    """Line number of a line of '=' inside an answer that is followed by what looks like the next
+    verdict (a transcript whose "Better Answer" line is missing), or None."""
+    probe = "\n" + body
+    rule = f"\n{RULE_EQ}\n"
+    j = probe.find(rule)
+    while j >= 0:
+        k = j + len(rule)
+        e = probe.find("\n", k)
+        after = probe[k:] if e < 0 else probe[k:e]
+        if _WINNER.match(after) or after.startswith(("Saving base model win", "Final Results:")):
+            return first_line + body.count("\n", 0, j)
+        j = probe.find(rule, j + 1)
+    return None
 
 
 def _read_footer(path: Path, lines: _Lines) -> tuple[dict[str, float], dict[str, int]]:

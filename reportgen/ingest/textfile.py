@@ -60,7 +60,7 @@ def iter_lines(path: Path) -> Iterator[tuple[int, str]]:
             try:
                 text = decoder.decode(chunk, final=final)
             except UnicodeDecodeError:
-                raise _decode_error(path) from None
+                raise decode_error(path) from None
             if first and text:
                 text = text.removeprefix("\ufeff")
                 first = False
@@ -92,10 +92,10 @@ def check_utf8(path: Path) -> None:
                 decoder.decode(chunk)
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
-            raise _decode_error(path) from None
+            raise decode_error(path) from None
 
 
-def _decode_error(path: Path) -> InputError:
+def decode_error(path: Path) -> InputError:
     """Locate the first byte that is not UTF-8, by line."""
     lineno = 1
     with open(path, "rb") as fh:
