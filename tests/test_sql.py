@@ -14,11 +14,18 @@ def test_every_sql_file_opens_with_a_comment(name):
     assert all_sql()[name].description, f"sql/{name}.sql must start with a '-- what it computes' line"
 
 
+# reports that the bundled example alone must fill (others need e.g. a local judge's both-order verdicts)
+FILLED_BY_EXAMPLE = {"report/overall", "report/papers", "report/categories", "report/paper_categories",
+                     "report/transcripts", "report/run_list"}
+
+
 @pytest.mark.parametrize("name", [n for n in ALL if n.startswith("report/")])
 def test_report_queries_run(example_db, name):
     with store.open_db(example_db, read_only=True) as con:
         df = store.frame(con, name)
-    assert df.height > 0 and "run" in df.columns
+    assert "run" in df.columns
+    if name in FILLED_BY_EXAMPLE:
+        assert df.height > 0
 
 
 @pytest.mark.parametrize("name", [n for n in ALL if n.startswith("categories/")])
