@@ -30,6 +30,8 @@ _UNSAFE_SCHEME = re.compile(r"(?i)\b(javascript|vbscript|data|file)\s*:")
 def _markdown() -> MarkdownIt:
     md = MarkdownIt("js-default")
     md.disable("image")  # a model's ![](http://…) would load a remote image
+    # Only absolute web and mail links: a relative link in model text would point into the site.
+    md.validateLink = lambda url: url.strip().lower().startswith(("http://", "https://", "mailto:"))
 
     def shift_headings(state) -> None:
         # Headings inside an answer sit below the page's own h1–h3.

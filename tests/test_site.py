@@ -1,0 +1,231 @@
+"""site.py and `reportgen build` / `serve`: files on disk, links, determinism, incrementality,
+the repository's own site/ folder."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from reportgen import site as site_mod
+from reportgen.demo import EXAMPLE_RUN
+from reportgen.errors import ReportgenError
+from reportgen.ingest import ingest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).parent / "fixtures" / "site"
+XSS_MAP = {"paper": "paper", "reference_answer": "reference", "base_answer": "base", "finetuned_answer": "finetuned"}
+LINK = re.compile(r'(?:href|src)="([^"]*)"')
+MD_LINK = re.compile(r"(?<!\\)\]\(([^)\s]+)\)")
+
+
+def tree(folder: Path, *, skip_search: bool = False) -> dict[str, str]:
+    """{path: sha256} of every file; with skip_search, without Pagefind's bundle (nor its names in the manifest)."""
+    out = {}
+    for p in sorted(folder.rglob("*")):
+        rel = p.relative_to(folder).as_posix()
+        if not p.is_file() or (skip_search and rel.startswith("pagefind/")):
+            continue
+        data = p.read_bytes()
+        if skip_search and rel == site_mod.MANIFEST:
+            data = b"".join(line for line in data.splitlines(True) if not line.startswith(b"pagefind/"))
+        out[rel] = hashlib.sha256(data).hexdigest()
+    return out
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, _example_db_template) -> Path:
+    """The example site, built once for the read-only checks of this module."""
+    out = tmp_path_factory.mktemp("built") / "site"
+    site_mod.build(_example_db_template, out)
+    return out
+
+
+def test_build_cli(invoke, example_db, tmp_path):
+    out = tmp_path / "site"
+    result = invoke("--db", example_db, "build", "--out", out)
+    assert result.exit_code == 0, result.output
+    assert re.match(r"142 pages, \d+ files in .*: \d+ written, 0 removed, 0 unchanged", result.output)
+    again = invoke("build", "--db", example_db, "--out", out)
+    assert re.search(r": 0 written, 0 removed, \d+ unchanged", again.output), again.output
+
+
+def test_build_cli_errors(invoke, example_db, tmp_path):
+    result = invoke("--db", example_db, "build", "--out", tmp_path / "s", "--run", "nope")
+    assert result.exit_code == 1 and "no run named 'nope'" in result.output and "Traceback" not in result.output
+    result = invoke("--db", example_db, "build", "--out", tmp_path / "s", "--format", "pdf")
+    assert result.exit_code == 1 and "--format takes html, md" in result.output
+    result = invoke("--db", tmp_path / "missing.duckdb", "build", "--out", tmp_path / "s")
+    assert result.exit_code == 1 and "no such database" in result.output
+
+
+def test_site_files(built):
+    for rel in ["index.html", "index.md", "404.html", "search.html", ".nojekyll", "static/site.css", "static/site.js",
+                "static/search.js", "data/papers.csv", "data/papers.parquet", "data/transcripts.parquet",
+                "pagefind/pagefind.js", "pagefind/pagefind-entry.json", site_mod.MANIFEST]:
+        assert (built / rel).is_file(), rel
+    assert len(list((built / "run" / EXAMPLE_RUN / "t").glob("*.html"))) == 53
+    assert len(list((built / "run" / EXAMPLE_RUN / "t").glob("*.md"))) == 53
+    assert (built / "data" / "papers.csv").read_text().startswith("run,judge,paper,is_unknown,")
+    import polars as pl
+    assert pl.read_parquet(built / "data" / "transcripts.parquet").height == 53
+    listed = set((built / site_mod.MANIFEST).read_text().split())
+    assert listed == set(tree(built)) - {site_mod.MANIFEST}
+
+
+def test_every_relative_link_resolves(built):
+    checked = 0
+    for page in list(built.rglob("*.html")) + list(built.rglob("*.md")):
+        text = page.read_text(encoding="utf-8")
+        links = LINK.findall(text) if page.suffix == ".html" else MD_LINK.findall(text)
+        for link in links:
+            if link.startswith(("#", "data:", "http://", "https://")):
+                continue
+            assert not link.startswith("/"), f"{page}: root-absolute link {link}"
+            target = (page.parent / link.split("#")[0]).resolve()
+            assert target.is_file(), f"{page.relative_to(built)} links to missing {link}"
+            assert built.resolve() in target.parents
+            checked += 1
+    assert checked > 1000
+
+
+def test_pages_hold_no_machine_specific_text(built, _example_db_template):
+    needles = [str(ROOT), str(_example_db_template.parent), str(built.parent)]
+    for path, _ in tree(built).items():
+        if path.startswith("pagefind/") or path.endswith(".parquet"):
+            continue
+        text = (built / path).read_text(encoding="utf-8")
+        for needle in needles:
+            assert needle not in text, f"{path} holds {needle}"
+
+
+def test_build_is_deterministic(example_db, tmp_path):
+    a = site_mod.build(example_db, tmp_path / "a", search=False)
+    b = site_mod.build(example_db, tmp_path / "b", search=False)
+    assert a.files == b.files > 150
+    assert tree(tmp_path / "a") == tree(tmp_path / "b")
+
+
+def test_incremental_rebuild_rewrites_only_changed_pages(example_db, tmp_path):
+    out = tmp_path / "site"
+    first = site_mod.build(example_db, out)
+    assert len(first.written) == first.files
+    assert site_mod.build(example_db, out).written == []
+    # A changed transcript template changes the transcript pages (and the search index over them) only.
+    tpl = tmp_path / "tpl" / "html"
+    tpl.mkdir(parents=True)
+    original = (ROOT / "templates" / "html" / "transcript.html").read_text(encoding="utf-8")
+    (tpl / "transcript.html").write_text(original.replace("Reference answer", "Gold answer"), encoding="utf-8")
+    changed = site_mod.build(example_db, out, templates_dir=tmp_path / "tpl")
+    pages = [p for p in changed.written if not p.startswith("pagefind/") and p != site_mod.MANIFEST]
+    assert len(pages) == 53 and all(re.fullmatch(rf"run/{EXAMPLE_RUN}/t/\d+\.html", p) for p in pages)
+    assert "Gold answer" in (out / pages[0]).read_text(encoding="utf-8")
+    assert all(not (out / p).exists() for p in changed.removed)
+
+
+def test_clean_rewrites_all_and_removes_stale(example_db, tmp_path):
+    out = tmp_path / "site"
+    site_mod.build(example_db, out, search=False)
+    (out / "run" / "stale.html").write_text("old", encoding="utf-8")
+    kept = site_mod.build(example_db, out, search=False)
+    assert kept.written == [] and (out / "run" / "stale.html").exists()  # not ours: left alone
+    cleaned = site_mod.build(example_db, out, search=False, clean=True)
+    assert "run/stale.html" in cleaned.removed and not (out / "run" / "stale.html").exists()
+    assert len(cleaned.written) == cleaned.files
+
+
+def test_files_of_an_earlier_build_are_removed(example_db, tmp_path):
+    out = tmp_path / "site"
+    site_mod.build(example_db, out, search=False)
+    assert (out / "index.md").exists()
+    result = site_mod.build(example_db, out, formats=["html"], search=False)
+    assert "index.md" in result.removed and not (out / "index.md").exists()
+    assert not list(out.rglob("*.md"))
+
+
+def test_clean_refuses_a_folder_that_is_not_a_site(example_db, tmp_path):
+    (tmp_path / "precious.txt").write_text("keep me", encoding="utf-8")
+    with pytest.raises(ReportgenError, match="not a reportgen site"):
+        site_mod.build(example_db, tmp_path, clean=True, search=False)
+    assert (tmp_path / "precious.txt").read_text() == "keep me"
+
+
+def test_failed_build_leaves_the_previous_site_intact(example_db, tmp_path):
+    out = tmp_path / "site"
+    site_mod.build(example_db, out, search=False)
+    before = tree(out)
+    (tmp_path / "bad" / "html").mkdir(parents=True)
+    (tmp_path / "bad" / "html" / "paper.html").write_text("{% if %}", encoding="utf-8")
+    with pytest.raises(ReportgenError, match="failed to render"):
+        site_mod.build(example_db, out, templates_dir=tmp_path / "bad", search=False, clean=True)
+    assert tree(out) == before
+
+
+def test_markdown_only(example_db, tmp_path):
+    result = site_mod.build(example_db, tmp_path / "md", formats=["md"])
+    assert not result.search
+    files = tree(tmp_path / "md")
+    assert "index.md" in files and not any(p.endswith(".html") for p in files)
+
+
+def test_xss_items_get_safe_file_names(tmp_path):
+    db = tmp_path / "xss.duckdb"
+    ingest(db, [FIXTURES / "xss-items.csv", FIXTURES / "xss-verdicts.jsonl"], run="../xss", mapping=XSS_MAP)
+    out = tmp_path / "out" / "site"
+    site_mod.build(db, out, search=False)
+    assert not (tmp_path / "out" / "etc").exists() and not (tmp_path / "xss").exists()
+    for path in tree(out):
+        assert re.fullmatch(r"[A-Za-z0-9_./-]+", path) and ".." not in path, path
+
+
+def test_repository_site_is_current(_example_db_template, tmp_path):
+    """site/ is the bundled example's site, built with the defaults; rebuild it and compare every byte.
+
+    Pagefind's bundle is not byte-stable between runs, so a fresh build is compared without
+    pagefind/; building over a copy of site/ must then write nothing at all (the search index is
+    kept because it was built from the same pages: pagefind/reportgen-input.sha256)."""
+    repo_site = ROOT / "site"
+    fresh = tmp_path / "fresh"
+    site_mod.build(_example_db_template, fresh)
+    assert tree(fresh, skip_search=True) == tree(repo_site, skip_search=True), \
+        "site/ is stale: rebuild it with 'reportgen demo' then 'reportgen --db reportgen-demo/reportgen.duckdb build'"
+    assert (fresh / site_mod.SEARCH_STAMP).read_bytes() == (repo_site / site_mod.SEARCH_STAMP).read_bytes()
+    import shutil
+    copy = tmp_path / "copy"
+    shutil.copytree(repo_site, copy)
+    result = site_mod.build(_example_db_template, copy)
+    assert result.written == [] and result.removed == []
+
+
+@pytest.fixture
+def server(built):
+    srv = site_mod.make_server(built, port=0)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{srv.server_address[1]}/"
+    srv.shutdown()
+    srv.server_close()
+
+
+def test_serve(server, built):
+    assert server.startswith("http://127.0.0.1:")
+    with urllib.request.urlopen(server) as r:
+        assert r.status == 200 and r.read() == (built / "index.html").read_bytes()
+    wasm = next(p for p in built.glob("pagefind/wasm.*.pagefind"))
+    with urllib.request.urlopen(server + f"run/{EXAMPLE_RUN}/t/85.html") as r:
+        assert r.headers["Content-Type"] == "text/html; charset=utf-8"
+    with urllib.request.urlopen(server + "pagefind/" + wasm.name) as r:
+        assert r.read() == wasm.read_bytes()
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(server + "no/such/page.html")
+    assert err.value.code == 404 and b"Page not found" in err.value.read()
+
+
+def test_serve_needs_a_built_site(tmp_path):
+    with pytest.raises(ReportgenError, match="build the site first"):
+        site_mod.make_server(tmp_path, port=0)
