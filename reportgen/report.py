@@ -14,6 +14,7 @@ from reportgen import sqlfiles, store
 from reportgen.errors import UsageError
 
 REPORTS = ("overall", "papers", "categories", "paper_categories", "transcripts", "run_list")
+REPORTS += ("reliability", "judge_agreement", "judge_disagreements")
 
 
 def run_names(con: duckdb.DuckDBPyConnection) -> list[str]:

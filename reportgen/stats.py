@@ -5,12 +5,13 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from reportgen import report
+from reportgen import report, reliability
 from reportgen.output import percent, rate_with_ci, render
 
 
 def summary(con: duckdb.DuckDBPyConnection, run: str | None) -> dict[str, pl.DataFrame]:
-    return {name: report.frame(con, name, run) for name in ("overall", "papers", "categories")}
+    frames = {name: report.frame(con, name, run) for name in ("overall", "papers", "categories")}
+    return frames | reliability.frames(con, run)
 
 
 def text(frames: dict[str, pl.DataFrame]) -> str:
@@ -61,4 +62,5 @@ def text(frames: dict[str, pl.DataFrame]) -> str:
             out += [f"    {r['category'].ljust(width)}  {r['hits']:>4}  {percent(r['share'])}"
                     for r in c.iter_rows(named=True)]
         out.append("")
+    out += [section for section in [reliability.text_section(frames)] if section]
     return "\n".join(out)

@@ -1,0 +1,244 @@
+"""The judge stage with a fake backend: verdict logic, prompts, per-item commits, resume,
+--rejudge, identity checks, the CLI and the reliability reports. No model runs here."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+import pytest
+
+from judge_fake import FakeJudge, prefers_first, prefers_longer
+from reportgen import reliability, stats, store
+from reportgen.errors import UsageError
+from reportgen.judge import judge_run
+from reportgen.judge.base import OrderScore, combine, letter_probabilities
+from reportgen.judge.prompt import ChatFormat, JudgeTemplate, pair_prompts
+
+RUN = "llama31-8b-paper-qa"
+
+
+def _o(p, mass=0.9):
+    return OrderScore(p, mass, 100, 100, 0.1)
+
+
+@pytest.mark.parametrize("p1, p2, winner, conf", [
+    (0.2, 0.8, "finetuned", 0.8),      # base first loses, fine-tuned first wins: fine-tuned better
+    (0.9, 0.1, "base", 0.9),
+    (0.9, 0.9, "tie", None),           # each order prefers its first answer: position, not quality
+    (0.1, 0.1, "tie", None),
+    (0.45, 0.58, "tie", None),         # orders agree but P = 0.565 is within the tie margin
+])
+def test_combine(p1, p2, winner, conf):
+    v = combine(_o(p1), _o(p2), tie_margin=0.1, min_mass=0.5)
+    assert v.winner == winner
+    assert v.confidence == (pytest.approx(conf) if conf is not None else None)
+
+
+def test_combine_low_mass_or_no_probability_is_invalid():
+    assert combine(_o(0.1, mass=0.3), _o(0.9), tie_margin=0.1, min_mass=0.5).winner == "invalid"
+    assert combine(_o(None, mass=0.0), _o(0.9), tie_margin=0.1, min_mass=0.5).winner == "invalid"
+
+
+def test_letter_probabilities_merge_space_variants():
+    p, mass = letter_probabilities({"A": 0.3, " A": 0.1, "B": 0.2, " B": 0.2, "The": 0.2})
+    assert mass == pytest.approx(0.8)
+    assert p == pytest.approx(0.5)
+    assert letter_probabilities({"The": 1.0}) == (None, 0.0)
+
+
+ITEM = {"item_key": "k", "question": "What is X?", "paper": "Paper P", "reference_answer": "X is Y.",
+        "base_answer": "BASE-ANSWER", "finetuned_answer": "FT-ANSWER"}
+
+
+def test_prompts_show_both_orders_and_end_at_the_letter():
+    p = pair_prompts(JudgeTemplate(), ChatFormat(None), ITEM)
+    for text in (p.base_first, p.finetuned_first):
+        assert "What is X?" in text and "X is Y." in text and "Paper P" in text
+        assert text.endswith("The better answer is Answer")
+    assert p.base_first.index("BASE-ANSWER") < p.base_first.index("FT-ANSWER")
+    assert p.finetuned_first.index("FT-ANSWER") < p.finetuned_first.index("BASE-ANSWER")
+    # the shared prefix (instructions, question, reference) is identical, so the cache can be reused
+    cut = p.base_first.index("Answer A:")
+    assert p.base_first[:cut] == p.finetuned_first[:cut]
+
+
+def test_chat_template_wraps_messages():
+    chat = ChatFormat("{% for m in messages %}<|{{ m.role }}|>{{ m.content }}<|end|>{% endfor %}"
+                      "{% if add_generation_prompt %}<|assistant|>{% endif %}")
+    text = pair_prompts(JudgeTemplate(), chat, ITEM).base_first
+    assert text.startswith("<|system|>You are a strict")
+    assert "<|end|><|user|>Paper: Paper P" in text
+    assert text.endswith("<|assistant|>The better answer is Answer")
+
+
+def test_template_without_blocks_is_refused(tmp_path):
+    bad = tmp_path / "bad.j2"
+    bad.write_text("{% block user %}{{ question }}{% endblock %}")
+    with pytest.raises(UsageError, match="lacks system, answer_prefix"):
+        JudgeTemplate(bad)
+
+
+def _verdicts(db, judge="local:fake"):
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute("SELECT item_key, seq, winner, confidence, matched_by FROM verdicts "
+                           "WHERE judge = ? ORDER BY seq", [judge]).fetchall()
+
+
+def _orders(db, judge="local:fake"):
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute("SELECT item_key, ord, first_answer, p_first FROM judge_orders WHERE judge = ? "
+                           "ORDER BY item_key, ord", [judge]).fetchall()
+
+
+def test_judge_writes_verdicts_orders_and_categories(example_db):
+    fake = FakeJudge(prefers_longer)
+    result = judge_run(example_db, fake, run=RUN, limit=5)
+    assert result.judged == 5 and len(fake.prompts) == 10
+    rows = _verdicts(example_db)
+    assert [r[1] for r in rows] == [0, 1, 2, 3, 4]
+    assert {r[4] for r in rows} == {"key"}
+    assert len(_orders(example_db)) == 10
+    with duckdb.connect(str(example_db), read_only=True) as con:
+        lengths = dict(con.execute("SELECT item_key, length(base_answer) > length(finetuned_answer) FROM items")
+                       .fetchall())
+        judge_row = con.execute("SELECT backend, model, model_sha256, template, parameters FROM judges").fetchone()
+        cats = con.execute("SELECT count(DISTINCT item_key) FROM item_categories WHERE judge = 'local:fake'").fetchone()
+    for key, _, winner, conf, _ in rows:      # prefers_longer: 0.8 for the longer answer in both orders
+        assert winner == ("base" if lengths[key] else "finetuned")
+        assert conf == pytest.approx(0.8)
+    assert judge_row[:4] == ("local", "fake.gguf", "fake-sha", "pairwise.j2")
+    assert json.loads(judge_row[4])["tie_margin"] == 0.1
+    base_wins = sum(r[2] == "base" for r in rows)
+    assert base_wins > 0 and cats[0] > 0       # failure categories were computed for the new base wins
+
+
+def test_resume_judges_only_what_is_missing(example_db):
+    judge_run(example_db, FakeJudge(), run=RUN, limit=3)
+    second = FakeJudge()
+    result = judge_run(example_db, second, run=RUN)
+    assert result.already == 3 and result.judged == 50
+    rows = _verdicts(example_db)
+    assert len(rows) == 53 and len({r[0] for r in rows}) == 53
+    assert sorted(r[1] for r in rows) == list(range(53))
+    assert judge_run(example_db, FakeJudge(), run=RUN).judged == 0
+
+
+def test_interrupt_keeps_committed_items_and_resumes(example_db):
+    with pytest.raises(KeyboardInterrupt):
+        judge_run(example_db, FakeJudge(fail_after=7), run=RUN, limit=10)  # dies in the 4th item's 2nd order
+    assert len(_verdicts(example_db)) == 3 and len(_orders(example_db)) == 6
+    judge_run(example_db, FakeJudge(), run=RUN, limit=7)
+    rows = _verdicts(example_db)
+    assert len(rows) == 10 and len({r[0] for r in rows}) == 10
+    assert len(_orders(example_db)) == 20
+
+
+def test_rejudge_replaces_verdicts(example_db):
+    judge_run(example_db, FakeJudge(prefers_longer), run=RUN, limit=4)
+    judge_run(example_db, FakeJudge(prefers_first), run=RUN, limit=4, rejudge=True)
+    rows = _verdicts(example_db)
+    assert len(rows) == 4 and {r[2] for r in rows} == {"tie"}
+    assert len(_orders(example_db)) == 8
+
+
+def test_changed_model_is_refused_without_rejudge(example_db):
+    judge_run(example_db, FakeJudge(), run=RUN, limit=2)
+    with pytest.raises(UsageError, match="another model file; pass --rejudge"):
+        judge_run(example_db, FakeJudge(sha="other"), run=RUN, limit=2)
+    judge_run(example_db, FakeJudge(sha="other"), run=RUN, limit=1, rejudge=True)
+    assert len(_verdicts(example_db)) == 1    # the old model's verdicts are gone, not mixed in
+
+
+def test_changed_template_is_refused(example_db, tmp_path):
+    judge_run(example_db, FakeJudge(), run=RUN, limit=1)
+    mine = tmp_path / "mine.j2"
+    mine.write_text(JudgeTemplate().text.replace("strict, impartial", "careful"))
+    with pytest.raises(UsageError, match="another prompt template"):
+        judge_run(example_db, FakeJudge(), run=RUN, limit=1, template=mine)
+
+
+def test_only_paper_and_unknown_run(example_db):
+    fake = FakeJudge()
+    judge_run(example_db, fake, run=RUN, only_paper="role of small models")
+    with duckdb.connect(str(example_db), read_only=True) as con:
+        papers = con.execute("SELECT DISTINCT i.paper FROM verdicts v JOIN items i USING (run_id, item_key) "
+                             "WHERE v.judge = 'local:fake'").fetchall()
+    assert papers == [("What is the Role of Small Models in the LLM Era: A Survey",)]
+    with pytest.raises(UsageError, match="no run named 'nope'"):
+        judge_run(example_db, FakeJudge(), run="nope")
+
+
+def test_explain_only_for_base_wins(example_db):
+    fake = FakeJudge(prefers_longer)
+    judge_run(example_db, fake, run=RUN, limit=6, explain=True)
+    rows = _verdicts(example_db)
+    with duckdb.connect(str(example_db), read_only=True) as con:
+        rationales = dict(con.execute("SELECT item_key, rationale FROM verdicts WHERE judge = 'local:fake'").fetchall())
+    assert len(fake.explained) == sum(r[2] == "base" for r in rows)
+    for key, _, winner, _, _ in rows:
+        assert (rationales[key] is not None) == (winner == "base")
+
+
+def test_concurrent_backend_commits_every_item_once(example_db):
+    judge_run(example_db, FakeJudge(concurrency=4), run=RUN, limit=12)
+    rows = _verdicts(example_db)
+    assert len(rows) == 12 and len({r[0] for r in rows}) == 12
+
+
+def test_reliability_of_a_position_biased_judge(example_db):
+    judge_run(example_db, FakeJudge(prefers_first), run=RUN, limit=6)
+    with store.open_db(example_db, read_only=True) as con:
+        frames = reliability.frames(con, RUN)
+    total = frames["reliability"].filter("is_total").row(0, named=True)
+    assert total["items"] == 6
+    assert total["swap_consistency"] == 0.0
+    assert total["first_position_win_rate"] == 1.0
+    assert total["ties"] == 6
+    # all six are base wins of the imported log, so the judges disagree on every one
+    assert frames["judge_agreement"]["agreement_rate"].to_list() == [0.0]
+    assert frames["judge_disagreements"]["winner_b"].to_list() == ["tie"] * 6
+
+
+def test_reliability_of_a_length_biased_judge_and_agreement(example_db):
+    judge_run(example_db, FakeJudge(prefers_longer), run=RUN, limit=8)
+    with store.open_db(example_db, read_only=True) as con:
+        frames = reliability.frames(con, RUN)
+        text = stats.text(stats.summary(con, RUN))
+    total = frames["reliability"].filter("is_total").row(0, named=True)
+    assert total["swap_consistency"] == 1.0
+    assert total["first_position_win_rate"] == 0.5
+    assert total["longer_wins_rate"] == 1.0
+    agree = frames["judge_agreement"].row(0, named=True)
+    assert (agree["judge_a"], agree["judge_b"], agree["common_items"]) == ("imported-log", "local:fake", 8)
+    base = sum(r[2] == "base" for r in _verdicts(example_db))   # every common item is a base win of the log
+    assert agree["agree"] == base
+    dis = frames.get("judge_disagreements")
+    assert (dis.height if dis is not None else 0) == 8 - base
+    assert "judge reliability · run llama31-8b-paper-qa · judge local:fake" in text
+    assert "swap consistency" in text and "imported-log vs local:fake" in text
+
+
+def test_stats_unchanged_without_a_judge(example_db, invoke):
+    out = invoke("stats", "--db", example_db).output
+    assert "judge reliability" not in out and "judge agreement" not in out
+    data = json.loads(invoke("stats", "--db", example_db, "--format", "json").output)
+    assert set(data) == {"overall", "papers", "categories"}
+
+
+def test_cli_judge_with_fake_backend(example_db, invoke, monkeypatch):
+    import reportgen.judge.local as local
+    monkeypatch.setattr(local, "LocalJudge", lambda model, threads, seed: FakeJudge())
+    result = invoke("judge", "--db", example_db, "--limit", "3")
+    assert result.exit_code == 0, result.output
+    assert "judged 3 items of run llama31-8b-paper-qa with local:fake" in result.output
+    assert "judged 3/3" in result.output  # the progress line (stderr is mixed in by CliRunner)
+    assert len(_verdicts(example_db)) == 3
+    out = invoke("query", "--db", example_db, "SELECT judge, items FROM reliability WHERE is_total").output
+    assert "local:fake" in out
+
+
+def test_cli_judge_errors_are_one_line(example_db, invoke, tmp_path):
+    result = invoke("judge", "--db", example_db, "--model", tmp_path / "missing.gguf")
+    assert result.exit_code == 1
+    assert "no such model file" in result.output and "Traceback" not in result.output
