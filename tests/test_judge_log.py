@@ -66,7 +66,7 @@ def test_no_footer_is_an_interrupted_run(tmp_path):
     (lambda t: t.replace("Winner: EvalWinner.FINE_TUNED", "Winner: EvalWinner.TIE"), "unknown winner label 'EvalWinner.TIE'", 23),
     (lambda t: t.replace("Saving base model win 0", "Saving base model win 3"), "'Saving base model win 3' should be 0", 3),
     (lambda t: t + t.split("\n", 1)[1].split("\n\n", 1)[0] + "\n",
-     "unexpected text after the 'Final Results:' footer", 30),
+     "after the 'Final Results:' footer (line 25); the file looks like two logs joined together", 30),
     (lambda t: t + "Final Results:\n", "a second 'Final Results:' footer", 30),
     (lambda t: t.replace("Fine-tuned Win Rate: 50.0%", "Fine-tuned Win Rate: 60.0%"), "win rate 60.0% disagrees", 29),
     (lambda t: t.replace("BASE MODEL ANSWER:", "FINETUNED MODEL ANSWER:", 1),

@@ -44,9 +44,9 @@ def detect_format(path: Path) -> str:
     head = check_readable(path).decode("utf-8", errors="replace")
     if judge_log.looks_like_judge_log(head):
         return "judge-log"
-    if verdicts_jsonl.looks_like_jsonl(head):
+    if verdicts_jsonl.looks_like_jsonl(head) or path.suffix.lower() in (".jsonl", ".ndjson"):
         return "verdicts-jsonl"
-    if path.suffix.lower() in (".log", ".jsonl", ".ndjson"):
+    if path.suffix.lower() == ".log":
         raise InputError(
             "does not start like a judge log ('Loaded N finetune entries…' or 'Winner: …') or a "
             "verdict JSONL ('{…}'); pass --as FORMAT if it is one", path=path, line=1,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,8 +80,14 @@ def read(path: Path, mapping: dict[str, str] | None = None) -> ItemsCsv:
         frame = store.frame(con, "ingest/read_items_csv", path=str(path))
     except duckdb.Error as exc:
         line, problem = _diagnose(path, len(header))
-        raise InputError(problem or f"is not a readable CSV ({str(exc).splitlines()[0]})", path=path,
-                         line=line) from None
+        if problem:
+            raise InputError(problem, path=path, line=line) from None
+        # DuckDB's dialect sniffer refuses some valid files (mixed CRLF/LF endings): polars reads them
+        try:
+            frame = pl.read_csv(path, infer_schema=False, encoding="utf8")
+        except Exception:
+            raise InputError(f"is not a CSV file DuckDB or polars can read ({str(exc).splitlines()[0]}); "
+                             "check its delimiter (a comma) and quoting", path=path) from None
     finally:
         con.close()
     if frame.height == 0:
@@ -166,16 +173,29 @@ def row_line(path: Path, position: int) -> int | None:
     return None
 
 
+MAX_ROW_BYTES = 2_000_000  # DuckDB's default max_line_size
+
+
 def _diagnose(path: Path, width: int) -> tuple[int | None, str | None]:
     """Find the line and reason of a CSV that DuckDB refused (used on errors only)."""
+    csv.field_size_limit(sys.maxsize)
     with open(path, encoding="utf-8-sig", newline="") as fh:
         reader = csv.reader(fh, strict=True)
+        header: list[str] = []
         start = 1
         try:
             for row in reader:
-                if reader.line_num > 1 and len(row) != width and row:
+                if reader.line_num == 1 or not header:
+                    header = row
+                elif len(row) != width and row:
                     return start, (f"this row has {len(row)} fields but the header has {width}; "
                                    "quote fields that contain commas or fix the row")
+                size = sum(len(c.encode("utf-8")) for c in row)
+                if size > MAX_ROW_BYTES and header is not row:
+                    longest = max(range(len(row)), key=lambda i: len(row[i]))
+                    return start, (f"this row is {size / 2**20:.1f} MB long and DuckDB reads rows of up to "
+                                   f"{MAX_ROW_BYTES / 1e6:.0f} MB; shorten its column {header[longest]!r} "
+                                   f"({len(row[longest].encode('utf-8')) / 2**20:.1f} MB)")
                 start = reader.line_num + 1
         except csv.Error as exc:
             if "EOF" in str(exc) or "end of data" in str(exc):

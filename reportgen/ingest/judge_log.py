@@ -200,6 +200,11 @@ def parse(path: Path, summary: LogSummary | None = None) -> Iterator[Verdict | T
         if not text.strip():
             continue
         if s.footer is not None:
+            if _LOADED.match(text) or _WINNER.match(text):
+                raise InputError(
+                    f"{_clip(text)!r} after the 'Final Results:' footer (line {s.footer_line}); the file looks "
+                    "like two logs joined together, ingest them separately", path=path, line=lineno,
+                )
             if text.startswith("Final Results:"):
                 raise InputError(
                     f"a second 'Final Results:' footer (the first is on line {s.footer_line}); "
@@ -357,7 +362,7 @@ def _suspect(body: str, first_line: int) -> int | None:
         k = j + len(rule)
         e = probe.find("\n", k)
         after = probe[k:] if e < 0 else probe[k:e]
-        if _WINNER.match(after) or after.startswith(("Saving base model win", "Final Results:")):
+        if _WINNER.match(after) or after.startswith(("Saving base model win", "Final Results:", "Better Answer:")):
             return first_line + body.count("\n", 0, j)
         j = probe.find(rule, j + 1)
     return None
@@ -385,6 +390,14 @@ def _read_footer(path: Path, lines: _Lines) -> tuple[dict[str, float], dict[str,
 
 def _missing_better(path: Path, suspect: tuple[int, int]) -> InputError:
     start, line = suspect
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        after = next((text for i, text in enumerate(fh, 1) if i == line + 1), "").strip()
+    if m := _BETTER.match(after):
+        return InputError(
+            f"'Better Answer: EvalWinner.{m.group(1)}' closes the transcript that starts on line {start}, "
+            "but that transcript belongs to a BASE verdict; the log was edited, restore EvalWinner.BASE",
+            path=path, line=line + 1,
+        )
     return InputError(
         f"the transcript that starts on line {start} has no 'Better Answer: EvalWinner.BASE' line after "
         f"its fine-tuned answer; add it after line {line}", path=path, line=line,

@@ -1,0 +1,90 @@
+"""Writes the bad-input corpus of tests/bad_inputs/ (run from anywhere; output is committed).
+
+Each file is something that breaks tools like reportgen in real use; cases.json says what
+each must give: an error (exact sentence and line) or, for inputs that only look odd
+(BOM, CRLF, mixed endings, an interrupted log), a successful ingest."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from logwriter import LogItem, write_log  # noqa: E402
+
+H = "question,context,true_answer,base_model_answer,finetuned_model_answer"
+ROW = "What is X?,Paper A,ref,base,ft"
+LOG = write_log([LogItem("BASE"), LogItem("FINE_TUNED"), LogItem("BASE", question="Q2?")])
+JL = '{"item": "1", "winner": "base"}'
+
+FILES: dict[str, str | bytes] = {
+    # items CSV
+    "empty.csv": b"",
+    "whitespace_only.csv": "  \n\n\t\n",
+    "binary_garbage.csv": bytes(range(256)) * 4,
+    "utf16.csv": f"{H}\n{ROW}\n".encode("utf-16"),
+    "latin1.csv": f"{H}\nCaf\xe9?,Paper A,ref,base,ft\n".encode("latin-1"),
+    "header_only.csv": f"{H}\n",
+    "missing_columns.csv": "question,context,true_answer\nq,p,r\n",
+    "duplicate_columns.csv": f"{H},context\nq,p,r,b,f,p\n",
+    "ragged_row.csv": f"{H}\n{ROW}\nq2,p,r,b\n",
+    "unterminated_quote.csv": f'{H}\n{ROW}\n"q2,p,r,b,f\nq3,p,r,b,f\n',
+    "empty_answer.csv": f"{H}\n{ROW}\nq2,p,r,,f\n",
+    "empty_question.csv": f'{H}\n"  ",p,r,b,f\n',
+    "duplicate_ids.csv": f"id,{H}\n1,q1,p,r,b,f\n1,q2,p,r,b,f\n",
+    "duplicate_questions.csv": f"{H}\n{ROW}\n{ROW}\n",
+    "no_header.csv": f"{ROW}\nq2,p,r,b,f\n",
+    "semicolon_delimited.csv": H.replace(",", ";") + "\n" + ROW.replace(",", ";") + "\n",
+    "nul_in_field.csv": f"{H}\nq\x00,p,r,b,f\n",
+    "bom.csv": f"\ufeff{H}\n{ROW}\n",
+    "crlf.csv": f"{H}\r\n{ROW}\r\n\"multi\r\nline\",p,r,b,f\r\n",
+    "mixed_line_endings.csv": f"{H}\r\n{ROW}\nq2,p,r,b,f\r\n",
+    # judge logs
+    "log_only_header.judge.log": "Loaded 3 finetune entries from items.csv\n",
+    "log_truncated_mid_transcript.judge.log": LOG[: LOG.index("base answer")],
+    "log_unknown_winner.judge.log": LOG.replace("EvalWinner.FINE_TUNED", "EvalWinner.DRAW"),
+    "log_footer_disagrees.judge.log": LOG.replace("Fine-tuned Model Wins: 1", "Fine-tuned Model Wins: 2"),
+    "log_two_footers.judge.log": LOG + LOG.split("\n\nFinal Results:", 1)[0].split("\n", 1)[1] + "\n" +
+        "\nFinal Results:\nBase Model Wins: 4\nFine-tuned Model Wins: 2\nTotal Comparisons: 6\nFine-tuned Win Rate: 33.3%\n",
+    "log_concatenated.judge.log": LOG + LOG,
+    "log_missing_better_answer.judge.log": LOG.replace("Better Answer: EvalWinner.BASE\n", "", 1),
+    "log_saving_index_wrong.judge.log": LOG.replace("Saving base model win 2", "Saving base model win 1"),
+    "log_saving_after_finetuned.judge.log": LOG.replace("Winner: EvalWinner.BASE\nSaving base model win 2",
+                                                        "Winner: EvalWinner.FINE_TUNED\nSaving base model win 2"),
+    "log_sections_wrong_order.judge.log": LOG.replace("TRUE ANSWER:", "BASE MODEL ANSWER:", 1),
+    "log_question_missing.judge.log": LOG.replace("Question: Q?\n", "", 1),
+    "log_garbage_line.judge.log": LOG.replace("Winner: EvalWinner.FINE_TUNED", "Winner: EvalWinner.FINE_TUNED\nhello there"),
+    "log_footer_cut_off.judge.log": LOG[: LOG.index("Total Comparisons")],
+    "log_footer_not_a_number.judge.log": LOG.replace("Base Model Wins: 2", "Base Model Wins: two"),
+    "log_rate_disagrees.judge.log": LOG.replace("Fine-tuned Win Rate: 33.3%", "Fine-tuned Win Rate: 66.7%"),
+    "log_better_answer_contradicts.judge.log": LOG.replace("Better Answer: EvalWinner.BASE",
+                                                           "Better Answer: EvalWinner.FINE_TUNED", 1),
+    "log_latin1.judge.log": LOG.replace("Paper", "Pap\xe9r").encode("latin-1"),
+    "log_text_after_footer.judge.log": LOG + "thanks for reading\n",
+    "log_crlf_bom.judge.log": "\ufeff" + LOG.replace("\n", "\r\n"),
+    "log_interrupted_no_footer.judge.log": LOG.split("\nFinal Results:", 1)[0],
+    # verdict JSONL (ingested into the bundled example's run)
+    "jsonl_invalid_json.jsonl": JL + '\n{"item": "4", "winner": "base",}\n',
+    "jsonl_missing_winner.jsonl": JL + '\n{"item": "4"}\n',
+    "jsonl_missing_item.jsonl": '{"winner": "tie"}\n',
+    "jsonl_unknown_item.jsonl": JL + '\n{"item": "9999", "winner": "tie"}\n',
+    "jsonl_unknown_winner.jsonl": '{"item": "1", "winner": "both"}\n',
+    "jsonl_not_an_object.jsonl": '["1", "base"]\n',
+    "jsonl_bad_confidence.jsonl": '{"item": "1", "winner": "base", "confidence": "high"}\n',
+    "jsonl_duplicate_item.jsonl": JL + "\n" + JL + "\n",
+    "jsonl_blank_lines_only.jsonl": "{}\n".replace("{}", "") + "\n \n",
+    "jsonl_utf16.jsonl": (JL + "\n").encode("utf-16"),
+}
+
+
+def main() -> None:
+    for name, content in FILES.items():
+        data = content if isinstance(content, bytes) else content.encode("utf-8")
+        (HERE / name).write_bytes(data)
+    print(f"wrote {len(FILES)} files to {HERE}")
+
+
+if __name__ == "__main__":
+    main()
