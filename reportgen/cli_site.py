@@ -45,7 +45,9 @@ def serve(directory, port, host):
     from reportgen import site
     server = site.make_server(directory, host, port)
     h, p = server.server_address[:2]
-    click.echo(f"serving {directory} at http://{h}:{p}/ (Ctrl-C stops)", err=False)
+    click.echo(f"serving {directory} at http://{h}:{p}/ (Ctrl-C stops)")
+    if not (directory / "index.html").is_file():
+        click.echo(f"note: {directory} holds no index.html; build the site with 'reportgen build'", err=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -419,8 +419,8 @@ def make_server(directory: Path, host: str = "127.0.0.1", port: int = 8000):
     import functools
     from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
-    if not (directory / "index.html").is_file():
-        raise SiteError("holds no index.html; build the site first with 'reportgen build'", path=directory)
+    if not directory.is_dir():
+        raise SiteError("is not a folder; build the site first with 'reportgen build'", path=directory)
 
     class Handler(SimpleHTTPRequestHandler):
         extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".wasm": "application/wasm",

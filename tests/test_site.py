@@ -228,4 +228,4 @@ def test_serve(server, built):
 
 def test_serve_needs_a_built_site(tmp_path):
     with pytest.raises(ReportgenError, match="build the site first"):
-        site_mod.make_server(tmp_path, port=0)
+        site_mod.make_server(tmp_path / "missing", port=0)

@@ -41,6 +41,7 @@
   }
 
   function run() {
+    if (!pagefind) return;  // runs again once the index is loaded
     var q = input.value.trim();
     var filters = {};
     Object.keys(selects).forEach(function (k) { if (selects[k].value) filters[k] = selects[k].value; });
@@ -56,7 +57,7 @@
         items.forEach(function (d) {
           var li = document.createElement("li");
           var a = document.createElement("a");
-          a.href = new URL(d.url.replace(/^\/+/, ""), siteRoot).href;
+          a.href = new URL(d.url, location.href).href;  // Pagefind's URLs start with the site's base path
           a.textContent = (d.meta && d.meta.title) || d.url;
           li.appendChild(a);
           li.appendChild(excerptNode(d.excerpt || ""));
@@ -68,19 +69,19 @@
     }).catch(function (e) { say("Search failed: " + e.message); });
   }
 
+  form.addEventListener("submit", function (e) { e.preventDefault(); run(); });
+  input.addEventListener("input", run);
+  Object.keys(selects).forEach(function (k) { selects[k].addEventListener("change", run); });
   say("Loading the search index…");
   import(new URL("pagefind/pagefind.js", siteRoot).href).then(function (pf) {
     pagefind = pf;
-    return pf.filters();
+    return Promise.resolve(pf.options({ baseUrl: siteRoot.pathname })).then(function () { return pf.filters(); });
   }).then(function (filters) {
     fill(selects.paper, filters.paper || {});
     fill(selects.category, filters.category || {});
     var params = new URLSearchParams(location.search);
-    input.value = params.get("q") || "";
+    if (params.get("q") && !input.value) input.value = params.get("q");
     Object.keys(selects).forEach(function (k) { if (params.get(k)) selects[k].value = params.get(k); });
-    form.addEventListener("submit", function (e) { e.preventDefault(); run(); });
-    input.addEventListener("input", function () { run(); });
-    Object.keys(selects).forEach(function (k) { selects[k].addEventListener("change", run); });
-    if (input.value || params.get("paper") || params.get("category")) run(); else say("Type words, or pick a paper or category.");
+    if (input.value || selects.paper.value || selects.category.value) run(); else say("Type words, or pick a paper or category.");
   }).catch(function (e) { say("The search index could not be loaded (" + e.message + ")."); });
 })();

@@ -1,0 +1,212 @@
+"""The built site in a real browser (Debian chromium driven by Playwright): file://, `reportgen serve`,
+search, no console errors or failed requests, and model text that executes nothing."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from reportgen import site as site_mod
+from reportgen.demo import EXAMPLE_RUN
+from reportgen.ingest import ingest
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+FIXTURES = Path(__file__).parent / "fixtures" / "site"
+CHROMIUM = "/usr/bin/chromium"
+XSS_MAP = {"paper": "paper", "reference_answer": "reference", "base_answer": "base", "finetuned_answer": "finetuned"}
+
+sync_api = pytest.importorskip("playwright.sync_api")
+if not Path(CHROMIUM).exists():
+    pytest.skip("Debian chromium is not installed (make chromium)", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run"])
+        yield b
+        b.close()
+
+
+class Watched:
+    """A page that records console errors, failed requests, dialogs and requests leaving the site."""
+
+    def __init__(self, browser, allowed_prefix: str, **options):
+        self.context = browser.new_context(**options)
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.failed: list[str] = []
+        self.dialogs: list[str] = []
+        self.outside: list[str] = []
+        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("requestfailed", lambda r: self.failed.append(f"{r.url} {r.failure}"))
+        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+        self.page.on("request", lambda r: r.url.startswith((allowed_prefix, "data:")) or self.outside.append(r.url))
+
+    def goto(self, url: str):
+        self.page.goto(url, wait_until="load")
+        self.page.wait_for_load_state("networkidle")
+
+    def check(self):
+        assert self.errors == [] and self.failed == [] and self.dialogs == [] and self.outside == []
+
+    def close(self):
+        self.context.close()
+
+
+@pytest.fixture(scope="module")
+def example_site(tmp_path_factory, _example_db_template) -> Path:
+    out = tmp_path_factory.mktemp("browser") / "site"
+    site_mod.build(_example_db_template, out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def xss_site(tmp_path_factory) -> Path:
+    base = tmp_path_factory.mktemp("xss")
+    db = base / "xss.duckdb"
+    ingest(db, [FIXTURES / "xss-items.csv", FIXTURES / "xss-verdicts.jsonl"], run="xss", mapping=XSS_MAP)
+    out = base / "site"
+    site_mod.build(db, out)
+    return out
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def serve():
+    """Start `reportgen serve DIR` in a subprocess on a free 127.0.0.1 port; stop it afterwards."""
+    procs = []
+
+    def start(directory: Path, prefix_dir: Path | None = None) -> str:
+        port = free_port()
+        proc = subprocess.Popen([sys.executable, "-m", "reportgen", "serve", str(prefix_dir or directory),
+                                 "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        procs.append(proc)
+        line = proc.stdout.readline().decode()
+        assert f"http://127.0.0.1:{port}/" in line, line
+        return f"http://127.0.0.1:{port}/"
+    yield start
+    for proc in procs:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_example_over_file_url(browser, example_site):
+    ARTIFACTS.mkdir(exist_ok=True)
+    w = Watched(browser, "file://", viewport={"width": 1280, "height": 900})
+    w.goto((example_site / "index.html").as_uri())
+    assert w.page.locator("h1").first.inner_text() == EXAMPLE_RUN
+    assert "67.1 % (108/161, 95 % CI 59.5–73.9 %)" in w.page.inner_text(".headline")
+    w.page.screenshot(path=str(ARTIFACTS / "index.png"), full_page=False)
+    # the SQL behind a table, on demand
+    details = w.page.locator("details.sql").nth(1)
+    assert not details.locator("pre").is_visible()
+    details.locator("summary").click()
+    assert "wilson_low" in details.locator("pre").inner_text()
+    # sorting works with the keyboard-reachable header buttons
+    w.page.locator("table.sortable").first.locator("th button", has_text="base wins").click()
+    first_row = w.page.locator("table.sortable").first.locator("tbody tr").first.inner_text()
+    assert "(source unknown)" in first_row  # 0 base wins sorts first
+    w.page.locator("a", has_text="What are the potential limitations").first.click()
+    w.page.wait_for_load_state("load")
+    assert w.page.url.endswith(f"/run/{EXAMPLE_RUN}/t/85.html")
+    assert w.page.locator(".answers .answer").count() == 3
+    w.page.screenshot(path=str(ARTIFACTS / "transcript.png"), full_page=False)
+    w.page.locator("a[rel=next]").click()
+    w.page.wait_for_load_state("load")
+    assert w.page.url.endswith("/t/87.html")
+    # search over file:// explains itself instead of failing
+    w.goto((example_site / "search.html").as_uri())
+    assert "served over http" in w.page.inner_text("#search-status")
+    w.check()
+    w.close()
+
+
+def test_example_over_reportgen_serve_with_search(browser, example_site, serve):
+    url = serve(example_site)
+    w = Watched(browser, url, viewport={"width": 1280, "height": 900})
+    w.goto(url)
+    assert w.page.locator("h1").first.inner_text() == EXAMPLE_RUN
+    w.page.locator("header a", has_text="Search").click()
+    w.page.wait_for_load_state("load")
+    w.page.fill("#q", "hallucinations")
+    w.page.locator("#search-results li").first.wait_for(timeout=15000)
+    status = w.page.inner_text("#search-status")
+    assert "found" in status
+    # filter by category narrows the results
+    w.page.select_option("#f-category", "truncated")
+    sync_api.expect(w.page.locator("#search-status")).to_contain_text("found")
+    w.page.fill("#q", "")
+    sync_api.expect(w.page.locator("#search-results li")).to_have_count(1, timeout=15000)
+    w.page.screenshot(path=str(ARTIFACTS / "search.png"))
+    w.page.locator("#search-results a").first.click()
+    w.page.wait_for_load_state("load")
+    assert "/t/" in w.page.url and "truncated" in w.page.inner_text(".categories")
+    w.goto(url + "no/such/page")
+    assert "Page not found" in w.page.inner_text("h1")
+    w.failed = [f for f in w.failed]  # the 404 itself is a response, not a failed request
+    w.errors = [e for e in w.errors if "404" not in e]
+    w.check()
+    w.close()
+
+
+def test_site_under_a_path_prefix(browser, example_site, serve, tmp_path):
+    """GitHub Pages serves a project at /<repo>/: everything is relative, so it works there too."""
+    host = tmp_path / "host"
+    host.mkdir()
+    (host / "reportgen").symlink_to(example_site, target_is_directory=True)
+    url = serve(host) + "reportgen/"
+    w = Watched(browser, url, viewport={"width": 390, "height": 844})  # narrow: answers stack
+    w.goto(url)
+    w.page.locator("ol.transcripts a").first.click()
+    w.page.wait_for_load_state("load")
+    boxes = [w.page.locator(".answers .answer").nth(i).bounding_box() for i in range(3)]
+    assert boxes[0]["y"] < boxes[1]["y"] < boxes[2]["y"]  # stacked on a narrow screen
+    w.goto(url + "search.html?q=survey")
+    w.page.locator("#search-results li").first.wait_for(timeout=15000)
+    href = w.page.locator("#search-results a").first.get_attribute("href")
+    assert href.startswith(url + "run/")
+    w.check()
+    w.close()
+
+
+def test_model_text_executes_nothing(browser, xss_site, serve):
+    url = serve(xss_site)
+    for base in (xss_site.as_uri() + "/", url):
+        w = Watched(browser, base)
+        pages = ["index.html"] + sorted(p.relative_to(xss_site).as_posix() for p in xss_site.rglob("*.html")
+                                        if "pagefind" not in p.parts)
+        for rel in pages:
+            w.goto(base + rel)
+            assert w.page.evaluate("typeof window.__pwned") == "undefined", rel
+            assert w.page.locator("iframe, img, object, embed").count() == 0, rel
+        w.goto(base + "run/xss/t/x1.html")
+        body = w.page.inner_text("main")
+        assert '<script>window.__pwned = "script"</script>' in body  # shown as text
+        for link in w.page.locator("main a").all():
+            link.hover()
+        assert w.page.evaluate("typeof window.__pwned") == "undefined"
+        if base.startswith("http"):
+            w.goto(base + "search.html?q=pwned")
+            w.page.locator("#search-results li").first.wait_for(timeout=15000)
+            assert w.page.evaluate("typeof window.__pwned") == "undefined"
+        w.check()
+        w.close()
