@@ -71,7 +71,8 @@ class EndpointJudge:
         text, origin = chat_template_from(model_path, chat_template)
         self.chat = ChatFormat(text)
         self.model_sha256 = None
-        self.judge_name = f"endpoint:{self.model}"
+        # llama.cpp servers name the model by its file path: keep the file name only
+        self.judge_name = f"endpoint:{Path(self.model).name if self.model.startswith('/') else self.model}"
         self.parameters = {"endpoint": self.url, "chat_template": origin, "top_logprobs": TOP_LOGPROBS}
 
     def _post(self, path: str, body: dict | None = None) -> dict:
