@@ -26,3 +26,7 @@ def run(out: Path) -> Iterator[str]:
     with store.open_db(db, read_only=True) as con:
         yield stats.text(stats.summary(con, EXAMPLE_RUN))
     yield f"database: {db}  (try: reportgen --db {db} query \"SELECT * FROM papers\")"
+    from reportgen import site
+    built = site.build(db, out / "site")
+    yield (f"site: {out / 'site' / 'index.html'} ({built.pages} pages{'' if built.search else ', no search index'}; "
+           f"with search: reportgen serve {out / 'site'})")

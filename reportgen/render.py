@@ -100,7 +100,7 @@ def chart(papers: list[dict], width: int = 760) -> dict:
     if with_rate:
         for i, p in enumerate(with_rate):
             rows.append({
-                "label": short(p["paper"], 46), "title": p["paper"], "y": top + i * row_h,
+                "label": short(p["paper"], 40), "title": p["paper"], "y": top + i * row_h,
                 "x": label_w + plot_w * p["finetuned_win_rate"],
                 "x1": label_w + plot_w * p["ci_low"], "x2": label_w + plot_w * p["ci_high"],
                 "value": f"{100 * p['finetuned_win_rate']:.0f} %", "n": p["n"],
@@ -111,7 +111,7 @@ def chart(papers: list[dict], width: int = 760) -> dict:
         top_value = max([p["base_wins"] for p in known] + [1])
         for i, p in enumerate(known):
             rows.append({
-                "label": short(p["paper"], 46), "title": p["paper"], "y": top + i * row_h,
+                "label": short(p["paper"], 40), "title": p["paper"], "y": top + i * row_h,
                 "x": label_w, "w": plot_w * p["base_wins"] / top_value, "value": str(p["base_wins"]),
                 "n": p["n"],
             })
