@@ -242,3 +242,25 @@ def test_cli_judge_errors_are_one_line(example_db, invoke, tmp_path):
     result = invoke("judge", "--db", example_db, "--model", tmp_path / "missing.gguf")
     assert result.exit_code == 1
     assert "no such model file" in result.output and "Traceback" not in result.output
+
+
+def test_too_long_prompt_and_ignored_format_are_invalid_with_a_reason(example_db):
+    from reportgen.judge.base import PromptTooLong
+
+    class TooLong(FakeJudge):
+        def score(self, prompt):
+            if len(self.prompts) >= 2:          # the second item does not fit
+                raise PromptTooLong(9000, 8192)
+            return super().score(prompt)
+
+    judge_run(example_db, TooLong(), run=RUN, limit=2)
+    judge_run(example_db, FakeJudge(mass=0.2, name="local:lowmass"), run=RUN, limit=1)
+    with duckdb.connect(str(example_db), read_only=True) as con:
+        rows = con.execute("SELECT judge, winner, rationale FROM verdicts WHERE judge <> 'imported-log' "
+                           "ORDER BY judge, seq").fetchall()
+        orders = con.execute("SELECT count(*) FILTER (p_first IS NULL) FROM judge_orders "
+                             "WHERE judge = 'local:fake'").fetchone()[0]
+    assert rows[0][1] in ("base", "finetuned")
+    assert rows[1] == ("local:fake", "invalid", "prompt of 9000 tokens exceeds the model context of 8192")
+    assert orders == 2
+    assert rows[2] == ("local:lowmass", "invalid", "the model put only 0.20 of its probability on the letters A and B")

@@ -140,7 +140,7 @@ def _commit(con, run_id: int, judge: str, seq: int, r: ItemResult, rejudge: bool
         if rejudge:
             store.run(con, "judge/delete_item_verdict", run_id=run_id, judge=judge, item_key=key)
         store.run(con, "judge/insert_verdict", run_id=run_id, judge=judge, seq=seq, item_key=key, winner=v.winner,
-                  confidence=v.confidence, rationale=r.rationale)
+                  confidence=v.confidence, rationale=r.rationale or (v.reason if v.winner == "invalid" else None))
         for ord_, first, score in ((1, "base", r.base_first), (2, "finetuned", r.finetuned_first)):
             store.run(con, "judge/insert_order", run_id=run_id, judge=judge, item_key=key, ord=ord_,
                       first_answer=first, p_first=score.p_first if score else None,

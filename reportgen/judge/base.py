@@ -21,9 +21,12 @@ class OrderScore:
 
 
 class PromptTooLong(Exception):
-    def __init__(self, tokens: int, n_ctx: int):
+    """The item's prompt does not fit the model's context: its verdict is 'invalid', with this as the reason."""
+
+    def __init__(self, tokens: int | None = None, n_ctx: int | None = None, detail: str = ""):
         self.tokens, self.n_ctx = tokens, n_ctx
-        super().__init__(f"prompt of {tokens} tokens exceeds the model context of {n_ctx}")
+        super().__init__(f"prompt of {tokens} tokens exceeds the model context of {n_ctx}" if tokens
+                         else f"the server refused the prompt as too long ({detail})")
 
 
 class Backend(Protocol):

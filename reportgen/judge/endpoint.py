@@ -87,7 +87,7 @@ class EndpointJudge:
             except urllib.error.HTTPError as exc:
                 detail = exc.read().decode("utf-8", "replace")[:300]
                 if exc.code == 400 and "context" in detail.lower():
-                    raise PromptTooLong(-1, -1) from None
+                    raise PromptTooLong(detail=detail[:120]) from None
                 if exc.code < 500:
                     raise EndpointError(f"{self.url}{path} answered HTTP {exc.code}: {detail}") from None
                 last = f"HTTP {exc.code}: {detail}"
