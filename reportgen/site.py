@@ -70,6 +70,9 @@ def gather(con: duckdb.DuckDBPyConnection, run: str | None = None, *, search: bo
     cats = report.frame(con, "categories", run)
     transcripts = report.frame(con, "transcripts", run)
     sources = store.frame(con, "site/sources")
+    all_verdicts: dict[tuple[str, str], list[dict]] = {}
+    for v in _rows(store.frame(con, "site/item_verdicts")):
+        all_verdicts.setdefault((v["run"], v["item_key"]), []).append(v)
     descriptions = {f.short_name: f.description for f in sqlfiles.group("categories")}
     single = len(run_list) == 1
 
@@ -103,13 +106,17 @@ def gather(con: duckdb.DuckDBPyConnection, run: str | None = None, *, search: bo
                 "categories": [{"name": c, "evidence": e, "page": f"{prefix}category/{slug(c)}"}
                                for c, e in zip(t["categories"], t["evidence"])],
             })
-            for c in t["categories"]:
+            for c, e in zip(t["categories"], t["evidence"]):
                 if c not in item["categories"]:
                     item["categories"].append(c)
+                    item.setdefault("category_hits", []).append(
+                        {"name": c, "evidence": e, "page": f"{prefix}category/{slug(c)}"})
         ordered = sorted(items.values(), key=lambda i: (i["paper"], i["position"] is None, i["position"] or 0,
                                                         i["seq"], i["key"]))
         for item in ordered:
             item["categories"].sort()
+            item["all_verdicts"] = all_verdicts.get((name, item["key"]), [])
+            item["category_hits"] = sorted(item.get("category_hits", []), key=lambda h: h["name"])
             item["category_links"] = [{"name": c, "page": f"{prefix}category/{slug(c)}"} for c in item["categories"]]
 
         by_paper: dict[str, list[dict]] = {}
@@ -176,7 +183,7 @@ def gather(con: duckdb.DuckDBPyConnection, run: str | None = None, *, search: bo
         "title": "reportgen: " + (runs[0]["name"] if single else f"{len(runs)} runs"),
         "single": single, "runs": runs, "comparisons": comparisons, "search": search,
         "sql": {name: sqlfiles.sql(f"report/{name}") for name in report.REPORTS}
-               | {"site/compare": sqlfiles.sql("site/compare"), "site/sources": sqlfiles.sql("site/sources")},
+               | {f"site/{n}": sqlfiles.sql(f"site/{n}") for n in ("compare", "sources", "item_verdicts")},
         "data": [*DATA_REPORTS, "runs", "sources"],
     }
     site["pages"] = pages(site)

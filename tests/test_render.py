@@ -190,3 +190,34 @@ def test_templates_override(example_db, tmp_path):
     pages = render_site(_site(example_db), templates_dir=tmp_path / "tpl")
     assert pages["404.html"] == f"<p>custom reportgen: {EXAMPLE_RUN}</p>\n"
     assert "<!doctype html>" in pages["index.html"]  # the others stay the bundled ones
+
+
+def test_two_judges_in_one_run(tmp_path):
+    """A second judge with every verdict attributed: per-paper rates with intervals, and a transcript
+    page shows what each judge said about its question."""
+    csv_path, log_path = example_files()
+    import csv
+    with csv_path.open(encoding="utf-8", newline="") as f:
+        keys = [row["comparison_index"] for row in csv.DictReader(f)]
+    jsonl = tmp_path / "qwen.jsonl"
+    winners = ["base", "finetuned", "tie", "invalid"]
+    jsonl.write_text("".join(json.dumps({"item": k, "winner": winners[i % 4], "confidence": 0.7, "judge": "qwen",
+                                         "rationale": "<b>bold</b> claim"}) + "\n"
+                             for i, k in enumerate(keys)), encoding="utf-8")
+    db = tmp_path / "two.duckdb"
+    ingest(db, [csv_path, log_path, jsonl], run="two-judges")
+    site = _site(db)
+    pages = render_site(site)
+    [run] = site["runs"]
+    assert [j["judge"] for j in run["judges"]] == ["imported-log", "qwen"]
+    qwen = run["judges"][1]
+    assert qwen["rate_note"] is None and all(p["finetuned_win_rate"] is not None for p in qwen["papers"])
+    index = pages["index.html"]
+    assert "Dots: fine-tuned win rate" in index and '<circle class="dot"' in index
+    t = next(t for t in run["transcripts"] if len(t["all_verdicts"]) == 2
+             and {v["winner"] for v in t["all_verdicts"]} == {"base", "finetuned"})
+    html = pages[t["page"] + ".html"]
+    assert "<dt>verdict (imported-log)</dt><dd><strong>base model won</strong>" in html
+    assert "<dt>verdict (qwen)</dt><dd><strong>fine-tuned model won</strong> · confidence 70.0 %" in html
+    assert "&lt;b&gt;bold&lt;/b&gt; claim" in html
+    assert html.count('data-pagefind-filter="category"') == len(t["categories"])
