@@ -229,3 +229,18 @@ def test_serve(server, built):
 def test_serve_needs_a_built_site(tmp_path):
     with pytest.raises(ReportgenError, match="build the site first"):
         site_mod.make_server(tmp_path / "missing", port=0)
+
+
+def test_run_option_builds_one_run_of_several(invoke, example_db, tmp_path):
+    from reportgen.demo import example_files
+    ingest(example_db, example_files(), run="again")
+    out = tmp_path / "all"
+    assert invoke("--db", example_db, "build", "--out", out, "--format", "html").exit_code == 0
+    assert "<h1>Runs</h1>" in (out / "index.html").read_text(encoding="utf-8")
+    assert (out / "run" / "again" / "index.html").is_file() and (out / "compare").is_dir()
+    one = tmp_path / "one"
+    assert invoke("--db", example_db, "build", "--out", one, "--run", "again").exit_code == 0
+    index = (one / "index.html").read_text(encoding="utf-8")
+    assert "<h1>again</h1>" in index and f"run/{EXAMPLE_RUN}/" not in index
+    assert not (one / "compare").exists() and not (one / "run" / EXAMPLE_RUN).exists()
+    assert "\n" + EXAMPLE_RUN + "," not in (one / "data" / "overall.csv").read_text(encoding="utf-8")
