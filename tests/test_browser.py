@@ -25,6 +25,8 @@ CHROMIUM = "/usr/bin/chromium"
 XSS_MAP = {"paper": "paper", "reference_answer": "reference", "base_answer": "base", "finetuned_answer": "finetuned"}
 
 sync_api = pytest.importorskip("playwright.sync_api")
+if not site_mod.pagefind_available():
+    pytest.skip("pagefind is not installed (the site extra)", allow_module_level=True)
 if not Path(CHROMIUM).exists():
     pytest.skip("Debian chromium is not installed (make chromium)", allow_module_level=True)
 

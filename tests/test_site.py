@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures" / "site"
 XSS_MAP = {"paper": "paper", "reference_answer": "reference", "base_answer": "base", "finetuned_answer": "finetuned"}
 LINK = re.compile(r'(?:href|src)="([^"]*)"')
+needs_pagefind = pytest.mark.skipif(not site_mod.pagefind_available(), reason="pagefind is not installed (the site extra)")
 MD_LINK = re.compile(r"(?<!\\)\]\(([^)\s]+)\)")
 
 
@@ -64,6 +65,7 @@ def test_build_cli_errors(invoke, example_db, tmp_path):
     assert result.exit_code == 1 and "no such database" in result.output
 
 
+@needs_pagefind
 def test_site_files(built):
     for rel in ["index.html", "index.md", "404.html", "search.html", ".nojekyll", "static/site.css", "static/site.js",
                 "static/search.js", "data/papers.csv", "data/papers.parquet", "data/transcripts.parquet",
@@ -111,6 +113,7 @@ def test_build_is_deterministic(example_db, tmp_path):
     assert tree(tmp_path / "a") == tree(tmp_path / "b")
 
 
+@needs_pagefind
 def test_incremental_rebuild_rewrites_only_changed_pages(example_db, tmp_path):
     out = tmp_path / "site"
     first = site_mod.build(example_db, out)
@@ -183,6 +186,7 @@ def test_xss_items_get_safe_file_names(tmp_path):
         assert re.fullmatch(r"[A-Za-z0-9_./-]+", path) and ".." not in path, path
 
 
+@needs_pagefind
 def test_repository_site_is_current(_example_db_template, tmp_path):
     """site/ is the bundled example's site, built with the defaults; rebuild it and compare every byte.
 
@@ -212,6 +216,7 @@ def server(built):
     srv.server_close()
 
 
+@needs_pagefind
 def test_serve(server, built):
     assert server.startswith("http://127.0.0.1:")
     with urllib.request.urlopen(server) as r:
