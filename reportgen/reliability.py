@@ -16,9 +16,10 @@ from reportgen.output import percent
 NAMES = ("reliability", "judge_agreement", "judge_disagreements")
 
 DEFINITIONS = (
-    "swap consistency: share of items where both orders pick the same answer (1.0 = no position effect)",
-    "first-position win rate: share of orders won by the answer shown first (0.5 = no position bias)",
-    "length bias: share of decisive verdicts won by the longer answer (0.5 = none); per order in brackets",
+    "swap consistency: share of items where both orders pick the same answer (100 % = no position effect)",
+    "first-position wins: share of orders won by the answer shown first (50 % = no position bias)",
+    "longer answer wins: share of decisive verdicts won by the longer answer (50 % = no length bias); "
+    "in brackets, the share of single orders that picked the longer answer",
 )
 
 

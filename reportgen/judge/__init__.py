@@ -101,7 +101,8 @@ def _judge_item(backend: Backend, template: JudgeTemplate, explain_template: Jud
     rationale = None
     if explain_template is not None and verdict.winner == "base":
         try:
-            rationale = backend.explain(explain_prompt(explain_template, backend.chat, item)) or None
+            text = backend.explain(explain_prompt(explain_template, backend.chat, item))
+            rationale = f"The base answer is better because {text}" if text else None
         except PromptTooLong:
             rationale = None
     return ItemResult(item, one, two, verdict, rationale)
