@@ -173,10 +173,15 @@ def gather(con: duckdb.DuckDBPyConnection, run: str | None = None, *, search: bo
             counts: dict[str, int] = {}
             for row in rows:
                 counts[row["change"]] = counts.get(row["change"], 0) + 1
+            judge_a = rows[0]["judge_a"] if rows else None
+            judge_b = rows[0]["judge_b"] if rows else None
+            unknown_a = sum(j["overall"]["source_unknown"] for j in a["judges"] if j["judge"] == judge_a)
+            unknown_b = sum(j["overall"]["source_unknown"] for j in b["judges"] if j["judge"] == judge_b)
             comparisons.append({
                 "a": a, "b": b, "rows": rows, "counts": sorted(counts.items()),
+                "unknown_a": unknown_a, "unknown_b": unknown_b,
                 "page": f"compare/{a['slug']}--{b['slug']}",
-                "judge_a": rows[0]["judge_a"] if rows else None, "judge_b": rows[0]["judge_b"] if rows else None,
+                "judge_a": judge_a, "judge_b": judge_b,
             })
 
     site = {

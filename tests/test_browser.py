@@ -212,3 +212,30 @@ def test_model_text_executes_nothing(browser, xss_site, serve):
             assert w.page.evaluate("typeof window.__pwned") == "undefined"
         w.check()
         w.close()
+
+
+def test_runs_index_and_comparison_page(browser, tmp_path, _example_db_template, serve):
+    import shutil
+    from reportgen.demo import example_files
+    db = tmp_path / "two.duckdb"
+    shutil.copy(_example_db_template, db)
+    ingest(db, example_files(), run="again")
+    out = tmp_path / "site"
+    site_mod.build(db, out)
+    url = serve(out)
+    w = Watched(browser, url, viewport={"width": 1280, "height": 900})
+    w.goto(url)
+    assert w.page.locator("h1").first.inner_text() == "Runs"
+    w.page.locator("a", has_text=f"again vs {EXAMPLE_RUN}").click()
+    w.page.wait_for_load_state("load")
+    assert "compare/" in w.page.url and "53 same" in w.page.inner_text("ul.inline")
+    assert "108 verdicts of again and 108 of" in w.page.inner_text("main")
+    # keyboard: Tab to the first header button and sort with Enter
+    w.page.locator("table.sortable th button").first.focus()
+    w.page.keyboard.press("Enter")
+    assert w.page.locator("table.sortable th").first.get_attribute("aria-sort") == "ascending"
+    w.page.locator("a", has_text="again").first.click()
+    w.page.wait_for_load_state("load")
+    assert w.page.locator("h1").first.inner_text() == "again"
+    w.check()
+    w.close()
