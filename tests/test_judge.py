@@ -264,3 +264,14 @@ def test_too_long_prompt_and_ignored_format_are_invalid_with_a_reason(example_db
     assert rows[1] == ("local:fake", "invalid", "prompt of 9000 tokens exceeds the model context of 8192")
     assert orders == 2
     assert rows[2] == ("local:lowmass", "invalid", "the model put only 0.20 of its probability on the letters A and B")
+
+
+def test_cli_does_not_import_llama_cpp_until_it_judges():
+    import subprocess
+    import sys
+    code = ("import sys; from click.testing import CliRunner; from reportgen.cli import cli; "
+            "r = CliRunner().invoke(cli, ['judge', '--help']); assert r.exit_code == 0, r.output; "
+            "print('llama_cpp' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
