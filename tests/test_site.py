@@ -249,3 +249,23 @@ def test_run_option_builds_one_run_of_several(invoke, example_db, tmp_path):
     assert "<h1>again</h1>" in index and f"run/{EXAMPLE_RUN}/" not in index
     assert not (one / "compare").exists() and not (one / "run" / EXAMPLE_RUN).exists()
     assert "\n" + EXAMPLE_RUN + "," not in (one / "data" / "overall.csv").read_text(encoding="utf-8")
+
+
+def test_a_run_without_verdicts(tmp_path):
+    from reportgen.demo import example_files
+    db = tmp_path / "items.duckdb"
+    ingest(db, [example_files()[0]], run="items-only")
+    out = tmp_path / "site"
+    site_mod.build(db, out, search=False)
+    assert "No verdicts yet" in (out / "index.html").read_text(encoding="utf-8")
+    assert "No verdicts yet" in (out / "index.md").read_text(encoding="utf-8")
+
+
+def test_an_empty_database(tmp_path):
+    from reportgen import store
+    db = tmp_path / "empty.duckdb"
+    with store.open_db(db):
+        pass
+    with pytest.raises(ReportgenError, match="holds no runs yet"):
+        site_mod.build(db, tmp_path / "site")
+    assert not (tmp_path / "site").exists()
