@@ -20,6 +20,8 @@ import jinja2
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
+from reportgen.errors import UsageError
+from reportgen.output import rate_with_ci
 from reportgen.resources import resource_dir
 
 FORMATS = ("html", "md")
@@ -79,8 +81,7 @@ def pct(x: float | None) -> str:
 
 
 def rate_ci(rate: float | None, low: float | None, high: float | None, k: int, n: int) -> str:
-    """Same wording as ``reportgen.output.rate_with_ci`` (the terminal summary)."""
-    from reportgen.output import rate_with_ci
+    """Same wording as the terminal summary (``reportgen stats``)."""
     return rate_with_ci(rate, low, high, k, n)
 
 
@@ -172,8 +173,7 @@ class Renderer:
                     tpl = self.envs[fmt].get_template(f"{template}.{fmt}")
                     text = tpl.render(site=site, page=stem, root=root, href=href, asset=asset, fmt=fmt,
                                       **context)
-                except jinja2.TemplateError as exc:
-                    from reportgen.errors import UsageError
+                except (jinja2.TemplateError, TypeError, AttributeError, KeyError, ValueError) as exc:
                     where = getattr(exc, "filename", None) or f"{template}.{fmt}"
                     raise UsageError(f"page {stem}{ext} failed to render ({exc})", path=where) from None
                 out[stem + ext] = text.rstrip("\n") + "\n"

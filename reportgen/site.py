@@ -13,7 +13,6 @@ import hashlib
 import io
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -466,6 +465,3 @@ def make_server(directory: Path, host: str = "127.0.0.1", port: int = 8000):
     except OSError as exc:
         raise SiteError(f"cannot listen on {host}:{port} ({exc.strerror}); pass another --port") from None
 
-
-def remove_tree(path: Path) -> None:
-    shutil.rmtree(path, ignore_errors=True)

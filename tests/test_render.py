@@ -15,7 +15,6 @@ from reportgen.render import markdown_html, md_cell, md_quote, md_text, render_s
 from reportgen.site import gather, slug
 
 FIXTURES = Path(__file__).parent / "fixtures" / "site"
-PAYLOAD = (FIXTURES / "xss-items.csv")
 XSS_MAP = {"paper": "paper", "reference_answer": "reference", "base_answer": "base", "finetuned_answer": "finetuned"}
 
 
