@@ -144,6 +144,25 @@ def demo(out):
         click.echo(line)
 
 
+@cli.command()
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--items", type=click.IntRange(min=1), default=1000, show_default=True, help="Number of items.")
+@click.option("--papers", type=click.IntRange(min=1), default=12, show_default=True, help="Number of source papers.")
+@click.option("--base-share", type=click.FloatRange(0, 1), default=0.35, show_default=True,
+              help="Share of comparisons the base model wins (varies per paper around this).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same files.")
+@click.option("--name", default="synthetic", show_default=True, help="File name stem (and default run name).")
+def synth(out, items, papers, base_share, seed, name):
+    """Write synthetic data (items CSV, judge log, verdict JSONL of a second judge with ties and
+    invalid verdicts) for demos and benchmarks. Deterministic from --seed."""
+    from reportgen.synth import generate
+    r = generate(out, items=items, papers=papers, base_share=base_share, seed=seed, name=name)
+    for path in (r.csv, r.log, r.jsonl):
+        click.echo(f"wrote {path} ({path.stat().st_size / 2**20:.1f} MB)")
+    click.echo(f"{r.items} items: {r.base_wins} base wins, {r.finetuned_wins} fine-tuned wins in the log; "
+               f"ingest with: reportgen ingest {r.csv} {r.log} {r.jsonl}")
+
+
 # Commands of later stages live beside their stage and are registered here.
 # (site: build/serve/publish in reportgen/cli_site.py; judge in reportgen/cli_judge.py)
 from reportgen.cli_site import build, publish, serve  # noqa: E402

@@ -177,3 +177,19 @@ def test_demo(tmp_path, monkeypatch):
     assert r.returncode == 0, r.stderr
     assert "fine-tuned win rate  67.1 % (108/161, 95 % CI 59.5–73.9 %)" in r.stdout
     assert (tmp_path / "d" / "reportgen.duckdb").exists()
+
+
+def test_synth_is_deterministic_and_ingests(invoke, tmp_path):
+    r1 = invoke("synth", tmp_path / "a", "--items", "60", "--papers", "3", "--seed", "5")
+    r2 = invoke("synth", tmp_path / "b", "--items", "60", "--papers", "3", "--seed", "5")
+    assert r1.exit_code == 0 and r2.exit_code == 0
+    for name in ("synthetic.csv", "synthetic.judge.log", "synthetic.verdicts.jsonl"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    db = tmp_path / "s.duckdb"
+    files = [tmp_path / "a" / n for n in ("synthetic.csv", "synthetic.judge.log", "synthetic.verdicts.jsonl")]
+    r = invoke("--db", db, "ingest", *files)
+    assert r.exit_code == 0, r.output
+    assert "verdicts without text matched by position" in r.output
+    out = invoke("--db", db, "query", "SELECT judge, count(*) AS n, count(item_key) AS k FROM verdicts "
+                 "GROUP BY 1 ORDER BY 1", "--format", "csv").output
+    assert out == "judge,n,k\nimported-log,60,60\nsynthetic-judge-b,60,60\n"
