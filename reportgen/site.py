@@ -23,12 +23,14 @@ import duckdb
 import polars as pl
 
 from reportgen import report, sqlfiles, store
+from reportgen import reliability as reliability_mod
 from reportgen.errors import ReportgenError, UsageError
 from reportgen.render import FORMATS, render_site
 from reportgen.resources import resource_dir
 
 MANIFEST = ".reportgen-files"
-DATA_REPORTS = ("overall", "papers", "categories", "paper_categories", "transcripts")
+DATA_REPORTS = ("overall", "papers", "categories", "paper_categories", "transcripts", "reliability",
+                "judge_agreement", "judge_disagreements")
 _SAFE_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
@@ -68,6 +70,9 @@ def gather(con: duckdb.DuckDBPyConnection, run: str | None = None, *, search: bo
     papers = report.frame(con, "papers", run)
     cats = report.frame(con, "categories", run)
     transcripts = report.frame(con, "transcripts", run)
+    reliability = report.frame(con, "reliability", run)
+    agreement = report.frame(con, "judge_agreement", run)
+    disagreements = report.frame(con, "judge_disagreements", run)
     sources = store.frame(con, "site/sources")
     all_verdicts: dict[tuple[str, str], list[dict]] = {}
     for v in _rows(store.frame(con, "site/item_verdicts")):
@@ -139,7 +144,9 @@ def gather(con: duckdb.DuckDBPyConnection, run: str | None = None, *, search: bo
                 c["page"] = f"{prefix}category/{slug(c['category'])}"
                 c["description"] = descriptions.get(c["category"], "")
             judges.append({"judge": o["judge"], "overall": o, "papers": p_rows, "rate_note": notes[0] if notes else None,
-                           "categories": c_rows})
+                           "categories": c_rows,
+                           "reliability": _rows(reliability.filter((pl.col("run") == name)
+                                                                   & (pl.col("judge") == o["judge"])))})
 
         paper_list = []
         for paper in sorted(set(paper_slugs) | set(by_paper)):
@@ -155,8 +162,16 @@ def gather(con: duckdb.DuckDBPyConnection, run: str | None = None, *, search: bo
                 "name": c, "page": f"{prefix}category/{slug(c)}", "description": descriptions.get(c, ""),
                 "hits": hits, "transcripts": [i for i in ordered if c in i["categories"]],
             })
+        pages_by_key = {i["key"]: i["page"] for i in ordered}
+        agreements = []
+        for a in _rows(agreement.filter(pl.col("run") == name)):
+            rows = _rows(disagreements.filter((pl.col("run") == name) & (pl.col("judge_a") == a["judge_a"])
+                                              & (pl.col("judge_b") == a["judge_b"])))
+            for row in rows:
+                row["page"] = pages_by_key.get(row["item_key"])
+            agreements.append({**a, "disagreements": rows})
         runs.append({
-            **r, "judge_names": r["judges"], "name": name, "slug": rslug, "home": home, "judges": judges, "transcripts": ordered,
+            **r, "agreements": agreements, "judge_names": r["judges"], "name": name, "slug": rslug, "home": home, "judges": judges, "transcripts": ordered,
             "papers": paper_list, "categories": category_list,
             "sources": _rows(sources.filter(pl.col("run") == name)),
         })
@@ -189,6 +204,7 @@ def gather(con: duckdb.DuckDBPyConnection, run: str | None = None, *, search: bo
         "sql": {name: sqlfiles.sql(f"report/{name}") for name in report.REPORTS}
                | {f"site/{n}": sqlfiles.sql(f"site/{n}") for n in ("compare", "sources", "item_verdicts")},
         "data": [*DATA_REPORTS, "runs", "sources"],
+        "reliability_definitions": reliability_mod.DEFINITIONS,
     }
     site["pages"] = pages(site)
     return site

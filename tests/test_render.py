@@ -220,3 +220,31 @@ def test_two_judges_in_one_run(tmp_path):
     assert "<dt>verdict (qwen)</dt><dd><strong>fine-tuned model won</strong> · confidence 70.0 %" in html
     assert "&lt;b&gt;bold&lt;/b&gt; claim" in html
     assert html.count('data-pagefind-filter="category"') == len(t["categories"])
+
+
+def test_judge_reliability_and_agreement_as_in_stats(example_db):
+    """A judge that stored both orders gets the reliability table; two judges of a run their agreement:
+    the same numbers as `reportgen stats`."""
+    from judge_fake import FakeJudge, prefers_longer
+
+    from reportgen import stats
+    from reportgen.judge import judge_run
+    judge_run(example_db, FakeJudge(prefers_longer), run=EXAMPLE_RUN, limit=6)
+    site = _site(example_db)
+    pages = render_site(site)
+    [run] = site["runs"]
+    fake = next(j for j in run["judges"] if j["judge"] == "local:fake")
+    assert fake["reliability"] and fake["reliability"][0]["items"] == 6
+    [agreement] = run["agreements"]
+    with store.open_db(example_db, read_only=True) as con:
+        summary = stats.text(stats.summary(con, EXAMPLE_RUN))
+    line = next(line for line in summary.splitlines() if "same winner on" in line).strip()
+    index = pages["index.html"]
+    assert "<h3>Judge reliability</h3>" in index and "swap consistency" in index
+    numbers = re.search(r"same winner on (\d+) of (\d+) common items \(([\d.]+ %), 95 % CI ([\d.]+ %)–([\d.]+ %)\)",
+                        line).groups()
+    assert (f"Same winner on <strong>{numbers[0]} of {numbers[1]}</strong> common items ({numbers[2]}, "
+            f"95 % CI {numbers[3]}–{numbers[4]})") in index
+    assert agreement["common_items"] == int(numbers[1])
+    assert "## Judge agreement: imported-log vs local:fake" in pages["index.md"]
+    assert "### Judge reliability" in pages["index.md"]
