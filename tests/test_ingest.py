@@ -201,6 +201,8 @@ def test_every_ingest_sql_file_is_used(tmp_path, example_csv, example_log, monke
     ingest(db, [example_csv, example_log])
     ingest(db, [example_csv, example_log], replace=True)
     ingest(db, [jsonl(tmp_path, [{"item": "1", "winner": "tie"}])], run=RUN)
+    # no id column, and mixed line endings that only polars reads
+    ingest(db, [Path(__file__).parent / "bad_inputs" / "mixed_line_endings.csv"], run="mixed")
     from reportgen.sqlfiles import all_sql
     expected = {n for n in all_sql() if n.startswith(("ingest/", "store/has_", "store/applied", "store/record"))}
     assert expected - used == set()

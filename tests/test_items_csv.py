@@ -2,8 +2,9 @@ from pathlib import Path
 
 import pytest
 
+from reportgen import store
 from reportgen.errors import InputError, UsageError
-from reportgen.ingest import items_csv
+from reportgen.ingest import ingest, items_csv
 
 HEADER = "question,context,true_answer,base_model_answer,finetuned_model_answer"
 
@@ -17,13 +18,22 @@ def write(tmp_path: Path, text: str | bytes, name="items.csv") -> Path:
     return p
 
 
-def test_real_example(example_csv):
-    parsed = items_csv.read(example_csv)
-    assert parsed.frame.height == 53
-    assert parsed.columns == {"id": "comparison_index", "question": "question", "paper": "context",
+def items(tmp_path: Path, csv: Path, mapping=None) -> list[dict]:
+    db = tmp_path / "items.duckdb"
+    ingest(db, [csv], run="r", mapping=mapping, replace=True)
+    with store.open_db(db, read_only=True) as con:
+        return con.sql("SELECT * FROM items ORDER BY position").pl().to_dicts()
+
+
+def test_real_example(example_csv, tmp_path):
+    plan = items_csv.check(example_csv)
+    assert plan.reader == "duckdb" and plan.has_ids
+    assert plan.columns == {"id": "comparison_index", "question": "question", "paper": "context",
                               "reference_answer": "true_answer", "base_answer": "base_model_answer",
                               "finetuned_answer": "finetuned_model_answer"}
-    assert parsed.frame["item_key"][:3].to_list() == ["1", "4", "5"]
+    rows = items(tmp_path, example_csv)
+    assert len(rows) == 53 and [r["item_key"] for r in rows[:3]] == ["1", "4", "5"]
+    assert [r["position"] for r in rows] == list(range(53))
     assert items_csv.row_line(example_csv, 0) == 2
     assert items_csv.row_line(example_csv, 1) > 3  # multi-line answers
 
@@ -34,17 +44,17 @@ def test_real_example(example_csv):
     "query,paper-title,ground truth,base_model_answer,ft_answer",
 ])
 def test_column_spellings(tmp_path, header):
-    parsed = items_csv.read(write(tmp_path, f"{header}\nq1,p1,r1,b1,f1\n"))
-    row = parsed.frame.row(0, named=True)
+    p = write(tmp_path, f"{header}\nq1,p1,r1,b1,f1\n")
+    assert not items_csv.check(p).has_ids
+    [row] = items(tmp_path, p)
     assert (row["question"], row["paper"], row["reference_answer"], row["base_answer"],
             row["finetuned_answer"]) == ("q1", "p1", "r1", "b1", "f1")
-    assert not parsed.has_ids
 
 
 def test_map_option(tmp_path):
     p = write(tmp_path, "ask,doc,want,a,b\nq,p,r,x,y\n")
     mapping = items_csv.parse_mapping(["question=ask", "paper=doc", "reference=want", "base=a", "finetuned=b"])
-    row = items_csv.read(p, mapping).frame.row(0, named=True)
+    [row] = items(tmp_path, p, mapping)
     assert (row["question"], row["base_answer"], row["finetuned_answer"]) == ("q", "x", "y")
 
 
@@ -55,16 +65,18 @@ def test_bad_map_option():
 
 def test_bom_crlf_multiline_and_quotes(tmp_path):
     text = f"\ufeff{HEADER}\r\n\"q, one\",p,\"line 1\r\nline 2\",\"says \"\"hi\"\"\",f\r\nq2,p,r,b,f\r\n"
-    frame = items_csv.read(write(tmp_path, text)).frame
-    assert frame["question"].to_list() == ["q, one", "q2"]
-    assert frame["reference_answer"][0] == "line 1\nline 2"
-    assert frame["base_answer"][0] == 'says "hi"'
+    rows = items(tmp_path, write(tmp_path, text))
+    assert [r["question"] for r in rows] == ["q, one", "q2"]
+    assert rows[0]["reference_answer"] == "line 1\nline 2"
+    assert rows[0]["base_answer"] == 'says "hi"'
     assert [items_csv.row_line(tmp_path / "items.csv", i) for i in (0, 1)] == [2, 4]
 
 
-def test_same_text_gives_same_key_as_log():
-    assert items_csv.item_key("What?", "Paper A") == items_csv.item_key("  what? ", "paper  a")
-    assert items_csv.item_key("What?", "Paper A") != items_csv.item_key("What?", "Paper B")
+def test_same_text_gives_same_key(example_db):
+    with store.open_db(example_db, read_only=True) as con:
+        a, b, c = con.sql("SELECT item_key_of('What?', 'Paper A'), item_key_of('  what?\n', 'paper \t a'), "
+                          "item_key_of('What?', 'Paper B')").fetchall()[0]
+    assert a == b != c and len(a) == 16
 
 
 @pytest.mark.parametrize("content,message,line", [
@@ -82,11 +94,9 @@ def test_same_text_gives_same_key_as_log():
     (f"{HEADER}\n", "has a header but no rows", 2),
 ])
 def test_bad_csv(tmp_path, content, message, line):
-    from reportgen.ingest import detect_format
     p = write(tmp_path, content)
     with pytest.raises(InputError) as err:
-        detect_format(p)  # the cheap checks (empty, binary) happen before reading
-        items_csv.read(p)
+        ingest(tmp_path / "x.duckdb", [p], run="r")
     assert message in str(err.value)
     assert err.value.line == line
     assert str(err.value).startswith(str(p))

@@ -109,16 +109,17 @@ def _remove_db(path: Path) -> None:
 
 
 def _parse(src: Source, mapping: dict[str, str] | None):
+    """The checks that need no database: CSV header and encoding, the whole judge log (streamed,
+    nothing kept but its summary), the verdict JSONL."""
     if src.format == "items-csv":
-        return items_csv.read(src.path, mapping)
+        return items_csv.check(src.path, mapping)
     if src.format == "judge-log":
         summary = judge_log.LogSummary()
-        verdicts, transcripts = [], []
-        for rec in judge_log.parse(src.path, summary):
-            (verdicts if isinstance(rec, judge_log.Verdict) else transcripts).append(rec)
-        if not verdicts:
+        for _ in judge_log.parse(src.path, summary):
+            pass
+        if not summary.verdicts:
             raise InputError("holds no 'Winner: EvalWinner.…' verdict lines; nothing to ingest", path=src.path)
-        return summary, verdicts, transcripts
+        return summary
     return verdicts_jsonl.read(src.path)
 
 
@@ -171,82 +172,65 @@ def _insert(con, name: str, view: str, frame: pl.DataFrame, **params) -> None:
         con.unregister(view)
 
 
-def _existing_items(con, run_id: int) -> pl.DataFrame:
-    return store.frame(con, "ingest/run_items", run_id=run_id)
-
-
 def _write_items(con, run_id: int, src: Source) -> None:
-    parsed: items_csv.ItemsCsv = src.parsed
-    existing = _existing_items(con, run_id)
-    clash = parsed.frame.join(existing.select("item_key"), on="item_key", how="inner")
-    if clash.height:
-        first = clash.sort("position").row(0, named=True)
-        raise InputError(
-            f"item {first['item_key']!r} is already in run (from an earlier file); use --replace to redo "
-            "the run or --run NAME for a new one", path=src.path,
-            line=items_csv.row_line(src.path, first["position"]),
-        )
-    cols = ", ".join(f"{f}={c}" for f, c in parsed.columns.items())
-    src.summary = [f"items CSV, {parsed.frame.height} rows (columns: {cols})"]
-    source_id = _record_source(con, run_id, src)
-    _insert(con, "ingest/insert_items", "staged_items", parsed.frame, run_id=run_id, source_id=source_id)
+    plan: items_csv.CsvPlan = src.parsed
+    rows = items_csv.stage(con, src.path, plan, run_id)
+    cols = ", ".join(f"{f}={c}" for f, c in plan.columns.items())
+    src.summary = [f"items CSV, {rows} rows (columns: {cols})"]
+    items_csv.insert_staged(con, run_id, _record_source(con, run_id, src))
+
+
+CHUNK = 20_000
+
+
+def _stream_log(con, path) -> None:
+    """Parse the log again, streaming verdicts and transcripts into the staging tables in chunks."""
+    store.run(con, "ingest/create_log_staging")
+    verdicts: list[tuple] = []
+    transcripts: list[tuple] = []
+
+    def flush(rows: list[tuple], query: str, schema: dict) -> None:
+        if rows:
+            con.register("chunk", pl.DataFrame(rows, schema=schema, orient="row").to_arrow())
+            try:
+                store.run(con, query)
+            finally:
+                con.unregister("chunk")
+            rows.clear()
+
+    v_schema = {"seq": pl.Int32, "winner": pl.String, "line": pl.Int32}
+    t_schema = {"seq": pl.Int32, "line": pl.Int32, "question": pl.String, "paper": pl.String,
+                "reference_answer": pl.String, "base_answer": pl.String, "finetuned_answer": pl.String}
+    for rec in judge_log.parse(path):
+        if isinstance(rec, judge_log.Verdict):
+            verdicts.append((rec.seq, rec.winner, rec.line))
+            if len(verdicts) >= CHUNK:
+                flush(verdicts, "ingest/append_log_verdicts", v_schema)
+        else:
+            transcripts.append((rec.seq, rec.line, rec.question, rec.paper, rec.reference_answer,
+                                rec.base_answer, rec.finetuned_answer))
+            if len(transcripts) >= CHUNK // 4:
+                flush(transcripts, "ingest/append_transcripts", t_schema)
+    flush(verdicts, "ingest/append_log_verdicts", v_schema)
+    flush(transcripts, "ingest/append_transcripts", t_schema)
 
 
 def _write_log(con, run_id: int, src: Source) -> None:
-    summary, verdicts, transcripts = src.parsed
+    summary: judge_log.LogSummary = src.parsed
     if store.scalar(con, "ingest/judge_verdict_count", run_id=run_id, judge=LOG_JUDGE):
         raise InputError(
             "the run already holds a judge log's verdicts; ingest this log into another run with "
             "--run NAME, or redo the run with --replace", path=src.path,
         )
-    existing = _existing_items(con, run_id)
-    by_text: dict[tuple[str, str], list[str]] = {}
-    by_question: dict[str, list[str]] = {}
-    for r in existing.iter_rows(named=True):
-        by_text.setdefault((items_csv.normalize_text(r["question"]), items_csv.normalize_text(r["paper"])), []).append(r["item_key"])
-        by_question.setdefault(items_csv.normalize_text(r["question"]), []).append(r["item_key"])
-
-    seq_key: dict[int, tuple[str, str]] = {}
-    new_items = []
-    matched_text = matched_question = added = 0
-    for t in transcripts:
-        q, p = items_csv.normalize_text(t.question), items_csv.normalize_text(t.paper)
-        keys = by_text.get((q, p), [])
-        if len(keys) == 1:
-            seq_key[t.seq] = (keys[0], "transcript")
-            matched_text += 1
-            continue
-        qkeys = by_question.get(q, [])
-        if not keys and len(qkeys) == 1:
-            seq_key[t.seq] = (qkeys[0], "transcript")
-            matched_question += 1
-            continue
-        key = items_csv.item_key(t.question, t.paper)
-        if any(k == key for k in keys) or key in seq_key.values():
-            key = f"{key}-{t.seq}"
-        new_items.append({"item_key": key, "position": None, "question": t.question, "paper": t.paper,
-                          "reference_answer": t.reference_answer, "base_answer": t.base_answer,
-                          "finetuned_answer": t.finetuned_answer, "source_line": t.line})
-        seq_key[t.seq] = (key, "transcript")
-        added += 1
-
-    # Text-less verdicts are matched by position only when the items CSV lists exactly
-    # the judged entries in order, and every transcript agrees with that order.
-    positions = existing.filter(pl.col("position").is_not_null())
-    pos_key = dict(zip(positions["position"].to_list(), positions["item_key"].to_list()))
-    textless = [v for v in verdicts if v.seq not in seq_key]
-    positional = (
-        bool(textless) and len(pos_key) == len(verdicts)
-        and (summary.loaded is None or summary.loaded == len(verdicts))
-        and all(pos_key.get(seq) == key for seq, (key, _) in seq_key.items())
-    )
-    rows = []
-    for v in verdicts:
-        key, how = seq_key.get(v.seq, (None, "unmatched"))
-        if key is None and positional:
-            key, how = pos_key[v.seq], "position"
-        rows.append({"judge": LOG_JUDGE, "seq": v.seq, "item_key": key, "winner": v.winner, "confidence": None,
-                     "rationale": None, "matched_by": how, "source_line": v.line})
+    _stream_log(con, src.path)
+    store.run(con, "ingest/match_transcripts", run_id=run_id)
+    by_text, by_question, added = store.run(con, "ingest/transcript_match_counts")[0]
+    csv_rows, disagreeing = store.run(con, "ingest/positional_check", run_id=run_id)[0]
+    textless = summary.verdicts - summary.transcripts
+    # Text-less verdicts are matched by position only when the items CSV lists exactly the judged
+    # entries in order, and every transcript agrees with that order.
+    positional = (textless > 0 and csv_rows == summary.verdicts and disagreeing == 0
+                  and (summary.loaded is None or summary.loaded == summary.verdicts))
 
     footer = ("footer agrees ({:.1f} % fine-tuned)".format(summary.footer["rate"]) if summary.footer
               else "no footer: interrupted run, complete verdicts kept")
@@ -254,34 +238,29 @@ def _write_log(con, run_id: int, src: Source) -> None:
         f"judge log, {summary.verdicts} verdicts ({summary.base_wins} base, {summary.finetuned_wins} "
         f"fine-tuned), {summary.transcripts} transcripts, {footer}"
     ]
-    if transcripts:
+    if summary.transcripts:
         src.summary.append(
-            f"{matched_text + matched_question} transcripts matched to items CSV rows "
-            f"({matched_text} by question and paper, {matched_question} by question alone); "
+            f"{by_text + by_question} transcripts matched to items CSV rows "
+            f"({by_text} by question and paper, {by_question} by question alone); "
             f"{added} added as items from the log's own text"
         )
-    unmatched = sum(1 for r in rows if r["item_key"] is None)
     if positional:
-        src.summary.append(f"{len(textless)} verdicts without text matched by position (the CSV lists the judged entries in order)")
-    elif unmatched:
-        why = ("no items CSV covers them" if existing.height == 0 else
-               f"positions are ambiguous: {summary.loaded or '?'} loaded, {len(verdicts)} judged, "
-               f"{len(pos_key)} CSV rows")
-        src.summary.append(f"{unmatched} verdicts carry no text: kept as source unknown ({why})")
+        src.summary.append(f"{textless} verdicts without text matched by position (the CSV lists the judged entries in order)")
+    elif textless:
+        why = ("no items CSV covers them" if csv_rows == 0 and by_text + by_question == 0 else
+               f"positions are ambiguous: {summary.loaded or '?'} loaded, {summary.verdicts} judged, "
+               f"{csv_rows} CSV rows")
+        src.summary.append(f"{textless} verdicts carry no text: kept as source unknown ({why})")
     if summary.loaded is not None and summary.loaded > summary.verdicts:
         src.summary.append(f"{summary.loaded - summary.verdicts} loaded entries were never judged: counted as unjudged")
     src.summary.extend(summary.notes)
 
     source_id = _record_source(con, run_id, src)
-    if new_items:
-        frame = pl.DataFrame(new_items, schema={
-            "item_key": pl.String, "position": pl.Int32, "question": pl.String, "paper": pl.String,
-            "reference_answer": pl.String, "base_answer": pl.String, "finetuned_answer": pl.String,
-            "source_line": pl.Int32})
-        _insert(con, "ingest/insert_items", "staged_items", frame, run_id=run_id, source_id=source_id)
+    store.run(con, "ingest/insert_log_items", run_id=run_id, source_id=source_id)
     if summary.loaded is not None:
         store.run(con, "ingest/set_declared_items", run_id=run_id, declared=summary.loaded)
-    _insert(con, "ingest/insert_verdicts", "staged_verdicts", _verdict_frame(rows), run_id=run_id, source_id=source_id)
+    store.run(con, "ingest/insert_log_verdicts", run_id=run_id, judge=LOG_JUDGE, positional=positional,
+              source_id=source_id)
 
 
 def _verdict_frame(rows: list[dict]) -> pl.DataFrame:
@@ -292,7 +271,7 @@ def _verdict_frame(rows: list[dict]) -> pl.DataFrame:
 
 def _write_jsonl(con, run_id: int, src: Source) -> None:
     records: list[verdicts_jsonl.JsonVerdict] = src.parsed
-    known = set(_existing_items(con, run_id)["item_key"].to_list())
+    known = set(store.frame(con, "ingest/run_item_keys", run_id=run_id)["item_key"].to_list())
     default_judge = f"jsonl:{default_run_name(src.path)}"
     for rec in records:
         if rec.item_key not in known:

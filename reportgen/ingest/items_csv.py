@@ -54,59 +54,91 @@ def parse_mapping(pairs: tuple[str, ...] | list[str]) -> dict[str, str]:
     return mapping
 
 
-def item_key(question: str, paper: str) -> str:
-    """Stable key for an item without an id: the same text gives the same key in a CSV and a log."""
-    digest = hashlib.sha256(f"{normalize_text(paper)}\x1f{normalize_text(question)}".encode()).hexdigest()
-    return digest[:16]
-
-
-def normalize_text(text: str) -> str:
-    return " ".join(text.split()).casefold()
-
-
 @dataclass
-class ItemsCsv:
-    frame: pl.DataFrame          # columns: item_key, position, question, paper, answers..., source_line
-    columns: dict[str, str]      # field -> column used
+class CsvPlan:
+    """What the cheap checks learned about an items CSV before the database is touched."""
+    columns: dict[str, str]      # field -> column of the file
+    names: list[str]             # per header column: the field it feeds, or a placeholder
     has_ids: bool
+    reader: str                  # "duckdb", or "polars" for files DuckDB's sniffer refuses
 
 
-def read(path: Path, mapping: dict[str, str] | None = None) -> ItemsCsv:
+def check(path: Path, mapping: dict[str, str] | None = None) -> CsvPlan:
+    """UTF-8, header, columns: everything that can be checked without reading the rows."""
     check_utf8(path)
     header = _header(path)
     columns = _resolve_columns(path, header, mapping or {})
-    con = duckdb.connect()
+    by_column = {col: field for field, col in columns.items()}
+    names = [by_column.get(col, f"_column_{i + 1}") for i, col in enumerate(header)]
+    scratch = duckdb.connect()
     try:
-        frame = store.frame(con, "ingest/read_items_csv", path=str(path))
-    except duckdb.Error as exc:
-        line, problem = _diagnose(path, len(header))
+        store.run(scratch, "ingest/sniff_items_csv", path=str(path), names=names)
+        reader = "duckdb"
+    except duckdb.Error:
+        line, problem = _diagnose(path, len(names))
         if problem:
             raise InputError(problem, path=path, line=line) from None
-        # DuckDB's dialect sniffer refuses some valid files (mixed CRLF/LF endings): polars reads them
+        reader = "polars"  # e.g. mixed CRLF/LF line endings: valid, but DuckDB's sniffer gives up
+    finally:
+        scratch.close()
+    return CsvPlan(columns, names, "id" in columns, reader)
+
+
+def stage(con: duckdb.DuckDBPyConnection, path: Path, plan: CsvPlan, run_id: int) -> int:
+    """Stream the rows into the temporary tables staged_csv/staged_keys (inside the ingest's
+    transaction) and check them; return the number of rows. Call insert_staged to keep them."""
+    if plan.reader == "duckdb":
         try:
-            frame = pl.read_csv(path, infer_schema=False, encoding="utf8")
-        except Exception:
+            store.run(con, "ingest/stage_items_csv", path=str(path), names=plan.names)
+        except duckdb.Error as exc:
+            line, problem = _diagnose(path, len(plan.names))
+            raise InputError(problem or f"is not a CSV file DuckDB can read ({str(exc).splitlines()[0]}); "
+                             "check its delimiter (a comma) and quoting", path=path, line=line) from None
+    else:
+        try:
+            frame = pl.read_csv(path, infer_schema=False, encoding="utf8", new_columns=plan.names)
+        except Exception as exc:
             raise InputError(f"is not a CSV file DuckDB or polars can read ({str(exc).splitlines()[0]}); "
                              "check its delimiter (a comma) and quoting", path=path) from None
-    finally:
-        con.close()
-    if frame.height == 0:
+        con.register("csv_frame", frame.to_arrow())
+        try:
+            store.run(con, "ingest/stage_items_frame")
+        finally:
+            con.unregister("csv_frame")
+    if not plan.has_ids:
+        store.run(con, "ingest/staged_add_id")
+    rows = store.scalar(con, "ingest/staged_count")
+    if rows == 0:
         raise InputError("has a header but no rows; add one row per question", path=path, line=2)
+    blank = store.run(con, "ingest/staged_first_blank")
+    if blank:
+        field, position = blank[0]
+        raise InputError(
+            f"column {plan.columns[field]!r} is empty in data row {position + 1}; fill it in or remove the row",
+            path=path, line=row_line(path, position),
+        )
+    store.run(con, "ingest/staged_keys", has_id=plan.has_ids)
+    dup = store.run(con, "ingest/staged_first_duplicate")
+    if dup:
+        key, first, second = dup[0]
+        what = f"id {key!r}" if plan.has_ids else "question (for the same paper)"
+        raise InputError(
+            f"the {what} of data row {second + 1} repeats data row {first + 1} (line {row_line(path, first)}); "
+            "give each row a unique " + ("id" if plan.has_ids else "question, or add an id column"),
+            path=path, line=row_line(path, second),
+        )
+    clash = store.run(con, "ingest/staged_first_clash", run_id=run_id)
+    if clash:
+        key, position = clash[0]
+        raise InputError(
+            f"item {key!r} is already in the run (from an earlier file); use --replace to redo the run or "
+            "--run NAME for a new one", path=path, line=row_line(path, position),
+        )
+    return rows
 
-    picked = {field: frame.get_column(col).fill_null("") for field, col in columns.items()}
-    out = pl.DataFrame({f: s.str.replace_all("\r\n", "\n", literal=True) for f, s in picked.items()})
-    # source_line stays NULL: finding where each row starts costs a pass of Python's csv module,
-    # so line numbers are worked out only for the row an error message names.
-    out = out.with_columns(pl.Series("position", range(out.height), dtype=pl.Int32),
-                           pl.lit(None, dtype=pl.Int32).alias("source_line"))
-    _check_rows(path, out, columns)
-    if "id" in columns:
-        out = out.with_columns(pl.col("id").str.strip_chars().alias("item_key")).drop("id")
-    else:
-        keys = [item_key(q, p) for q, p in zip(out["question"].to_list(), out["paper"].to_list())]
-        out = out.with_columns(pl.Series("item_key", keys, dtype=pl.String))
-    _check_duplicates(path, out, "id" in columns)
-    return ItemsCsv(out, columns, "id" in columns)
+
+def insert_staged(con: duckdb.DuckDBPyConnection, run_id: int, source_id: int) -> None:
+    store.run(con, "ingest/insert_staged_items", run_id=run_id, source_id=source_id)
 
 
 def _header(path: Path) -> list[str]:
@@ -203,28 +235,3 @@ def _diagnose(path: Path, width: int) -> tuple[int | None, str | None]:
                                "double quote")
             return reader.line_num, f"malformed CSV ({exc}); fix the quoting on this line"
     return None, None
-
-
-def _check_rows(path: Path, frame: pl.DataFrame, columns: dict[str, str]) -> None:
-    for field in REQUIRED:
-        blank = frame.filter(pl.col(field).str.strip_chars() == "")
-        if blank.height:
-            row = blank.row(0, named=True)
-            raise InputError(
-                f"column {columns[field]!r} is empty in data row {row['position'] + 1}; fill it in or "
-                "remove the row", path=path, line=row_line(path, row["position"]),
-            )
-
-
-def _check_duplicates(path: Path, frame: pl.DataFrame, has_ids: bool) -> None:
-    dup = frame.filter(pl.col("item_key").is_duplicated()).sort("position")
-    if dup.height:
-        first, second = dup.row(0, named=True), dup.filter(
-            pl.col("item_key") == dup.row(0, named=True)["item_key"]).row(1, named=True)
-        what = (f"id {first['item_key']!r}" if has_ids else "question (for the same paper)")
-        raise InputError(
-            f"the {what} of data row {second['position'] + 1} repeats data row {first['position'] + 1} "
-            f"(line {row_line(path, first['position'])}); give each row a unique "
-            + ("id" if has_ids else "question, or add an id column"),
-            path=path, line=row_line(path, second["position"]),
-        )

@@ -1,0 +1,2 @@
+-- Number of rows of the staged items CSV.
+SELECT count(*) FROM staged_csv;
