@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import re
 import subprocess
@@ -32,6 +33,8 @@ MANIFEST = ".reportgen-files"
 DATA_REPORTS = ("overall", "papers", "categories", "paper_categories", "transcripts", "reliability",
                 "judge_agreement", "judge_disagreements")
 _SAFE_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+# Names Windows will not create as files, whatever the extension.
+_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
 
 
 class SiteError(ReportgenError):
@@ -46,7 +49,7 @@ def slug(text: str, *, always_hash: bool = False) -> str:
     leave its folder), the same for the same text; a short hash is added when the text had to
     be changed, so two different texts never share a slug."""
     text = str(text)
-    if not always_hash and _SAFE_KEY.match(text):
+    if not always_hash and _SAFE_KEY.match(text) and text not in _RESERVED:
         return text
     base = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:48].strip("-")
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
@@ -260,6 +263,16 @@ def data_files(con: duckdb.DuckDBPyConnection, run: str | None) -> dict[str, byt
     return out
 
 
+def search_data(site: dict) -> bytes:
+    """``search-data.js``: every transcript page with its title, paper and categories, for the search
+    page's paper and category filters. A classic script, so the filters also work from ``file://``."""
+    pages = [{"url": t["page"] + ".html", "title": t["question"], "paper": t["paper"], "run": run["name"],
+              "categories": t["categories"]}
+             for run in site["runs"] for t in run["transcripts"]]
+    text = json.dumps(pages, ensure_ascii=True, sort_keys=True, separators=(",", ":"))
+    return f"window.REPORTGEN_PAGES = {text};\n".encode("ascii")
+
+
 def static_files(templates_dir: Path | None) -> dict[str, bytes]:
     out: dict[str, bytes] = {}
     for base in [resource_dir("templates") / "static"] + ([templates_dir / "static"] if templates_dir else []):
@@ -372,6 +385,7 @@ def collect(db: Path, *, run: str | None = None, formats=FORMATS, templates_dir:
     files.update(data)
     if "html" in formats:
         files.update(static_files(templates_dir))
+        files["search-data.js"] = search_data(site)
         files[".nojekyll"] = b""
     if search:
         files.update(search_index(files, previous))
@@ -404,6 +418,14 @@ def write(files: dict[str, bytes], out: Path, *, clean: bool = False) -> tuple[l
         stale = {p.relative_to(out).as_posix() for p in existing if p.is_file() or p.is_symlink()} - set(files)
     else:
         stale = previous - set(files)
+    try:
+        return _write(files, out, clean=clean, stale=stale)
+    except OSError as exc:
+        raise SiteError(f"cannot be written ({exc.strerror}: {exc.filename}); pick another --out or fix its "
+                        "permissions", path=out) from None
+
+
+def _write(files: dict[str, bytes], out: Path, *, clean: bool, stale: set[str]) -> tuple[list[str], list[str]]:
     written: list[str] = []
     # Write the manifest last: an interrupted write is finished by the next build.
     for rel in sorted(files, key=lambda p: (p == MANIFEST, p)):

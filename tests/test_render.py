@@ -128,7 +128,7 @@ def test_transcript_page(example_db):
     assert first["paper"] == second["paper"] and first["next"] is second and second["prev"] is first
     html = pages[second["page"] + ".html"]
     assert 'rel="prev" href="85.html"' in html and 'rel="next"' in html
-    assert 'data-pagefind-filter="paper"' in html and 'data-pagefind-filter="category"' in html
+    assert "<article data-pagefind-body>" in html and 'data-pagefind-meta="title"' in html
     assert "Reference answer" in html and "Base model" in html and "Fine-tuned model" in html
     assert "<ol>" in html or "<ul>" in html  # answers are rendered Markdown
     assert html.count('content="default-src \'none\'') == 1
@@ -174,7 +174,7 @@ def test_xss_fixture_renders_as_text(tmp_path):
         if path.endswith(".md"):
             assert re.search(r"<[a-zA-Z/!?]", text) is None, path  # no raw HTML at all in the twin
             continue
-        assert re.search(r"<script(?! src=\"[./a-z]+\.js\" defer>)", text) is None, path
+        assert re.search(r"<script(?! src=\"[./a-z-]+\.js\"( data-index=\"(yes|no)\")? defer>)", text) is None, path
         assert re.search(r"<(iframe|img|object|embed)\b", text, re.I) is None, path
         assert re.search(r"<[^>]*\son[a-z]+\s*=", text, re.I) is None, path  # no event-handler attribute
         assert re.search(r"(href|src)=\"\s*(javascript|data:text)", text, re.I) is None, path
@@ -219,7 +219,7 @@ def test_two_judges_in_one_run(tmp_path):
     assert "<dt>verdict (imported-log)</dt><dd><strong>base model won</strong>" in html
     assert "<dt>verdict (qwen)</dt><dd><strong>fine-tuned model won</strong> · confidence 70.0 %" in html
     assert "&lt;b&gt;bold&lt;/b&gt; claim" in html
-    assert html.count('data-pagefind-filter="category"') == len(t["categories"])
+    assert html.count('<a class="tag" href=') == len(t["categories"])  # once each, not once per judge
 
 
 def test_judge_reliability_and_agreement_as_in_stats(example_db):
@@ -248,3 +248,16 @@ def test_judge_reliability_and_agreement_as_in_stats(example_db):
     assert agreement["common_items"] == int(numbers[1])
     assert "## Judge agreement: imported-log vs local:fake" in pages["index.md"]
     assert "### Judge reliability" in pages["index.md"]
+
+
+def test_search_data_lists_every_transcript_for_the_filters(example_db):
+    import json as json_mod
+
+    from reportgen.site import search_data
+    site = _site(example_db)
+    text = search_data(site).decode("ascii")
+    assert text.startswith("window.REPORTGEN_PAGES = [") and text.endswith("];\n")
+    pages = json_mod.loads(text[len("window.REPORTGEN_PAGES = "):-2])
+    assert len(pages) == 53 and pages[0]["url"] == f"run/{EXAMPLE_RUN}/t/85.html"
+    assert sum("truncated" in p["categories"] for p in pages) == 1
+    assert search_data(_site(example_db)).decode("ascii") == text

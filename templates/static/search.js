@@ -1,6 +1,7 @@
-// Search over the transcripts with Pagefind, filtered by paper and category.
+// Search over the transcripts: words with Pagefind, and filters by paper and category from
+// search-data.js (a plain script, so filtering works even for a page opened from a file).
 // Pagefind fetches its index, which browsers refuse for pages opened from a file, so on
-// file:// this script leaves the page's note in place and loads nothing.
+// file:// word search explains itself and nothing is fetched.
 (function () {
   "use strict";
   var script = document.currentScript;
@@ -9,11 +10,38 @@
   var input = document.getElementById("q");
   var results = document.getElementById("search-results");
   var selects = { paper: document.getElementById("f-paper"), category: document.getElementById("f-category") };
-  if (!form || location.protocol === "file:") return;
+  var pages = window.REPORTGEN_PAGES || [];
+  if (!form) return;
   var siteRoot = new URL("../", script.src);
+  var served = location.protocol === "http:" || location.protocol === "https:";
+  var wantsIndex = script.getAttribute("data-index") === "yes";
   var pagefind = null;
+  var loading = null;
+  var generation = 0;
+  var LIMIT = 50;
 
   function say(text) { status.textContent = text; }
+
+  function fill(select, counts) {
+    Object.keys(counts).sort().forEach(function (v) {
+      var o = document.createElement("option");
+      o.value = v;
+      o.textContent = v + " (" + counts[v] + ")";
+      select.appendChild(o);
+    });
+  }
+  var papers = {}, categories = {};
+  pages.forEach(function (p) {
+    papers[p.paper] = (papers[p.paper] || 0) + 1;
+    p.categories.forEach(function (c) { categories[c] = (categories[c] || 0) + 1; });
+  });
+  fill(selects.paper, papers);
+  fill(selects.category, categories);
+
+  function matches(p) {
+    return (!selects.paper.value || p.paper === selects.paper.value) &&
+           (!selects.category.value || p.categories.indexOf(selects.category.value) !== -1);
+  }
 
   // Pagefind's excerpt is escaped text with <mark> around hits; keep the text and the marks only.
   function excerptNode(html) {
@@ -31,57 +59,72 @@
     return p;
   }
 
-  function fill(select, values) {
-    Object.keys(values).sort().forEach(function (v) {
-      var o = document.createElement("option");
-      o.value = v;
-      o.textContent = v + " (" + values[v] + ")";
-      select.appendChild(o);
+  function show(items, total) {
+    results.textContent = "";
+    items.slice(0, LIMIT).forEach(function (item) {
+      var li = document.createElement("li");
+      var a = document.createElement("a");
+      a.href = new URL(item.url, siteRoot).href;
+      a.textContent = item.title;
+      li.appendChild(a);
+      if (item.excerpt !== undefined) li.appendChild(excerptNode(item.excerpt));
+      var meta = document.createElement("span");
+      meta.className = "meta";
+      meta.textContent = [item.paper].concat(item.categories).join(" · ");
+      li.appendChild(meta);
+      results.appendChild(li);
     });
+    say(total + " transcript" + (total === 1 ? "" : "s") + " found" + (total > LIMIT ? ", showing " + LIMIT : "") + ".");
+  }
+
+  function loadIndex() {
+    if (!loading) {
+      loading = import(new URL("pagefind/pagefind.js", siteRoot).href).then(function (pf) {
+        return Promise.resolve(pf.options({ baseUrl: siteRoot.pathname })).then(function () { pagefind = pf; return pf; });
+      });
+    }
+    return loading;
   }
 
   function run() {
-    if (!pagefind) return;  // runs again once the index is loaded
     var q = input.value.trim();
-    var filters = {};
-    Object.keys(selects).forEach(function (k) { if (selects[k].value) filters[k] = selects[k].value; });
+    var mine = ++generation;
     var params = new URLSearchParams();
     if (q) params.set("q", q);
-    Object.keys(filters).forEach(function (k) { params.set(k, filters[k]); });
+    Object.keys(selects).forEach(function (k) { if (selects[k].value) params.set(k, selects[k].value); });
     history.replaceState(null, "", "?" + params.toString());
-    if (!q && !Object.keys(filters).length) { results.textContent = ""; say("Type words, or pick a paper or category."); return; }
+    if (!q) {
+      if (!selects.paper.value && !selects.category.value) { results.textContent = ""; say("Type words, or pick a paper or category."); return; }
+      var found = pages.filter(matches);
+      show(found, found.length);
+      return;
+    }
+    if (!wantsIndex) { say("This site was built without a search index; pick a paper or a category instead."); return; }
+    if (!served) { say("Word search needs the site served over http(s), e.g. by 'reportgen serve' or GitHub Pages; the paper and category filters work here."); return; }
     say("Searching…");
-    pagefind.search(q || null, { filters: filters }).then(function (search) {
-      return Promise.all(search.results.slice(0, 50).map(function (r) { return r.data(); })).then(function (items) {
-        results.textContent = "";
-        items.forEach(function (d) {
-          var li = document.createElement("li");
-          var a = document.createElement("a");
-          a.href = new URL(d.url, location.href).href;  // Pagefind's URLs start with the site's base path
-          a.textContent = (d.meta && d.meta.title) || d.url;
-          li.appendChild(a);
-          li.appendChild(excerptNode(d.excerpt || ""));
-          results.appendChild(li);
-        });
-        say(search.results.length + " transcript" + (search.results.length === 1 ? "" : "s") + " found" +
-            (search.results.length > 50 ? ", showing 50" : "") + ".");
+    var byUrl = {};
+    pages.forEach(function (p) { byUrl[p.url] = p; });
+    loadIndex().then(function (pf) { return pf.search(q); }).then(function (search) {
+      return Promise.all(search.results.slice(0, 500).map(function (r) { return r.data(); }));
+    }).then(function (datas) {
+      if (mine !== generation) return;
+      var found = [];
+      datas.forEach(function (d) {
+        var href = new URL(d.url, location.href).href;
+        var rel = href.indexOf(siteRoot.href) === 0 ? href.slice(siteRoot.href.length) : href;
+        var p = byUrl[rel];
+        if (p && matches(p)) found.push({ url: p.url, title: p.title, paper: p.paper, categories: p.categories, excerpt: d.excerpt || "" });
       });
-    }).catch(function (e) { say("Search failed: " + e.message); });
+      show(found, found.length);
+    }).catch(function (e) { if (mine === generation) say("Search failed: " + e.message); });
   }
 
+  var params = new URLSearchParams(location.search);
+  if (params.get("q") && !input.value) input.value = params.get("q");
+  Object.keys(selects).forEach(function (k) { if (params.get(k)) selects[k].value = params.get(k); });
   form.addEventListener("submit", function (e) { e.preventDefault(); run(); });
   input.addEventListener("input", run);
   Object.keys(selects).forEach(function (k) { selects[k].addEventListener("change", run); });
-  say("Loading the search index…");
-  import(new URL("pagefind/pagefind.js", siteRoot).href).then(function (pf) {
-    pagefind = pf;
-    return Promise.resolve(pf.options({ baseUrl: siteRoot.pathname })).then(function () { return pf.filters(); });
-  }).then(function (filters) {
-    fill(selects.paper, filters.paper || {});
-    fill(selects.category, filters.category || {});
-    var params = new URLSearchParams(location.search);
-    if (params.get("q") && !input.value) input.value = params.get("q");
-    Object.keys(selects).forEach(function (k) { if (params.get(k)) selects[k].value = params.get(k); });
-    if (input.value || selects.paper.value || selects.category.value) run(); else say("Type words, or pick a paper or category.");
-  }).catch(function (e) { say("The search index could not be loaded (" + e.message + ")."); });
+  if (input.value || selects.paper.value || selects.category.value) run();
+  else say("Type words, or pick a paper or category." + (served || !wantsIndex ? "" : " Word search needs the site served over http(s) (reportgen serve, GitHub Pages); the filters work here."));
 })();
