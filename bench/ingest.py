@@ -5,6 +5,7 @@ a bare line scan of the log. Prints medians, the ratio, and peak RSS of a full i
     python bench/ingest.py             # 2,000 items, quick
     python bench/ingest.py --full      # 10k, 100k and 1M items (1M writes ~10 GB of data)
     python bench/ingest.py --sizes 10000 100000 --repeat 3
+    REPORTGEN_MEMORY_LIMIT=1GB python bench/ingest.py --rss   # DuckDB's buffer pool capped: RSS stays flat
 """
 
 from __future__ import annotations

@@ -28,8 +28,11 @@ def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
         raise DatabaseError("no such database; create it with 'reportgen ingest FILE…' or pass --db", path=path)
     if path.exists() and path.is_dir():
         raise DatabaseError("is a folder; --db needs a DuckDB file path", path=path)
+    config = {}
+    if limit := os.environ.get("REPORTGEN_MEMORY_LIMIT"):
+        config["memory_limit"] = limit  # DuckDB's buffer pool; by default 80 % of the machine's memory
     try:
-        return duckdb.connect(str(path), read_only=read_only)
+        return duckdb.connect(str(path), read_only=read_only, config=config)
     except duckdb.IOException as exc:
         text = str(exc)
         if "lock" in text.lower():
@@ -40,8 +43,9 @@ def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
         if "not a valid DuckDB database" in text or "database file" in text.lower():
             raise DatabaseError("is not a DuckDB database file; pass another --db path", path=path) from None
         raise DatabaseError(f"cannot be opened ({text.splitlines()[0]})", path=path) from None
-    except duckdb.Error as exc:
-        raise DatabaseError(f"cannot be opened ({str(exc).splitlines()[0]})", path=path) from None
+    except (duckdb.Error, ValueError) as exc:
+        hint = "; check REPORTGEN_MEMORY_LIMIT" if config else ""
+        raise DatabaseError(f"cannot be opened ({str(exc).splitlines()[0]}){hint}", path=path) from None
 
 
 def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:

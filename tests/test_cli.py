@@ -193,3 +193,12 @@ def test_synth_is_deterministic_and_ingests(invoke, tmp_path):
     out = invoke("--db", db, "query", "SELECT judge, count(*) AS n, count(item_key) AS k FROM verdicts "
                  "GROUP BY 1 ORDER BY 1", "--format", "csv").output
     assert out == "judge,n,k\nimported-log,60,60\nsynthetic-judge-b,60,60\n"
+
+
+def test_memory_limit_setting(example_db, monkeypatch, invoke):
+    monkeypatch.setenv("REPORTGEN_MEMORY_LIMIT", "256MB")
+    assert invoke("--db", example_db, "query", "SELECT current_setting('memory_limit') AS m",
+                  "--format", "csv").output.startswith("m\n24")  # 256 MB, as DuckDB words it
+    monkeypatch.setenv("REPORTGEN_MEMORY_LIMIT", "lots")
+    r = invoke("--db", example_db, "stats")
+    assert r.exit_code == 1 and "check REPORTGEN_MEMORY_LIMIT" in r.output
