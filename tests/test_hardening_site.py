@@ -1,0 +1,208 @@
+"""Hardening of the built site: an XSS corpus in every field that holds model or user text,
+file names that cannot escape the output folder or collide, reproducible builds, and a
+database in use during a build."""
+
+import csv
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from reportgen import site as site_mod
+from reportgen.ingest import ingest
+
+HERE = Path(__file__).resolve().parent
+PAYLOADS = json.loads((HERE / "fixtures" / "xss" / "payloads.json").read_text(encoding="utf-8"))
+TAGS = ("script", "img", "svg", "iframe", "a ", "a>", "body", "style", "link", "object", "embed", "math",
+        "details", "input", "video", "source", "meta", "base", "form", "button", "audio", "noscript", "p ")
+HEADER = ["id", "question", "context", "true_answer", "base_model_answer", "finetuned_model_answer"]
+
+
+def build(db: Path, out: Path, *extra: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "reportgen", "--db", str(db), "build", "--out", str(out), *extra],
+                          capture_output=True, text=True, timeout=600, env={**os.environ, **(env or {})})
+
+
+def tree(out: Path) -> dict[str, str]:
+    return {p.relative_to(out).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def xss_db(tmp_path_factory) -> Path:
+    base = tmp_path_factory.mktemp("xss-corpus")
+    items = base / "items.csv"
+    with open(items, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(HEADER)
+        for i, p in enumerate(PAYLOADS):
+            w.writerow([f"p{i}", f"Question {i}: {p}", f"Paper {i} {p}", f"Reference {i}\n\n{p}",
+                        f"Base {i}\n\n{p}\n\n- item {p}", f"Fine-tuned {i} {p}\n\nSource: {p}"])
+    verdicts = base / "verdicts.jsonl"
+    verdicts.write_text("".join(json.dumps({"item": f"p{i}", "winner": "base", "rationale": f"because {p}",
+                                            "judge": "xss-judge"}) + "\n" for i, p in enumerate(PAYLOADS)),
+                        encoding="utf-8")
+    db = base / "xss.duckdb"
+    ingest(db, [items, verdicts], run="xss")
+    return db
+
+
+@pytest.fixture(scope="module")
+def xss_site(xss_db, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("xss-site") / "site"
+    r = build(xss_db, out)
+    assert r.returncode == 0, r.stderr
+    return out
+
+
+def test_corpus_size():
+    assert len(PAYLOADS) >= 30
+
+
+def test_markdown_twin_has_no_raw_html_from_the_corpus(xss_site):
+    mds = list(xss_site.rglob("*.md"))
+    assert len(mds) > len(PAYLOADS)
+    for md in mds:
+        text = md.read_text(encoding="utf-8").lower()
+        for tag in TAGS:
+            assert f"<{tag}" not in text, f"{md}: raw <{tag}"
+        assert "javascript:" not in text and "vbscript:" not in text
+
+
+def test_html_has_no_active_markup_from_the_corpus(xss_site):
+    pages = list(xss_site.rglob("*.html"))
+    assert len(pages) > len(PAYLOADS)
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        low = text.lower()
+        for needle in ("<script>window", "onerror=\"window", "onload=\"window", "<iframe", "<object", "<embed",
+                       "href=\"javascript:", "href=\"vbscript:", "href=\"data:text", "src=\"http://127.0.0.1:9",
+                       "<base ", "<meta http-equiv=\"refresh\"", "<form action=\"javascript", "<style>body"):
+            assert needle not in low, f"{page}: {needle}"
+        assert 'http-equiv="Content-Security-Policy"' in text
+
+
+@pytest.mark.slow
+def test_corpus_executes_nothing_in_chromium(xss_site):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    pages = sorted(xss_site.rglob("*.html"))
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run"])
+        context = browser.new_context()
+        page = context.new_page()
+        dialogs, outside, errors = [], [], []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.on("request", lambda r: r.url.startswith(("file://", "data:")) or outside.append(r.url))
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+        for html in pages:
+            page.goto(html.as_uri(), wait_until="load")
+            # hover and focus everything a payload might hang an event on, then look at the DOM
+            page.mouse.move(10, 10)
+            page.keyboard.press("Tab")
+            state = page.evaluate("""() => ({
+                pwned: window.__pwned === undefined ? null : String(window.__pwned),
+                handlers: [...document.querySelectorAll('*')].flatMap(e => [...e.attributes]
+                    .filter(a => a.name.startsWith('on')).map(a => e.tagName + ' ' + a.name)),
+                links: [...document.querySelectorAll('a[href]')].map(a => a.getAttribute('href'))
+                    .filter(h => /^\\s*(javascript|vbscript|data|file):/i.test(h)),
+                scripts: [...document.scripts].map(s => s.getAttribute('src') || 'inline:' + s.text.slice(0, 40)),
+                frames: document.querySelectorAll('iframe, object, embed, frame').length,
+            })""")
+            assert state["pwned"] is None, (html, state)
+            assert state["handlers"] == [] and state["links"] == [] and state["frames"] == 0, (html, state)
+            assert all(not s.startswith("inline:") for s in state["scripts"]), (html, state["scripts"])
+        browser.close()
+    assert dialogs == [] and outside == [] and errors == []
+
+
+NASTY_PAPERS = ["../../etc/passwd", "/etc/passwd", "CON", "nul", "a/b\\c", ".", "..", "Paper A!", "paper a?",
+                "x" * 300, "COM1.txt", "index", "run"]
+NASTY_IDS = ["../escape", "/abs", "CON", "con", "A", "a", "x/../../y", ".", "aux", "LPT1", "a b", "é"]
+
+
+def test_file_names_stay_inside_and_never_collide(tmp_path):
+    items = tmp_path / "items.csv"
+    with open(items, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(HEADER)
+        for i, key in enumerate(NASTY_IDS):
+            w.writerow([key, f"Question {i}?", NASTY_PAPERS[i % len(NASTY_PAPERS)], "ref", "base", "ft"])
+        for j, paper in enumerate(NASTY_PAPERS[len(NASTY_IDS):]):
+            w.writerow([f"extra{j}", f"Extra {j}?", paper, "ref", "base", "ft"])
+    verdicts = tmp_path / "v.jsonl"
+    keys = NASTY_IDS + [f"extra{j}" for j in range(len(NASTY_PAPERS) - len(NASTY_IDS))]
+    verdicts.write_text("".join(json.dumps({"item": k, "winner": "base", "judge": "j"}) + "\n" for k in keys),
+                        encoding="utf-8")
+    db = tmp_path / "n.duckdb"
+    ingest(db, [items, verdicts], run="nasty")
+    out = tmp_path / "out" / "site"
+    r = build(db, out)
+    assert r.returncode == 0, r.stderr
+    root = out.resolve()
+    files = [p for p in (tmp_path / "out").rglob("*") if p.is_file()]
+    assert all(root in p.resolve().parents for p in files)
+    assert not (tmp_path / "etc").exists() and not Path("/abs.html").exists()
+    names = [p.relative_to(out).as_posix() for p in files]
+    reserved = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
+    assert not [n for n in names if n.rsplit("/", 1)[-1].split(".")[0].lower() in reserved]
+    # one transcript page per item and one page per paper: nothing overwrote anything
+    transcripts = [n for n in names if "/t/" in n and n.endswith(".html")]
+    assert len(transcripts) == len(keys)
+    assert len({n.lower() for n in names}) == len(names)  # also on case-insensitive file systems
+
+
+def test_two_builds_are_byte_identical_whatever_the_date(example_db, tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert build(example_db, a, env={"SOURCE_DATE_EPOCH": "0"}).returncode == 0
+    assert build(example_db, b, env={"SOURCE_DATE_EPOCH": "1900000000"}).returncode == 0
+    ta, tb = tree(a), tree(b)
+    assert ta == tb and len(ta) > 100
+
+
+def test_build_while_the_database_is_being_written(example_db, tmp_path):
+    out = tmp_path / "site"
+    assert build(example_db, out).returncode == 0
+    before = tree(out)
+    holder = subprocess.Popen([sys.executable, "-c",
+                               "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ready', flush=True); "
+                               "time.sleep(60)", str(example_db)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        for cmd in (["build", "--out", str(out), "--clean"], ["query", "SELECT 1"], ["stats"]):
+            r = subprocess.run([sys.executable, "-m", "reportgen", "--db", str(example_db), *cmd],
+                               capture_output=True, text=True, timeout=120)
+            assert r.returncode == 1, (cmd, r.stdout, r.stderr)
+            assert "is in use by another process (DuckDB allows one writer at a time)" in r.stderr
+            assert "Traceback" not in r.stderr
+        assert tree(out) == before  # the previous site is intact
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_unwritable_output_folder_keeps_the_previous_site(example_db, tmp_path):
+    if os.geteuid() == 0:
+        # root ignores directory permissions; use a path whose parent is a file instead
+        blocker = tmp_path / "file"
+        blocker.write_text("x", encoding="utf-8")
+        r = build(example_db, blocker / "site")
+        assert r.returncode == 1 and "Traceback" not in r.stderr and r.stderr.startswith("Error: ")
+        assert blocker.read_text(encoding="utf-8") == "x"
+        return
+    out = tmp_path / "site"
+    assert build(example_db, out).returncode == 0
+    before = tree(out)
+    out.chmod(0o500)
+    try:
+        r = build(example_db, out, "--clean")
+        assert r.returncode == 1 and "Traceback" not in r.stderr
+        assert tree(out) == before
+    finally:
+        out.chmod(0o700)
