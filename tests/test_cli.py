@@ -176,7 +176,19 @@ def test_demo(tmp_path, monkeypatch):
                        timeout=300)
     assert r.returncode == 0, r.stderr
     assert "fine-tuned win rate  67.1 % (108/161, 95 % CI 59.5–73.9 %)" in r.stdout
-    assert (tmp_path / "d" / "reportgen.duckdb").exists()
+    db = tmp_path / "d" / "reportgen.duckdb"
+    assert db.exists() and (tmp_path / "d" / "site" / "index.html").exists()
+    runs = subprocess.run([sys.executable, "-m", "reportgen", "--db", str(db), "query",
+                           "SELECT name, synthetic FROM runs ORDER BY name", "--format", "csv"],
+                          capture_output=True, text=True, check=True).stdout
+    assert runs == ("name,synthetic\nllama31-8b-paper-qa,false\nsynthetic-checkpoint-1,true\n"
+                    "synthetic-checkpoint-2,true\n")
+    stats = subprocess.run([sys.executable, "-m", "reportgen", "--db", str(db), "stats", "--run",
+                            "synthetic-checkpoint-1"], capture_output=True, text=True, check=True).stdout
+    assert "run synthetic-checkpoint-1 (synthetic data) · judge imported-log" in stats
+    first_judge = stats.split("judge synthetic-judge-b")[0]
+    assert "  per paper\n" in first_judge and "rates not shown" not in first_judge  # every verdict attributed
+    assert first_judge.count("95 % CI") == 7  # the overall rate and one per paper (6 papers)
 
 
 def test_synth_is_deterministic_and_ingests(invoke, tmp_path):
