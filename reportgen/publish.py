@@ -58,6 +58,9 @@ def publish(site_dir: Path, *, branch: str = "gh-pages", remote: str | None = No
         (site_dir / ".nojekyll").write_bytes(b"")
     ref = f"refs/heads/{branch}"
     _git(repo, "check-ref-format", ref)
+    if _git(repo, "symbolic-ref", "--quiet", "HEAD", check=False) == ref:
+        raise PublishError(f"has {branch} checked out; publish from another branch so your working tree "
+                           "is not left behind the site commit", path=repo)
     parent = _git(repo, "rev-parse", "--verify", "--quiet", ref + "^{commit}", check=False) or None
     with tempfile.TemporaryDirectory(prefix="reportgen-publish-") as tmp:
         env = {"GIT_INDEX_FILE": str(Path(tmp) / "index"), "GIT_WORK_TREE": str(site_dir)}

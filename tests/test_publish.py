@@ -86,3 +86,11 @@ def test_workflow(invoke, repo):
     yaml = pytest.importorskip("yaml")
     parsed = yaml.safe_load(text)
     assert set(parsed["jobs"]) == {"build", "deploy"} and parsed["jobs"]["deploy"]["needs"] == "build"
+
+
+def test_publish_refuses_the_checked_out_branch(invoke, repo, example_db, tmp_path):
+    git(repo, "checkout", "-q", "-b", "gh-pages")
+    head = git(repo, "rev-parse", "HEAD")
+    result = invoke("--db", example_db, "publish", "--out", tmp_path / "public")
+    assert result.exit_code == 1 and "has gh-pages checked out" in result.output
+    assert git(repo, "rev-parse", "HEAD") == head
