@@ -307,14 +307,27 @@ def html_digest(files: dict[str, bytes]) -> str:
     return h.hexdigest()
 
 
+def pagefind_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("pagefind_bin")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _stamp(digest: str) -> bytes:
+    """What the search bundle was built from: the pages' digest and the Pagefind version."""
+    return f"{digest}\npagefind {pagefind_version()}\n".encode("ascii")
+
+
 def _previous_index(out: Path | None, digest: str) -> dict[str, bytes] | None:
     """The search bundle of the site already in ``out`` when it was built from the same pages.
 
-    Pagefind's output is not byte-stable (its filter files come out in a different order on
-    each run), so an unchanged site keeps its index instead of getting an equivalent new one."""
+    Re-running Pagefind over the same pages gives the same bytes, but takes a while: an unchanged
+    site keeps its index (a new Pagefind version rebuilds it)."""
     if out is None or not (out / SEARCH_STAMP).is_file() or not (out / MANIFEST).is_file():
         return None
-    if (out / SEARCH_STAMP).read_text(encoding="utf-8").strip() != digest:
+    if (out / SEARCH_STAMP).read_bytes() != _stamp(digest):
         return None
     listed = [line for line in (out / MANIFEST).read_text(encoding="utf-8").splitlines()
               if line.startswith("pagefind/")]
@@ -348,7 +361,7 @@ def search_index(files: dict[str, bytes], previous: Path | None = None) -> dict[
         for path in sorted((root / "pagefind").rglob("*")):
             if path.is_file() and not _UNUSED_BUNDLE.match(path.name):
                 out["pagefind/" + path.relative_to(root / "pagefind").as_posix()] = path.read_bytes()
-        out[SEARCH_STAMP] = (digest + "\n").encode("ascii")
+        out[SEARCH_STAMP] = _stamp(digest)
         return out
 
 
