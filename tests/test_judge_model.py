@@ -140,3 +140,12 @@ def test_kill_9_then_resume_loses_nothing_and_duplicates_nothing(tiny_db):
     assert rows == [(f"q{i}", 1) for i in range(6)]
     assert orders == (12, 12)
     assert seqs == list(range(6))
+
+
+def test_explain_generates_one_grammar_constrained_sentence(local_judge):
+    from reportgen.judge.prompt import JudgeTemplate, explain_prompt
+    item = dict(item_key="x", paper=PAPERS[0], question=QA[0][0], reference_answer=QA[0][1],
+                base_answer=QA[0][2], finetuned_answer=QA[0][3])
+    text = local_judge.explain(explain_prompt(JudgeTemplate(name="explain.j2"), local_judge.chat, item))
+    assert 10 <= len(text) <= 400 and "\n" not in text
+    assert text.endswith(".") or len(text) > 200      # the grammar closes the sentence unless cut by max_tokens
