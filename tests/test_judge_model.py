@@ -149,3 +149,25 @@ def test_explain_generates_one_grammar_constrained_sentence(local_judge):
     text = local_judge.explain(explain_prompt(JudgeTemplate(name="explain.j2"), local_judge.chat, item))
     assert 10 <= len(text) <= 400 and "\n" not in text
     assert text.endswith(".") or len(text) > 200      # the grammar closes the sentence unless cut by max_tokens
+
+
+def test_ctrl_c_keeps_every_committed_verdict(tiny_db):
+    cmd = [sys.executable, "-m", "reportgen", "judge", "--db", str(tiny_db), "--threads", "2"]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env, cwd=ROOT)
+    try:
+        for line in proc.stderr:
+            if line.startswith("judged 1/"):
+                proc.send_signal(signal.SIGINT)
+                break
+        rest = proc.stderr.read()
+        proc.wait(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, rest
+    assert "interrupted; everything committed so far is kept" in rest
+    with duckdb.connect(str(tiny_db), read_only=True) as con:
+        verdicts, orders = con.execute("SELECT (SELECT count(*) FROM verdicts), (SELECT count(*) FROM judge_orders)"
+                                       ).fetchone()
+    assert 1 <= verdicts < 6 and orders == 2 * verdicts
