@@ -83,6 +83,9 @@ def judge(run_name, model, endpoint, endpoint_model, chat_template, concurrency,
                        f"({r.already} already judged by this judge)", err=True)
             if backend.is_default_model:
                 click.echo(SMOKE_TEST_NOTE, err=True)
+            if endpoint and not backend.chat.chat_template:
+                click.echo("note: no chat template, so the prompts are plain text; pass --chat-template (the served "
+                           "model's tokenizer_config.json) or --model (a GGUF of it) for an instruct model", err=True)
 
         result = judge_run(db, backend, run=run_name, template=template, limit=limit, only_paper=only_paper,
                            rejudge=rejudge, explain=explain, on_start=started, progress=_Bar())
