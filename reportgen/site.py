@@ -106,25 +106,20 @@ def gather(con: duckdb.DuckDBPyConnection, run: str | None = None, *, search: bo
                     "paper_page": paper_page(t["paper"]), "question": t["question"],
                     "reference": t["reference_answer"], "base": t["base_answer"],
                     "finetuned": t["finetuned_answer"], "position": t["position"], "seq": t["seq"],
-                    "verdicts": [], "categories": [],
+                    "categories": [], "category_hits": [],
                 }
-            item["verdicts"].append({
-                "judge": t["judge"], "confidence": t["confidence"], "rationale": t["rationale"],
-                "categories": [{"name": c, "evidence": e, "page": f"{prefix}category/{slug(c)}"}
-                               for c, e in zip(t["categories"], t["evidence"])],
-            })
+            # Hits are computed from the item's text, so every judge's base win carries the same ones.
             for c, e in zip(t["categories"], t["evidence"]):
                 if c not in item["categories"]:
                     item["categories"].append(c)
-                    item.setdefault("category_hits", []).append(
+                    item["category_hits"].append(
                         {"name": c, "evidence": e, "page": f"{prefix}category/{slug(c)}"})
         ordered = sorted(items.values(), key=lambda i: (i["paper"], i["position"] is None, i["position"] or 0,
                                                         i["seq"], i["key"]))
         for item in ordered:
             item["categories"].sort()
             item["all_verdicts"] = all_verdicts.get((name, item["key"]), [])
-            item["category_hits"] = sorted(item.get("category_hits", []), key=lambda h: h["name"])
-            item["category_links"] = [{"name": c, "page": f"{prefix}category/{slug(c)}"} for c in item["categories"]]
+            item["category_hits"].sort(key=lambda h: h["name"])
 
         by_paper: dict[str, list[dict]] = {}
         for item in ordered:
@@ -174,8 +169,8 @@ def gather(con: duckdb.DuckDBPyConnection, run: str | None = None, *, search: bo
                 row["page"] = pages_by_key.get(row["item_key"])
             agreements.append({**a, "disagreements": rows})
         runs.append({
-            **r, "agreements": agreements, "judge_names": r["judges"], "name": name, "slug": rslug, "home": home, "judges": judges, "transcripts": ordered,
-            "papers": paper_list, "categories": category_list,
+            **r, "name": name, "slug": rslug, "home": home, "judge_names": r["judges"], "judges": judges,
+            "transcripts": ordered, "papers": paper_list, "categories": category_list, "agreements": agreements,
             "sources": _rows(sources.filter(pl.col("run") == name)),
         })
 
