@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test chromium clean
+.PHONY: demo test site chromium clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ $(VENV)/.test: $(BIN)/python pyproject.toml
 
 demo: $(VENV)/.core
 	$(BIN)/reportgen demo --out reportgen-demo
+
+# The repository's site/ is the demo's site, search index included; a test checks it is current.
+site: $(VENV)/.test
+	$(BIN)/reportgen demo --out reportgen-demo
+	rm -rf site && cp -r reportgen-demo/site site
 
 # The browser tests drive Debian's chromium (no browser download).
 chromium:

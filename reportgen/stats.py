@@ -29,7 +29,9 @@ def text(frames: dict[str, pl.DataFrame]) -> str:
             ("fine-tuned wins", o["finetuned_wins"]),
             ("ties", o["ties"]),
             ("invalid", o["invalid"]),
-            ("unjudged", o["unjudged"]),
+            ("unjudged", f"{o['unjudged']} ({o['unjudged_with_text']} with text a judge could see, "
+                         f"{o['unjudged'] - o['unjudged_with_text']} known only by count)"
+             if o["unjudged"] and o["unjudged_with_text"] else o["unjudged"]),
             ("source unknown", f"{o['source_unknown']} verdicts carry no question text (paper unknown)"
              if o["source_unknown"] else 0),
             ("fine-tuned win rate", rate_with_ci(o["finetuned_win_rate"], o["ci_low"], o["ci_high"],

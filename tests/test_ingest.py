@@ -24,6 +24,7 @@ def test_example_numbers(example_db):
     o = overall(example_db)
     assert (o["items"], o["items_with_text"], o["judged"], o["base_wins"], o["finetuned_wins"], o["ties"],
             o["invalid"], o["unjudged"], o["source_unknown"], o["n"]) == (174, 53, 161, 53, 108, 0, 0, 13, 108, 161)
+    assert o["unjudged_with_text"] == 0  # the 13 unjudged entries are known only by the log's count
     assert round(100 * o["finetuned_win_rate"], 1) == 67.1
     assert round(100 * o["ci_low"], 1) == 59.5 and round(100 * o["ci_high"], 1) == 73.9
 
@@ -125,7 +126,7 @@ def test_jsonl_second_judge(example_db, tmp_path):
     with store.open_db(example_db, read_only=True) as con:
         o = report.frame(con, "overall", RUN).filter(pl.col("judge") == "j2").row(0, named=True)
     assert (o["judged"], o["base_wins"], o["finetuned_wins"], o["ties"], o["n"]) == (3, 1, 1, 1, 3)
-    assert o["unjudged"] == 171
+    assert o["unjudged"] == 171 and o["unjudged_with_text"] == 50  # 121 of the log's entries have no text
     assert o["finetuned_win_rate"] == pytest.approx(1 / 3)
 
 

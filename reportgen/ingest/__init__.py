@@ -59,11 +59,12 @@ def default_run_name(path: Path) -> str:
     return re.sub(r"[^\w.-]+", "-", name).strip("-") or "run"
 
 
-def ingest(db_path: Path, files: list[Path], *, run: str | None = None,
+def ingest(db_path: Path | str, files: list[Path | str], *, run: str | None = None,
            mapping: dict[str, str] | None = None, force_format: str | None = None,
            replace: bool = False, synthetic: bool = False) -> IngestResult:
     if not files:
         raise UsageError("give at least one file to ingest")
+    db_path, files = Path(db_path), [Path(f) for f in files]
     sources = []
     for path in files:
         fmt = force_format or detect_format(path)

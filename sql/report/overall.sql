@@ -8,6 +8,7 @@ WITH counts AS (
            count(*) FILTER (v.winner = 'tie') AS ties,
            count(*) FILTER (v.winner = 'invalid') AS invalid,
            count(*) FILTER (v.item_key IS NULL) AS source_unknown,
+           count(DISTINCT v.item_key) AS judged_with_text,
            avg(v.confidence) AS mean_confidence
     FROM verdicts v
     GROUP BY ALL
@@ -19,6 +20,8 @@ SELECT r.name AS run, c.judge, r.synthetic,
        coalesce(i.items_with_text, 0) AS items_with_text,
        c.judged, c.base_wins, c.finetuned_wins, c.ties, c.invalid,
        greatest(greatest(coalesce(r.declared_items, 0), coalesce(i.items_with_text, 0)) - c.judged, 0) AS unjudged,
+       -- of the unjudged, those whose text is in the database (a judge could still see them)
+       greatest(coalesce(i.items_with_text, 0) - c.judged_with_text, 0) AS unjudged_with_text,
        c.source_unknown,
        c.base_wins + c.finetuned_wins + c.ties AS n,
        c.finetuned_wins / nullif(c.base_wins + c.finetuned_wins + c.ties, 0) AS finetuned_win_rate,

@@ -21,7 +21,8 @@ SELECT r.name AS run, p.judge, p.paper, p.is_unknown,
        p.judged, p.base_wins, p.finetuned_wins, p.ties, p.invalid,
        CASE WHEN p.is_unknown THEN 0 ELSE greatest(coalesce(ip.items, 0) - p.judged, 0) END AS unjudged_with_text,
        p.base_wins + p.finetuned_wins + p.ties AS n,
-       (p.base_wins + p.finetuned_wins + p.ties) < 10 AS few_items,
+       -- "few items" qualifies a rate; where the rate is withheld there is nothing to qualify
+       pj.unattributed = 0 AND NOT p.is_unknown AND (p.base_wins + p.finetuned_wins + p.ties) < 10 AS few_items,
        CASE WHEN pj.unattributed = 0 AND NOT p.is_unknown
             THEN p.finetuned_wins / nullif(p.base_wins + p.finetuned_wins + p.ties, 0) END AS finetuned_win_rate,
        CASE WHEN pj.unattributed = 0 AND NOT p.is_unknown

@@ -1,9 +1,9 @@
--- Runs in the database with their size, judges and source files.
+-- Runs in the database with their size, judges and source files (file names and hashes; full paths are in the sources table).
 SELECT r.name AS run, r.synthetic, r.declared_items,
        (SELECT count(*) FROM items i WHERE i.run_id = r.run_id) AS items_with_text,
        (SELECT count(*) FROM verdicts v WHERE v.run_id = r.run_id) AS verdicts,
        (SELECT string_agg(DISTINCT judge, ', ' ORDER BY judge) FROM verdicts v WHERE v.run_id = r.run_id) AS judges,
-       (SELECT string_agg(s.format || ':' || s.path || ' sha256:' || left(s.sha256, 12), '; ' ORDER BY s.source_id)
+       (SELECT string_agg(s.format || ':' || regexp_extract(s.path, '[^/\\]+$') || ' sha256:' || left(s.sha256, 12), '; ' ORDER BY s.source_id)
           FROM sources s WHERE s.run_id = r.run_id) AS sources
 FROM runs r
 ORDER BY r.name;
