@@ -11,8 +11,11 @@ of them by name."""
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import posixpath
 import re
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -152,32 +155,73 @@ class Renderer:
         self.envs = {fmt: environment(fmt, templates_dir) for fmt in self.formats}
 
     def render(self, pages: Iterable[tuple[str, str, dict]], site: dict) -> dict[str, str]:
-        out: dict[str, str] = {}
+        pages = list(pages)
         site = {**site, "formats": self.formats}
-        for stem, template, context in pages:
-            root = "../" * stem.count("/")
-            here = posixpath.dirname(stem) or "."
-            for fmt in self.formats:
-                if fmt == "md" and context.get("html_only"):
-                    continue
-                ext = "." + fmt
+        workers = _workers(len(pages))
+        if workers <= 1:
+            return _render_range(self, pages, site, 0, len(pages))
+        # Forked workers inherit the renderer and the gathered data; only page ranges go out and
+        # rendered text comes back. Results are merged in page order, so output is deterministic.
+        global _SHARED
+        _SHARED = (self, pages, site)
+        try:
+            step = -(-len(pages) // (workers * 4))
+            ranges = [(i, min(i + step, len(pages))) for i in range(0, len(pages), step)]
+            out: dict[str, str] = {}
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                for part in pool.imap(_render_shared, ranges):
+                    out.update(part)
+            return out
+        finally:
+            _SHARED = None
 
-                def href(path: str, _here=here, _ext=ext) -> str:
-                    """Link to another page, by its path from the site root without extension."""
-                    return posixpath.relpath(path + _ext, _here)
+    def render_page(self, stem: str, template: str, context: dict, site: dict) -> dict[str, str]:
+        out: dict[str, str] = {}
+        root = "../" * stem.count("/")
+        here = posixpath.dirname(stem) or "."
+        for fmt in self.formats:
+            if fmt == "md" and context.get("html_only"):
+                continue
+            ext = "." + fmt
 
-                def asset(path: str, _here=here) -> str:
-                    return posixpath.relpath(path, _here)
+            def href(path: str, _here=here, _ext=ext) -> str:
+                """Link to another page, by its path from the site root without extension."""
+                return posixpath.relpath(path + _ext, _here)
 
-                try:
-                    tpl = self.envs[fmt].get_template(f"{template}.{fmt}")
-                    text = tpl.render(site=site, page=stem, root=root, href=href, asset=asset, fmt=fmt,
-                                      **context)
-                except (jinja2.TemplateError, TypeError, AttributeError, KeyError, ValueError) as exc:
-                    where = getattr(exc, "filename", None) or f"{template}.{fmt}"
-                    raise UsageError(f"page {stem}{ext} failed to render ({exc})", path=where) from None
-                out[stem + ext] = text.rstrip("\n") + "\n"
+            def asset(path: str, _here=here) -> str:
+                return posixpath.relpath(path, _here)
+
+            try:
+                tpl = self.envs[fmt].get_template(f"{template}.{fmt}")
+                text = tpl.render(site=site, page=stem, root=root, href=href, asset=asset, fmt=fmt, **context)
+            except (jinja2.TemplateError, TypeError, AttributeError, KeyError, ValueError) as exc:
+                where = getattr(exc, "filename", None) or f"{template}.{fmt}"
+                raise UsageError(f"page {stem}{ext} failed to render ({exc})", path=where) from None
+            out[stem + ext] = text.rstrip("\n") + "\n"
         return out
+
+
+PARALLEL_FROM = 300  # pages; below this, starting workers costs more than it saves
+_SHARED: tuple | None = None
+
+
+def _workers(pages: int) -> int:
+    if pages < PARALLEL_FROM or not sys.platform.startswith("linux") or os.environ.get("REPORTGEN_WORKERS") == "1":
+        return 1
+    cores = len(os.sched_getaffinity(0))
+    return max(1, min(cores, int(os.environ.get("REPORTGEN_WORKERS") or cores), 8))
+
+
+def _render_range(renderer: Renderer, pages: list, site: dict, start: int, stop: int) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for stem, template, context in pages[start:stop]:
+        out.update(renderer.render_page(stem, template, context, site))
+    return out
+
+
+def _render_shared(bounds: tuple[int, int]) -> dict[str, str]:
+    renderer, pages, site = _SHARED
+    return _render_range(renderer, pages, site, *bounds)
 
 
 def render_site(site: dict, formats: Iterable[str] = FORMATS, templates_dir: Path | None = None) -> dict[str, str]:

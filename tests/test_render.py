@@ -13,6 +13,7 @@ from reportgen.demo import EXAMPLE_RUN, example_files
 from reportgen.ingest import ingest
 from reportgen.render import markdown_html, md_cell, md_quote, md_text, render_site
 from reportgen.site import gather, slug
+from reportgen.errors import UsageError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "site"
 XSS_MAP = {"paper": "paper", "reference_answer": "reference", "base_answer": "base", "finetuned_answer": "finetuned"}
@@ -261,3 +262,25 @@ def test_search_data_lists_every_transcript_for_the_filters(example_db):
     assert len(pages) == 53 and pages[0]["url"] == f"run/{EXAMPLE_RUN}/t/85.html"
     assert sum("truncated" in p["categories"] for p in pages) == 1
     assert search_data(_site(example_db)).decode("ascii") == text
+
+
+def test_parallel_rendering_gives_the_same_pages(tmp_path, monkeypatch):
+    """Above PARALLEL_FROM pages the renderer forks workers; the output must not change."""
+    from reportgen import render as render_mod, site as site_mod
+    from reportgen.synth import generate
+    from reportgen.ingest import ingest
+    data = generate(tmp_path / "syn", items=400, papers=4, seed=2)
+    db = tmp_path / "p.duckdb"
+    ingest(db, [data.csv, data.log, data.jsonl], run="p")
+    monkeypatch.setenv("REPORTGEN_WORKERS", "1")
+    sequential, pages, _ = site_mod.collect(db, search=False)
+    assert pages >= render_mod.PARALLEL_FROM
+    monkeypatch.setenv("REPORTGEN_WORKERS", "2")
+    assert render_mod._workers(pages) == (2 if len(__import__("os").sched_getaffinity(0)) > 1 else 1)
+    parallel, _, _ = site_mod.collect(db, search=False)
+    assert parallel == sequential
+    bad = tmp_path / "tpl" / "html"
+    bad.mkdir(parents=True)
+    (bad / "transcript.html").write_text("{{ nonexistent.attr }}", encoding="utf-8")
+    with pytest.raises(UsageError, match=r"page run/p/t/.*\.html failed to render \('nonexistent' is undefined\)"):
+        site_mod.collect(db, search=False, templates_dir=tmp_path / "tpl")
