@@ -57,12 +57,14 @@ class _Bar:
 @click.option("--template", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="Your own judge prompt (a copy of templates/judge/pairwise.j2).")
 @click.option("--threads", type=click.IntRange(1), help="CPU threads (default: every core this process may use).")
+@click.option("--gpu-layers", type=click.IntRange(-1), default=0, show_default=True,
+              help="Model layers to offload to the GPU (-1: all); needs llama-cpp-python built with CUDA or Metal.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed (only --explain samples text).")
 @click.option("--name", "judge_name", help="Judge name stored with the verdicts (default: local:<model file "
                                            "stem> or endpoint:<model>).")
 @with_db
 def judge(run_name, model, endpoint, endpoint_model, chat_template, concurrency, limit, only_paper, rejudge,
-          explain, template, threads, seed, judge_name, db):
+          explain, template, threads, gpu_layers, seed, judge_name, db):
     """Judge base vs fine-tuned answers of a run in both orders with a local GGUF model or a server.
 
     Each verdict is committed as soon as it exists: interrupt at any time and run the same
@@ -74,7 +76,7 @@ def judge(run_name, model, endpoint, endpoint_model, chat_template, concurrency,
                                 chat_template=chat_template)
     else:
         from reportgen.judge.local import LocalJudge
-        backend = LocalJudge(model, threads=threads, seed=seed)
+        backend = LocalJudge(model, threads=threads, seed=seed, gpu_layers=gpu_layers)
     if judge_name:
         backend.judge_name = judge_name
     try:

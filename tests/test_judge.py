@@ -275,3 +275,23 @@ def test_cli_does_not_import_llama_cpp_until_it_judges():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
+
+
+def test_gpu_layers_option_reaches_llama_cpp(monkeypatch):
+    """--gpu-layers is passed to llama.cpp (a CPU build accepts and ignores it)."""
+    from click.testing import CliRunner
+    from reportgen.cli import cli
+    r = CliRunner().invoke(cli, ["judge", "--help"])
+    assert "--gpu-layers" in r.output
+    from reportgen.judge import local
+    seen = {}
+
+    class FakeLlama:
+        def __init__(self, path, **kw):
+            seen.update(kw)
+            raise ValueError("stop here")
+    import llama_cpp
+    monkeypatch.setattr(llama_cpp, "Llama", FakeLlama)
+    with pytest.raises(Exception, match="cannot be loaded as a GGUF model"):
+        local.LocalJudge(gpu_layers=-1)
+    assert seen["n_gpu_layers"] == -1

@@ -34,6 +34,7 @@ def main() -> None:
     ap.add_argument("--model", type=Path, help="GGUF file (default: the bundled SmolLM2-135M-Instruct)")
     ap.add_argument("--items", type=int, default=3, help="items of the example to time (default 3)")
     ap.add_argument("--threads", type=int)
+    ap.add_argument("--gpu-layers", type=int, default=0, help="layers offloaded to the GPU (-1: all)")
     ap.add_argument("--repeat", type=int, default=1,
                     help="time every evaluation this many times and keep the fastest (for busy machines)")
     ap.add_argument("--out", type=Path, help="write the figures as JSON here")
@@ -47,7 +48,7 @@ def main() -> None:
     items = items[: args.items]
 
     t0 = time.perf_counter()
-    judge = LocalJudge(args.model, threads=args.threads)
+    judge = LocalJudge(args.model, threads=args.threads, gpu_layers=args.gpu_layers)
     load_s = time.perf_counter() - t0
     tmpl = JudgeTemplate()
     rows = []
@@ -91,7 +92,8 @@ def main() -> None:
     # logits_all=True on the first prompt, for comparison
     import llama_cpp
     big = llama_cpp.Llama(str(judge.path), n_ctx=judge.n_ctx, n_batch=512, n_threads=judge.threads,
-                          n_threads_batch=judge.threads, logits_all=True, verbose=False)
+                          n_threads_batch=judge.threads, logits_all=True, n_gpu_layers=args.gpu_layers,
+                          verbose=False)
     toks = big.tokenize(p.base_first.encode(), add_bos=True, special=True)
     t = time.perf_counter()
     big.eval(toks)

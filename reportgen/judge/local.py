@@ -69,7 +69,7 @@ class LocalJudge:
     concurrency = 1
 
     def __init__(self, model_path: Path | None = None, *, threads: int | None = None, seed: int = 0,
-                 n_ctx: int | None = None):
+                 n_ctx: int | None = None, gpu_layers: int = 0):
         try:
             import llama_cpp
         except ImportError:
@@ -83,6 +83,7 @@ class LocalJudge:
         self.path = path
         self.threads = threads or default_threads()
         self.seed = seed
+        self.gpu_layers = gpu_layers  # layers offloaded to a GPU (-1: all), with a CUDA/Metal build of llama.cpp
         self.llm = self._load(n_ctx or MAX_CTX)
         trained = self.llm._model.n_ctx_train()
         if n_ctx is None and 0 < trained < self.llm.n_ctx():
@@ -106,7 +107,7 @@ class LocalJudge:
         try:
             return self._llama_cpp.Llama(str(self.path), n_ctx=n_ctx, n_batch=512, n_threads=self.threads,
                                          n_threads_batch=self.threads, seed=self.seed, logits_all=False,
-                                         verbose=False)
+                                         n_gpu_layers=self.gpu_layers, verbose=False)
         except (ValueError, RuntimeError) as exc:
             raise UsageError(f"cannot be loaded as a GGUF model ({exc})", path=self.path) from None
 
