@@ -22,10 +22,12 @@ $(VENV)/.test: $(BIN)/python pyproject.toml
 demo: $(VENV)/.core
 	$(BIN)/reportgen demo --out reportgen-demo
 
-# The repository's site/ is the demo's site, search index included; a test checks it is current.
+# The repository's site/ is the bundled example's site, search index included; a test checks it is current.
 site: $(VENV)/.test
-	$(BIN)/reportgen demo --out reportgen-demo
-	rm -rf site && cp -r reportgen-demo/site site
+	rm -f build/site-example.duckdb && mkdir -p build
+	$(BIN)/reportgen --db build/site-example.duckdb ingest examples/llama31-8b-paper-qa/*.csv \
+	  examples/llama31-8b-paper-qa/*.judge.log --run llama31-8b-paper-qa
+	$(BIN)/reportgen --db build/site-example.duckdb build --out site --clean
 
 # The browser tests drive Debian's chromium (no browser download).
 chromium:

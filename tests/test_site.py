@@ -188,9 +188,8 @@ def test_xss_items_get_safe_file_names(tmp_path):
 
 
 @needs_pagefind
-def test_repository_site_is_current(tmp_path):
-    """site/ is the demo's site (the bundled example and the demo's synthetic runs), built with the
-    defaults: rebuild it and compare every byte.
+def test_repository_site_is_current(_example_db_template, tmp_path):
+    """site/ is the bundled example's site, built with the defaults: rebuild it and compare every byte.
 
     Two kinds of file carry the version of the tool that wrote them: Parquet files (polars puts its
     version in them) and Pagefind's bundle (recorded in pagefind/reportgen-input.sha256). Where this
@@ -198,10 +197,9 @@ def test_repository_site_is_current(tmp_path):
     (the tables, the pages the index was built from) instead of by bytes."""
     import polars as pl
     import pyarrow.parquet as pq
-    from reportgen import demo
     repo_site = ROOT / "site"
-    list(demo.run(tmp_path / "demo"))
-    fresh, demo_db = tmp_path / "demo" / "site", tmp_path / "demo" / "reportgen.duckdb"
+    fresh = tmp_path / "fresh"
+    site_mod.build(_example_db_template, fresh)
     hint = "site/ is stale: rebuild it with 'make site'"
     stamp_repo = (repo_site / site_mod.SEARCH_STAMP).read_text(encoding="utf-8").splitlines()
     stamp_fresh = (fresh / site_mod.SEARCH_STAMP).read_text(encoding="utf-8").splitlines()
@@ -221,7 +219,7 @@ def test_repository_site_is_current(tmp_path):
         import shutil
         copy = tmp_path / "copy"
         shutil.copytree(repo_site, copy)
-        result = site_mod.build(demo_db, copy)
+        result = site_mod.build(_example_db_template, copy)
         assert result.written == [] and result.removed == []
 
 
