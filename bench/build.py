@@ -64,6 +64,7 @@ def main() -> None:
     ap.add_argument("--wins", type=int, nargs="+", default=[1000], help="approximate base-win transcripts")
     ap.add_argument("--full", action="store_true", help="1k and 10k base-win transcripts")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--no-mkdocs", action="store_true", help="skip the mkdocs comparison (minutes at 10k)")
     args = ap.parse_args()
     print(f"machine: {machine()}")
     for wins in ([1000, 10000] if args.full else args.wins):
@@ -91,7 +92,7 @@ def main() -> None:
             t0 = time.perf_counter()
             inc = site.build(db, out, search=False)
             inc_s = time.perf_counter() - t0
-            mk = mkdocs_build(out, tmp / "mk")
+            mk = None if args.no_mkdocs else mkdocs_build(out, tmp / "mk")
             print(f"\n{len(rows):,} base-win transcripts, {result.pages:,} pages (html + md), {result.files:,} files")
             print(f"  bare markdown-it + Jinja2 loop (1 core)  {bare:7.2f} s  (transcript pages only)")
             print(f"  reportgen build --clean, no search       {full:7.2f} s  {full / bare:5.2f}x bare")
@@ -101,7 +102,7 @@ def main() -> None:
                   f"{len(inc.written)} files rewritten")
             if mk is not None:
                 print(f"  mkdocs build of the Markdown twin        {mk:7.2f} s  reportgen is {mk / full:5.1f}x faster")
-            else:
+            elif not args.no_mkdocs:
                 print("  mkdocs not installed: pip install mkdocs to compare")
 
 
