@@ -7,7 +7,7 @@
 
 Also: an incremental rebuild after one verdict changes, and the search index on its own.
 
-    python bench/build.py                  # ~1k base-win transcripts
+    python bench/build.py                  # ~300 base-win transcripts (under a minute)
     python bench/build.py --full           # 1k and 10k
 """
 
@@ -61,7 +61,7 @@ def mkdocs_build(md_root: Path, work: Path) -> float | None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--wins", type=int, nargs="+", default=[1000], help="approximate base-win transcripts")
+    ap.add_argument("--wins", type=int, nargs="+", default=[300], help="approximate base-win transcripts")
     ap.add_argument("--full", action="store_true", help="1k and 10k base-win transcripts")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--no-mkdocs", action="store_true", help="skip the mkdocs comparison (minutes at 10k)")
