@@ -6,7 +6,6 @@ Library code raises ReportgenError with one sentence; this layer prints it as
 from __future__ import annotations
 
 import functools
-import os
 import sys
 from pathlib import Path
 

@@ -3,7 +3,6 @@ must give). Every error: exit code 1, exactly one line naming file and line, no 
 the database byte-identical to before. Inputs that only look odd must ingest."""
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from reportgen import site as site_mod
 from reportgen.ingest import ingest
 
 HERE = Path(__file__).resolve().parent

@@ -6,7 +6,6 @@ each must give: an error (exact sentence and line) or, for inputs that only look
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
