@@ -228,7 +228,7 @@ def test_stats_unchanged_without_a_judge(example_db, invoke):
 
 def test_cli_judge_with_fake_backend(example_db, invoke, monkeypatch):
     import reportgen.judge.local as local
-    monkeypatch.setattr(local, "LocalJudge", lambda model, threads, seed: FakeJudge())
+    monkeypatch.setattr(local, "LocalJudge", lambda model, threads, seed, gpu_layers: FakeJudge())
     result = invoke("judge", "--db", example_db, "--limit", "3")
     assert result.exit_code == 0, result.output
     assert "judged 3 items of run llama31-8b-paper-qa with local:fake" in result.output
