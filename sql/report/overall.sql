@@ -8,7 +8,7 @@ WITH counts AS (
            count(*) FILTER (v.winner = 'tie') AS ties,
            count(*) FILTER (v.winner = 'invalid') AS invalid,
            count(*) FILTER (v.item_key IS NULL) AS source_unknown,
-           count(DISTINCT v.item_key) AS judged_with_text,
+           count(v.item_key) AS judged_with_text,    -- one verdict per item and judge (ingest and judge enforce it)
            avg(v.confidence) AS mean_confidence
     FROM verdicts v
     GROUP BY ALL
