@@ -1,5 +1,5 @@
 # Two commands on a fresh machine:
-#   make demo   install reportgen (core only) into .venv and run it on the bundled example, offline
+#   make demo   install reportgen (core + site extra) into .venv and run it on the bundled example, offline
 #   make test   install reportgen with the judge and test extras (+ Debian chromium) and run every test
 PYTHON ?= python3
 VENV   := .venv
@@ -12,7 +12,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.core: $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet -e '.[site]'
 	touch $@
 
 $(VENV)/.test: $(BIN)/python pyproject.toml

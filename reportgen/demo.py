@@ -39,5 +39,6 @@ def run(out: Path) -> Iterator[str]:
     yield f"database: {db}  (try: reportgen --db {db} query \"SELECT * FROM papers\")"
     from reportgen import site
     built = site.build(db, out / "site")
-    yield (f"site: {out / 'site' / 'index.html'} ({built.pages} pages{'' if built.search else ', no search index'}; "
-           f"with search: reportgen serve {out / 'site'})")
+    search = (f"search works when served: reportgen serve {out / 'site'}" if built.search
+              else "no search index: pip install 'reportgen[site]' for Pagefind")
+    yield f"site: {out / 'site' / 'index.html'} ({built.pages} pages; {search})"
