@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import re
 import subprocess
 import sys
@@ -414,7 +415,7 @@ def write(files: dict[str, bytes], out: Path, *, clean: bool = False) -> tuple[l
     manifest = out / MANIFEST
     if out.exists() and not out.is_dir():
         raise SiteError("is a file; --out needs a folder", path=out)
-    existing = [p for p in out.rglob("*")] if out.is_dir() else []
+    existing = [p for p in out.rglob("*") if STAGING not in p.relative_to(out).parts] if out.is_dir() else []
     if clean and existing and not manifest.is_file():
         raise SiteError(f"is not empty and holds no {MANIFEST}, so it is not a reportgen site; --clean would "
                         "delete it: choose another --out or empty it yourself", path=out)
@@ -433,19 +434,39 @@ def write(files: dict[str, bytes], out: Path, *, clean: bool = False) -> tuple[l
                         "permissions", path=out) from None
 
 
+STAGING = ".reportgen-staging"
+
+
+def _discard(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+
+
 def _write(files: dict[str, bytes], out: Path, *, clean: bool, stale: set[str]) -> tuple[list[str], list[str]]:
+    # Changed files go to a staging folder first; only when every one of them is written are
+    # they renamed into place (renames need no new space). A full disk or an unwritable file
+    # while staging leaves the previous site exactly as it was.
+    staging = out / STAGING
+    _discard(staging)
     written: list[str] = []
-    # Write the manifest last: an interrupted write is finished by the next build.
-    for rel in sorted(files, key=lambda p: (p == MANIFEST, p)):
+    try:
+        for rel in sorted(files):
+            path = _inside(out, rel)
+            data = files[rel]
+            if not clean and path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data:
+                continue
+            staged = staging / rel
+            staged.parent.mkdir(parents=True, exist_ok=True)
+            staged.write_bytes(data)
+            written.append(rel)
+    except BaseException:
+        _discard(staging)
+        raise
+    # Swap in, the manifest last: an interrupted swap is finished by the next build.
+    for rel in sorted(written, key=lambda p: (p == MANIFEST, p)):
         path = _inside(out, rel)
-        data = files[rel]
-        if not clean and path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data:
-            continue
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-        written.append(rel)
+        os.replace(staging / rel, path)
+    _discard(staging)
     removed = []
     for rel in sorted(stale):
         path = out / rel

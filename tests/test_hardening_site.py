@@ -205,3 +205,31 @@ def test_unwritable_output_folder_keeps_the_previous_site(example_db, tmp_path):
         assert tree(out) == before
     finally:
         out.chmod(0o700)
+
+
+def test_disk_full_during_build_keeps_the_previous_site(example_db, tmp_path, monkeypatch):
+    """The disk fills up after a few files of a rebuild: one-line error, previous site byte-identical."""
+    import errno
+    from reportgen import site as site_mod
+    from reportgen.errors import ReportgenError
+    out = tmp_path / "site"
+    site_mod.build(example_db, out, search=False)
+    before = tree(out)
+    real = Path.write_bytes
+    calls = {"n": 0}
+
+    def filling_disk(self, data):
+        calls["n"] += 1
+        if calls["n"] > 5:
+            raise OSError(errno.ENOSPC, "No space left on device", str(self))
+        return real(self, data)
+    monkeypatch.setattr(Path, "write_bytes", filling_disk)
+    changed = tmp_path / "tpl" / "html"  # a rebuild whose pages all differ from the previous ones
+    changed.mkdir(parents=True)
+    base = (Path(__file__).resolve().parent.parent / "templates" / "html" / "transcript.html").read_text(encoding="utf-8")
+    (changed / "transcript.html").write_text(base.replace("</h1>", " (changed)</h1>", 1), encoding="utf-8")
+    with pytest.raises(ReportgenError, match="cannot be written \\(No space left on device"):
+        site_mod.build(example_db, out, search=False, templates_dir=tmp_path / "tpl")
+    monkeypatch.setattr(Path, "write_bytes", real)
+    assert tree(out) == before
+    assert not (out / site_mod.STAGING).exists()
