@@ -1,7 +1,7 @@
 """``reportgen ingest``: items CSV, judge logs and verdict JSONL into one DuckDB file.
 
-Everything is read and checked before the database is opened, and the whole ingest is
-one transaction, so a bad input leaves the database exactly as it was."""
+What needs no database is checked before it is opened; the rest happens in one
+transaction, so a bad input leaves the database exactly as it was."""
 
 from __future__ import annotations
 
@@ -77,15 +77,15 @@ def ingest(db_path: Path | str, files: list[Path | str], *, run: str | None = No
         raise UsageError("--map applies to items CSV files, and none was given")
     run_name = run or default_run_name(files[0])
 
-    for src in sources:  # parse everything before touching the database
-        src.parsed = _parse(src, mapping)
+    for src in sources:  # the checks that need no database
+        src.parsed = _precheck(src, mapping)
 
     existed = db_path.exists()
     try:
         con = store.connect(db_path)
     except Exception:
-        if not existed and db_path.exists():
-            db_path.unlink()
+        if not existed:
+            _remove_db(db_path)
         raise
     try:
         con.begin()
@@ -109,18 +109,13 @@ def _remove_db(path: Path) -> None:
         p.unlink(missing_ok=True)
 
 
-def _parse(src: Source, mapping: dict[str, str] | None):
-    """The checks that need no database: CSV header and encoding, the whole judge log (streamed,
-    nothing kept but its summary), the verdict JSONL."""
+def _precheck(src: Source, mapping: dict[str, str] | None):
+    """What can be checked before the database is opened: a CSV's header and columns, a JSONL.
+    A judge log is read once, streamed inside the ingest's transaction (an error rolls it back)."""
     if src.format == "items-csv":
         return items_csv.check(src.path, mapping)
     if src.format == "judge-log":
-        summary = judge_log.LogSummary()
-        for _ in judge_log.parse(src.path, summary):
-            pass
-        if not summary.verdicts:
-            raise InputError("holds no 'Winner: EvalWinner.…' verdict lines; nothing to ingest", path=src.path)
-        return summary
+        return None
     return verdicts_jsonl.read(src.path)
 
 
@@ -184,8 +179,9 @@ def _write_items(con, run_id: int, src: Source) -> None:
 CHUNK = 20_000
 
 
-def _stream_log(con, path) -> None:
-    """Parse the log again, streaming verdicts and transcripts into the staging tables in chunks."""
+def _stream_log(con, path: Path) -> judge_log.LogSummary:
+    """Parse the log, streaming verdicts and transcripts into the staging tables in chunks."""
+    summary = judge_log.LogSummary()
     store.run(con, "ingest/create_log_staging")
     verdicts: list[tuple] = []
     transcripts: list[tuple] = []
@@ -202,7 +198,7 @@ def _stream_log(con, path) -> None:
     v_schema = {"seq": pl.Int32, "winner": pl.String, "line": pl.Int32}
     t_schema = {"seq": pl.Int32, "line": pl.Int32, "question": pl.String, "paper": pl.String,
                 "reference_answer": pl.String, "base_answer": pl.String, "finetuned_answer": pl.String}
-    for rec in judge_log.parse(path):
+    for rec in judge_log.parse(path, summary):
         if isinstance(rec, judge_log.Verdict):
             verdicts.append((rec.seq, rec.winner, rec.line))
             if len(verdicts) >= CHUNK:
@@ -214,16 +210,18 @@ def _stream_log(con, path) -> None:
                 flush(transcripts, "ingest/append_transcripts", t_schema)
     flush(verdicts, "ingest/append_log_verdicts", v_schema)
     flush(transcripts, "ingest/append_transcripts", t_schema)
+    if not summary.verdicts:
+        raise InputError("holds no 'Winner: EvalWinner.…' verdict lines; nothing to ingest", path=path)
+    return summary
 
 
 def _write_log(con, run_id: int, src: Source) -> None:
-    summary: judge_log.LogSummary = src.parsed
+    summary = _stream_log(con, src.path)  # a malformed log is reported before a clash with the run
     if store.scalar(con, "ingest/judge_verdict_count", run_id=run_id, judge=LOG_JUDGE):
         raise InputError(
             "the run already holds a judge log's verdicts; ingest this log into another run with "
             "--run NAME, or redo the run with --replace", path=src.path,
         )
-    _stream_log(con, src.path)
     store.run(con, "ingest/match_transcripts", run_id=run_id)
     by_text, by_question, added = store.run(con, "ingest/transcript_match_counts")[0]
     csv_rows, disagreeing = store.run(con, "ingest/positional_check", run_id=run_id)[0]

@@ -63,8 +63,8 @@ class CsvPlan:
 
 
 def check(path: Path, mapping: dict[str, str] | None = None) -> CsvPlan:
-    """UTF-8, header, columns: everything that can be checked without reading the rows."""
-    check_utf8(path)
+    """Header and columns: what can be checked without reading the rows (DuckDB's reader
+    refuses bad bytes in them; _diagnose then names the line)."""
     header = _header(path)
     columns = _resolve_columns(path, header, mapping or {})
     by_column = {col: field for field, col in columns.items()}
@@ -144,7 +144,10 @@ def _header(path: Path) -> list[str]:
     with open(path, encoding="utf-8-sig", newline="") as fh:
         try:
             row = next(csv.reader(fh), None)
-        except (csv.Error, UnicodeDecodeError) as exc:
+        except UnicodeDecodeError:
+            check_utf8(path)  # raises, naming the line of the first bad byte
+            raise
+        except csv.Error as exc:
             raise InputError(f"the header row cannot be read ({exc}); fix the first line", path=path, line=1) from None
     if not row or not any(c.strip() for c in row):
         raise InputError("the first line must be a header row of column names", path=path, line=1)
@@ -209,6 +212,7 @@ MAX_ROW_BYTES = 2_000_000  # DuckDB's default max_line_size
 
 def _diagnose(path: Path, width: int) -> tuple[int | None, str | None]:
     """Find the line and reason of a CSV that DuckDB refused (used on errors only)."""
+    check_utf8(path)
     csv.field_size_limit(sys.maxsize)
     with open(path, encoding="utf-8-sig", newline="") as fh:
         reader = csv.reader(fh, strict=True)
