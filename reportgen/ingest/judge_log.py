@@ -9,14 +9,13 @@ answer at 80 '=' followed by the "Better Answer" line, so lines of '=' or '-', o
 
 from __future__ import annotations
 
-import codecs
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from reportgen.errors import InputError
-from reportgen.ingest.textfile import decode_error
+from reportgen.ingest.textfile import Lines
 
 RULE_EQ = "=" * 80
 RULE_DASH = "-" * 80
@@ -75,116 +74,13 @@ class LogSummary:
     notes: list[str] = field(default_factory=list)
 
 
-class _Lines:
-    """Lines of a UTF-8 file read in large chunks, with look-ahead and a fast search for the
-    end of an answer. CRLF and CR become LF; a byte-order mark is dropped. Memory holds one
-    chunk plus the transcript being read."""
-
-    CHUNK = 1 << 22
-
-    def __init__(self, path: Path):
-        self._path = path
-        self._fh = open(path, "rb")
-        self._decoder = codecs.getincrementaldecoder("utf-8")("strict")
-        self._first = True
-        self._cr = False
-        self.buf = ""
-        self.pos = 0          # start of the current line in buf
-        self.lineno = 1       # number of the line that starts at pos
-        self.last = 0         # number of the last line consumed
-        self.eof = False
-
-    def _fill(self) -> bool:
-        if self.eof:
-            return False
-        raw = self._fh.read(self.CHUNK)
-        try:
-            text = self._decoder.decode(raw, final=not raw)
-        except UnicodeDecodeError:
-            self._fh.close()
-            raise decode_error(self._path) from None
-        if self._first and text:
-            text = text.removeprefix("\ufeff")
-            self._first = False
-        if self._cr:
-            text = "\r" + text
-            self._cr = False
-        if raw and text.endswith("\r"):
-            text, self._cr = text[:-1], True
-        if "\r" in text:
-            text = text.replace("\r\n", "\n").replace("\r", "\n")
-        keep = max(self.pos - 1, 0)  # keep the newline before the current line: terminators start with it
-        self.buf = self.buf[keep:] + text
-        self.pos -= keep
-        if not raw:
-            self.eof = True
-            self._fh.close()
-            if len(self.buf) > self.pos and not self.buf.endswith("\n"):
-                self.buf += "\n"
-        return True
-
-    def line_end(self, start: int) -> tuple[int, int]:
-        while True:
-            end = self.buf.find("\n", start)
-            if end >= 0:
-                return start, end
-            rel = start - self.pos
-            if not self._fill():
-                return start, -1
-            start = self.pos + rel
-
-    def peek(self, k: int = 0) -> tuple[int, str] | None:
-        start = self.pos
-        for i in range(k + 1):
-            start, end = self.line_end(start)
-            if end < 0:
-                return None
-            if i == k:
-                return self.lineno + k, self.buf[start:end]
-            start = end + 1
-        return None
-
-    def next(self) -> tuple[int, str] | None:
-        start, end = self.line_end(self.pos)
-        if end < 0:
-            return None
-        self.pos = end + 1
-        self.last = self.lineno
-        self.lineno += 1
-        return self.last, self.buf[start:end]
-
-    def last_line_of_file(self) -> int:
-        while self._fill():
-            pass
-        return self.lineno - 1 + self.buf.count("\n", self.pos)
-
-    def find(self, needle: str, start: int) -> int:
-        """Absolute index of needle at or after start (filling as needed); -1 at end of file."""
-        while True:
-            idx = self.buf.find(needle, start)
-            if idx >= 0:
-                return idx
-            rel = max(start, len(self.buf) - len(needle)) - self.pos
-            if not self._fill():
-                return -1
-            start = max(self.pos + rel, self.pos - 1)
-
-    def consume_to(self, idx: int, end: int) -> str:
-        """Return the text from the current line up to idx, and move past end."""
-        body = self.buf[self.pos:idx] if idx >= self.pos else ""
-        self.lineno += self.buf.count("\n", self.pos, end)
-        self.last = self.lineno - 1
-        self.pos = end
-        return body
-
-
 def parse(path: Path, summary: LogSummary | None = None) -> Iterator[Verdict | Transcript]:
     """Yield every verdict and transcript of the log in file order.
 
     ``summary`` (if given) is filled in as the parse goes; it is complete once the
     iterator is exhausted, after the footer has been cross-checked."""
     s = summary if summary is not None else LogSummary()
-    lines = _Lines(path)
+    lines = Lines(path)
     last_verdict: Verdict | None = None
     transcript_done_for: int | None = None
 
@@ -277,7 +173,7 @@ def parse(path: Path, summary: LogSummary | None = None) -> Iterator[Verdict | T
         _check_footer(path, s)
 
 
-def _read_transcript(path: Path, lines: _Lines, verdict: Verdict, start: int, s: LogSummary) -> Transcript:
+def _read_transcript(path: Path, lines: Lines, verdict: Verdict, start: int, s: LogSummary) -> Transcript:
     def expect(prefix: str, what: str) -> str:
         item = lines.next()
         if item is None:
@@ -335,7 +231,7 @@ def _read_transcript(path: Path, lines: _Lines, verdict: Verdict, start: int, s:
 _BETTER_LINE = f"\n{RULE_EQ}\nBetter Answer: EvalWinner.BASE"
 
 
-def _find_better(lines: _Lines) -> tuple[int, int]:
+def _find_better(lines: Lines) -> tuple[int, int]:
     """(index of the newline before the closing rule, index after the verdict line), or (-1, -1)."""
     search = max(lines.pos - 1, 0)
     while True:
@@ -368,7 +264,7 @@ def _suspect(body: str, first_line: int) -> int | None:
     return None
 
 
-def _read_footer(path: Path, lines: _Lines) -> tuple[dict[str, float], dict[str, int]]:
+def _read_footer(path: Path, lines: Lines) -> tuple[dict[str, float], dict[str, int]]:
     footer: dict[str, float] = {}
     where: dict[str, int] = {}
     for key, pattern, shape in _FOOTER:

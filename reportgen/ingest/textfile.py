@@ -45,42 +45,115 @@ def check_readable(path: Path) -> bytes:
     return head
 
 
-def iter_lines(path: Path) -> Iterator[tuple[int, str]]:
-    """Yield (line number, text without its line ending), streaming, strict UTF-8.
+class Lines:
+    """Lines of a UTF-8 file read in large chunks, with look-ahead and a fast search for the
+    end of an answer. CRLF and CR become LF; a byte-order mark is dropped. Memory holds one
+    chunk plus the transcript being read."""
 
-    A UTF-8 BOM is dropped, and CRLF or CR endings become plain lines."""
-    decoder = codecs.getincrementaldecoder("utf-8")("strict")
-    lineno = 0
-    pending = ""
-    first = True
-    with open(path, "rb") as fh:
+    CHUNK = 1 << 22
+
+    def __init__(self, path: Path):
+        self._path = path
+        self._fh = open(path, "rb")
+        self._decoder = codecs.getincrementaldecoder("utf-8")("strict")
+        self._first = True
+        self._cr = False
+        self.buf = ""
+        self.pos = 0          # start of the current line in buf
+        self.lineno = 1       # number of the line that starts at pos
+        self.last = 0         # number of the last line consumed
+        self.eof = False
+
+    def _fill(self) -> bool:
+        if self.eof:
+            return False
+        raw = self._fh.read(self.CHUNK)
+        try:
+            text = self._decoder.decode(raw, final=not raw)
+        except UnicodeDecodeError:
+            self._fh.close()
+            raise decode_error(self._path) from None
+        if self._first and text:
+            text = text.removeprefix("\ufeff")
+            self._first = False
+        if self._cr:
+            text = "\r" + text
+            self._cr = False
+        if raw and text.endswith("\r"):
+            text, self._cr = text[:-1], True
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        keep = max(self.pos - 1, 0)  # keep the newline before the current line: terminators start with it
+        self.buf = self.buf[keep:] + text
+        self.pos -= keep
+        if not raw:
+            self.eof = True
+            self._fh.close()
+            if len(self.buf) > self.pos and not self.buf.endswith("\n"):
+                self.buf += "\n"
+        return True
+
+    def line_end(self, start: int) -> tuple[int, int]:
         while True:
-            chunk = fh.read(1 << 20)
-            final = not chunk
-            try:
-                text = decoder.decode(chunk, final=final)
-            except UnicodeDecodeError:
-                raise decode_error(path) from None
-            if first and text:
-                text = text.removeprefix("\ufeff")
-                first = False
-            if text:
-                pending += text
-                parts = pending.splitlines(keepends=True)
-                pending = ""
-                if parts and not parts[-1].endswith(("\n", "\r")):
-                    pending = parts.pop()
-                elif parts and parts[-1].endswith("\r"):
-                    # a CR at the end of a chunk may be the first half of a CRLF
-                    pending = parts.pop()
-                for part in parts:
-                    lineno += 1
-                    yield lineno, part.rstrip("\r\n")
-            if final:
-                if pending:
-                    lineno += 1
-                    yield lineno, pending.rstrip("\r\n")
-                return
+            end = self.buf.find("\n", start)
+            if end >= 0:
+                return start, end
+            rel = start - self.pos
+            if not self._fill():
+                return start, -1
+            start = self.pos + rel
+
+    def peek(self, k: int = 0) -> tuple[int, str] | None:
+        start = self.pos
+        for i in range(k + 1):
+            start, end = self.line_end(start)
+            if end < 0:
+                return None
+            if i == k:
+                return self.lineno + k, self.buf[start:end]
+            start = end + 1
+        return None
+
+    def next(self) -> tuple[int, str] | None:
+        start, end = self.line_end(self.pos)
+        if end < 0:
+            return None
+        self.pos = end + 1
+        self.last = self.lineno
+        self.lineno += 1
+        return self.last, self.buf[start:end]
+
+    def last_line_of_file(self) -> int:
+        while self._fill():
+            pass
+        return self.lineno - 1 + self.buf.count("\n", self.pos)
+
+    def find(self, needle: str, start: int) -> int:
+        """Absolute index of needle at or after start (filling as needed); -1 at end of file."""
+        while True:
+            idx = self.buf.find(needle, start)
+            if idx >= 0:
+                return idx
+            rel = max(start, len(self.buf) - len(needle)) - self.pos
+            if not self._fill():
+                return -1
+            start = max(self.pos + rel, self.pos - 1)
+
+    def consume_to(self, idx: int, end: int) -> str:
+        """Return the text from the current line up to idx, and move past end."""
+        body = self.buf[self.pos:idx] if idx >= self.pos else ""
+        self.lineno += self.buf.count("\n", self.pos, end)
+        self.last = self.lineno - 1
+        self.pos = end
+        return body
+
+
+def iter_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """Yield (line number, text without its line ending), streaming, strict UTF-8; a BOM is
+    dropped and CRLF or CR endings become plain lines."""
+    lines = Lines(path)
+    while (item := lines.next()) is not None:
+        yield item
 
 
 def check_utf8(path: Path) -> None:
