@@ -65,16 +65,21 @@ def cli(ctx: click.Context, db: Path | None):
 @click.option("--map", "mapping", multiple=True, metavar="FIELD=COLUMN",
               help="Use COLUMN of the items CSV for FIELD (question, paper, reference_answer, base_answer, "
                    "finetuned_answer, id). Repeatable.")
-@click.option("--as", "force_format", type=click.Choice(["items-csv", "judge-log", "verdicts-jsonl"]),
+@click.option("--as", "force_format", type=click.Choice(["items-csv", "judge-log", "verdicts-jsonl", "alpaca-eval",
+                                                         "arena-hard", "mt-bench", "bench-questions", "bench-answers"]),
               help="Read every FILE as this format instead of detecting it.")
+@click.option("--base", metavar="NAME", help="AlpacaEval, Arena-Hard, MT-bench: the model (as the file names it) that "
+                                             "plays the base; default: the benchmark's baseline.")
+@click.option("--model", metavar="NAME", help="MT-bench files judging several models: the one to compare with the base.")
 @click.option("--replace", is_flag=True, help="Redo the run: drop what it holds, then ingest FILES.")
 @with_db
-def ingest(files, run_name, mapping, force_format, replace, db):
-    """Ingest items CSVs, judge logs and verdict JSONL files into one run."""
+def ingest(files, run_name, mapping, force_format, base, model, replace, db):
+    """Ingest items CSVs, judge logs, verdict JSONL, AlpacaEval annotations, Arena-Hard or MT-bench
+    judgments (with their question and answer files) into one run."""
     from reportgen.ingest import ingest as do_ingest
     from reportgen.ingest.items_csv import parse_mapping
     result = do_ingest(db, list(files), run=run_name, mapping=parse_mapping(mapping), force_format=force_format,
-                       replace=replace)
+                       base=base, model=model, replace=replace)
     for line in result.lines:
         click.echo(line)
     click.echo(f"{'wrote' if result.changed else 'nothing new for'} {db}")

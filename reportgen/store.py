@@ -94,16 +94,23 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
     pending = pending_migrations(con)
     if not pending:
         return
-    con.begin()
-    try:
+    with transaction(con):
         run(con, "schema/000_migrations")
         for version, name, _ in pending:
             run(con, f"schema/{version:03d}_{name}")
             run(con, "store/record_migration", version=version, name=name)
-        con.commit()
-    except Exception:
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One transaction: committed when the block ends, rolled back when anything (Ctrl-C too) escapes it."""
+    con.begin()
+    try:
+        yield con
+    except BaseException:
         con.rollback()
         raise
+    con.commit()
 
 
 def _statements(query: str, params: dict) -> list[tuple[str, dict | None]]:

@@ -127,7 +127,8 @@ def test_jsonl_second_judge(example_db, tmp_path):
         o = report.frame(con, "overall", RUN).filter(pl.col("judge") == "j2").row(0, named=True)
     assert (o["judged"], o["base_wins"], o["finetuned_wins"], o["ties"], o["n"]) == (3, 1, 1, 1, 3)
     assert o["unjudged"] == 171 and o["unjudged_with_text"] == 50  # 121 of the log's entries have no text
-    assert o["finetuned_win_rate"] == pytest.approx(1 / 3)
+    assert o["finetuned_win_rate"] == pytest.approx(1.5 / 3)   # the tie counts half
+    assert o["strict_win_rate"] == pytest.approx(1 / 3)
 
 
 @pytest.mark.parametrize("rows_text,message,line", [
@@ -204,6 +205,8 @@ def test_every_ingest_sql_file_is_used(tmp_path, example_csv, example_log, monke
     ingest(db, [jsonl(tmp_path, [{"item": "1", "winner": "tie"}])], run=RUN)
     # no id column, and mixed line endings that only polars reads
     ingest(db, [Path(__file__).parent / "bad_inputs" / "mixed_line_endings.csv"], run="mixed")
+    field = Path(__file__).parent / "fixtures" / "field"
+    ingest(db, [field / "arena_hard" / "model_judgment" / "judge-x" / "model-x.jsonl", field / "arena_hard" / "question.jsonl"])
     from reportgen.sqlfiles import all_sql
     expected = {n for n in all_sql() if n.startswith(("ingest/", "store/has_", "store/applied", "store/record"))}
     assert expected - used == set()

@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from logwriter import EQ, LogItem, write_log
 from reportgen.errors import InputError
-from reportgen.ingest import judge_log
+from reportgen.ingest import logparse as judge_log
 
 
 def parse(path: Path):

@@ -13,7 +13,11 @@ import polars as pl
 
 from reportgen import store
 from reportgen.errors import InputError, UsageError
+from reportgen.ingest.common import Context, Options, Source
 from reportgen.ingest.textfile import check_utf8
+
+NAME = "items-csv"
+ORDER = 0
 
 # field -> accepted column spellings (compared after lower-casing and turning spaces
 # and hyphens into underscores), most specific first.
@@ -62,11 +66,21 @@ class CsvPlan:
     reader: str                  # "duckdb", or "polars" for files DuckDB's sniffer refuses
 
 
-def check(path: Path, mapping: dict[str, str] | None = None) -> CsvPlan:
+def detect(path: Path, head: str) -> bool:
+    """What no other format claims is read as an items CSV, except a .log file."""
+    if path.suffix.lower() == ".log":
+        raise InputError(
+            "does not start like a judge log ('Loaded N finetune entries…' or 'Winner: …') or a "
+            "verdict JSONL ('{…}'); pass --as FORMAT if it is one", path=path, line=1,
+        )
+    return True
+
+
+def check(path: Path, options: Options | None = None) -> CsvPlan:
     """Header and columns: what can be checked without reading the rows (DuckDB's reader
     refuses bad bytes in them; _diagnose then names the line)."""
     header = _header(path)
-    columns = _resolve_columns(path, header, mapping or {})
+    columns = _resolve_columns(path, header, (options.mapping if options else None) or {})
     by_column = {col: field for field, col in columns.items()}
     names = [by_column.get(col, f"_column_{i + 1}") for i, col in enumerate(header)]
     scratch = duckdb.connect()
@@ -136,8 +150,13 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path, plan: CsvPlan, run_id: int
     return rows
 
 
-def insert_staged(con: duckdb.DuckDBPyConnection, run_id: int, source_id: int) -> None:
-    store.run(con, "ingest/insert_staged_items", run_id=run_id, source_id=source_id)
+def write(ctx: Context, src: Source) -> list[str]:
+    plan: CsvPlan = src.plan
+    rows = stage(ctx.con, src.path, plan, ctx.run_id)
+    cols = ", ".join(f"{f}={c}" for f, c in plan.columns.items())
+    summary = [f"items CSV, {rows} rows (columns: {cols})"]
+    store.run(ctx.con, "ingest/insert_staged_items", run_id=ctx.run_id, source_id=ctx.record_source(src, summary))
+    return summary
 
 
 def _header(path: Path) -> list[str]:

@@ -1,19 +1,22 @@
 """Verdict JSONL, reportgen's interchange format: one JSON object per line,
 
     {"item": "<item key>", "winner": "base" | "finetuned" | "tie" | "invalid",
-     "confidence": 0.83, "rationale": "...", "judge": "my-judge"}
+     "confidence": 0.83, "p_finetuned": 0.9, "rationale": "...", "judge": "my-judge"}
 
 ``item`` (also accepted: ``item_key``, ``id``) and ``winner`` are required; the rest is
-optional. Blank lines are skipped."""
+optional. ``confidence`` is the probability that the winner is better; ``p_finetuned`` the
+probability that the fine-tuned answer is better (what probability win rates average). Blank lines are skipped."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from reportgen.errors import InputError
-from reportgen.ingest.textfile import iter_lines
+from reportgen.ingest.common import Context, Options, Source, json_lines, slug, write_verdicts
+
+NAME = "verdicts-jsonl"
+ORDER = 2
 
 WINNER_SPELLINGS = {
     "base": "base", "base_model": "base",
@@ -22,6 +25,7 @@ WINNER_SPELLINGS = {
     "invalid": "invalid",
 }
 KEY_FIELDS = ("item", "item_key", "id")
+EXAMPLE = '{"item": …, "winner": …}'
 
 
 @dataclass
@@ -30,27 +34,22 @@ class JsonVerdict:
     item_key: str
     winner: str
     confidence: float | None
+    p_finetuned: float | None
     rationale: str | None
     judge: str | None
 
 
-def looks_like_jsonl(head: str) -> bool:
-    return head.lstrip("\ufeff").lstrip().startswith("{")
+def detect(path: Path, head: str) -> bool:
+    return head.lstrip("\ufeff").lstrip().startswith("{") or path.suffix.lower() in (".jsonl", ".ndjson")
+
+
+def check(path: Path, options: Options) -> list[JsonVerdict]:
+    return read(path)
 
 
 def read(path: Path) -> list[JsonVerdict]:
     out: list[JsonVerdict] = []
-    for lineno, text in iter_lines(path):
-        if not text.strip():
-            continue
-        try:
-            obj = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"invalid JSON ({exc.msg} at column {exc.colno}); each line must be one JSON object",
-                             path=path, line=lineno) from None
-        if not isinstance(obj, dict):
-            raise InputError("each line must be a JSON object like {\"item\": …, \"winner\": …}",
-                             path=path, line=lineno)
+    for lineno, obj in json_lines(path, EXAMPLE):
         key = next((obj[k] for k in KEY_FIELDS if k in obj), None)
         if key is None or not str(key).strip():
             raise InputError("the object has no \"item\" key; add the item key it judges", path=path, line=lineno)
@@ -60,16 +59,50 @@ def read(path: Path) -> list[JsonVerdict]:
         winner = WINNER_SPELLINGS.get(str(raw).strip().lower().removeprefix("evalwinner."))
         if winner is None:
             raise InputError(f"unknown winner {raw!r}; use base, finetuned, tie or invalid", path=path, line=lineno)
-        confidence = obj.get("confidence")
-        if confidence is not None:
-            if isinstance(confidence, bool) or not isinstance(confidence, (int, float)) or not 0 <= confidence <= 1:
-                raise InputError(f"confidence {confidence!r} is not a number between 0 and 1", path=path, line=lineno)
-            confidence = float(confidence)
+        confidence, p_finetuned = (_probability(obj, k, path, lineno) for k in ("confidence", "p_finetuned"))
         rationale = obj.get("rationale")
         judge = obj.get("judge")
-        out.append(JsonVerdict(lineno, str(key).strip(), winner, confidence,
+        out.append(JsonVerdict(lineno, str(key).strip(), winner, confidence, p_finetuned,
                                None if rationale is None else str(rationale),
                                None if judge is None else str(judge)))
-    if not out:
-        raise InputError("holds no verdict objects; add one JSON object per line", path=path)
     return out
+
+
+def _probability(obj: dict, name: str, path: Path, line: int) -> float | None:
+    value = obj.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise InputError(f"{name} {value!r} is not a number between 0 and 1", path=path, line=line)
+    return float(value)
+
+
+def write(ctx: Context, src: Source) -> list[str]:
+    records: list[JsonVerdict] = src.plan
+    known = ctx.item_keys()
+    default_judge = f"jsonl:{slug(src.path.name.split('.')[0] or src.path.stem)}"
+    for rec in records:
+        if rec.item_key not in known:
+            raise InputError(
+                f"item {rec.item_key!r} is not in the run; ingest its items CSV first (same --run) "
+                "or fix the key", path=src.path, line=rec.line,
+            )
+    judges = sorted({rec.judge or default_judge for rec in records})
+    counters = {j: ctx.verdict_count(j) for j in judges}
+    rows = []
+    seen: dict[tuple[str, str], int] = {}
+    for rec in records:
+        judge = rec.judge or default_judge
+        if (judge, rec.item_key) in seen:
+            raise InputError(
+                f"judge {judge!r} already judged item {rec.item_key!r} on line {seen[(judge, rec.item_key)]}; "
+                "keep one verdict per item and judge", path=src.path, line=rec.line,
+            )
+        seen[(judge, rec.item_key)] = rec.line
+        rows.append({"judge": judge, "seq": counters[judge], "item_key": rec.item_key, "winner": rec.winner,
+                     "confidence": rec.confidence, "p_finetuned": rec.p_finetuned, "rationale": rec.rationale,
+                     "matched_by": "key", "source_line": rec.line})
+        counters[judge] += 1
+    summary = [f"verdict JSONL, {len(rows)} verdicts from judge {', '.join(judges)}, all matched by item key"]
+    write_verdicts(ctx, src, rows, ctx.record_source(src, summary))
+    return summary

@@ -1,0 +1,226 @@
+"""The field's judge outputs (AlpacaEval, Arena-Hard-Auto, FastChat MT-bench pairwise): small
+fixtures written for these tests (tests/fixtures/field/, expected numbers worked out by hand in
+the comments), and the real published files of ../shared/data/external when they are there."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import sha256
+from reportgen import report, store
+from reportgen.errors import InputError, UsageError
+from reportgen.ingest import FORMATS, detect_format, ingest
+
+FIX = Path(__file__).resolve().parent / "fixtures" / "field"
+AE = FIX / "alpaca_eval" / "annotations.json"
+AH = FIX / "arena_hard"
+MT = FIX / "mt_bench"
+EXTERNAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "external"
+
+
+def frames(db: Path, run: str) -> dict:
+    with store.open_db(db, read_only=True) as con:
+        return {name: report.frame(con, name, run) for name in ("overall", "papers", "reliability")}
+
+
+def overall(db: Path, run: str) -> dict:
+    rows = frames(db, run)["overall"].to_dicts()
+    assert len(rows) == 1
+    return rows[0]
+
+
+def test_formats_are_detected_from_content():
+    assert detect_format(AE) == "alpaca-eval"
+    assert detect_format(AH / "model_judgment" / "judge-x" / "model-x.jsonl") == "arena-hard"
+    assert detect_format(AH / "question.jsonl") == "bench-questions"
+    assert detect_format(AH / "model_answer" / "model-x.jsonl") == "bench-answers"
+    assert detect_format(MT / "model_judgment" / "gpt-4_pair.jsonl") == "mt-bench"
+    assert detect_format(MT / "reference_answer" / "gpt-4.jsonl") == "bench-answers"
+
+
+def test_cli_as_choices_are_the_formats(invoke):
+    from reportgen.cli import cli
+    option = next(p for p in cli.commands["ingest"].params if p.name == "force_format")
+    assert sorted(option.type.choices) == sorted(FORMATS)
+
+
+def test_alpaca_eval_numbers(tmp_path):
+    db = tmp_path / "ae.duckdb"
+    result = ingest(db, [AE])
+    assert result.run == "annotations"
+    assert "phi-3-dpo vs gpt4_1106_preview (base: gpt4_1106_preview, generator_1)" in result.lines[1]
+    o = overall(db, "annotations")
+    # preferences 1.9 1.2 1.5 0(=1.5) null 1.75 2.0 1.0 1.6 1.4 NaN 1.55: 5 wins, 3 losses, 2 draws, 2 invalid
+    assert (o["finetuned_wins"], o["base_wins"], o["ties"], o["invalid"], o["n"]) == (5, 3, 2, 2, 10)
+    assert o["finetuned_win_rate"] == pytest.approx(0.6)          # discrete: (5 + 2/2) / 10
+    assert o["strict_win_rate"] == pytest.approx(0.5)
+    # mean of p = 5.4 / 10; sample sd = sqrt(0.819 / 9); se = sd / sqrt(10)
+    assert o["p_mean"] == pytest.approx(0.54) and o["p_n"] == 10
+    assert o["p_se"] == pytest.approx((0.819 / 9) ** 0.5 / 10 ** 0.5)
+    assert (o["base_model"], o["finetuned_model"], o["group_label"]) == ("gpt4_1106_preview", "phi-3-dpo", "dataset")
+    papers = frames(db, "annotations")["papers"]
+    assert sorted(papers["paper"].to_list()) == ["koala", "oasst"]
+
+
+def test_alpaca_eval_base_named_by_option(tmp_path):
+    db = tmp_path / "ae.duckdb"
+    ingest(db, [AE], base="phi-3-dpo")
+    o = overall(db, "annotations")
+    assert (o["finetuned_wins"], o["base_wins"], o["ties"]) == (3, 5, 2)
+    assert o["p_mean"] == pytest.approx(0.46)
+    assert o["finetuned_model"] == "gpt4_1106_preview"
+    with pytest.raises(UsageError, match="neither model"):
+        ingest(tmp_path / "x.duckdb", [AE], base="nobody")
+
+
+def test_arena_hard_numbers_and_companions(tmp_path):
+    db = tmp_path / "ah.duckdb"
+    files = [AH / "model_judgment" / "judge-x" / "model-x.jsonl", AH / "question.jsonl",
+             AH / "model_answer" / "model-x.jsonl", AH / "model_answer" / "base-y.jsonl"]
+    result = ingest(db, files)
+    assert result.run == "model-x"
+    o = overall(db, "model-x")
+    # per question (net battles): q1 +6, q2 -2, q3 0, q4 +2, q5 -6, q6 +1, q7 none, q8 0, q9 +3, q10 +3
+    assert (o["finetuned_wins"], o["base_wins"], o["ties"], o["invalid"]) == (5, 2, 2, 1)
+    # battles: model 16, baseline 9, ties 4 -> (16 + 2) / 29
+    assert o["battles"] == 29 and o["arena_score"] == pytest.approx(18 / 29)
+    assert (o["base_model"], o["finetuned_model"], o["group_label"]) == ("base-y", "model-x", "cluster")
+    rel = frames(db, "model-x")["reliability"].filter(pytest.importorskip("polars").col("is_total")).row(0, named=True)
+    # both games scored for 8 questions; q8, q9, q10 disagree
+    assert (rel["items"], rel["consistent_items"]) == (8, 5)
+    with store.open_db(db, read_only=True) as con:
+        q = con.execute("SELECT question, paper, base_answer, finetuned_answer FROM items WHERE item_key = 'q01'").fetchone()
+    assert q[0] == "Arena question 1?" and q[1] == "Coding" and q[2].startswith("The baseline") and q[3].startswith("The model")
+
+
+def test_arena_hard_judgments_alone(tmp_path):
+    db = tmp_path / "ah.duckdb"
+    result = ingest(db, [AH / "model_judgment" / "judge-x" / "model-x.jsonl"])
+    assert any("does not name it (pass --base NAME)" in line for line in result.lines)
+    o = overall(db, "model-x")
+    assert o["base_model"] == "baseline" and o["arena_score"] == pytest.approx(18 / 29)
+
+
+def test_mt_bench_matches_fastchat_show_result(tmp_path):
+    """FastChat's show_result.py --mode pairwise-baseline on the fixture: rows with an error game are
+    dropped; a tie when game 1 says tie or the games disagree. tuned-7b: win 3, loss 2, tie 4 of 9."""
+    db = tmp_path / "mt.duckdb"
+    files = [MT / "model_judgment" / "gpt-4_pair.jsonl", MT / "question.jsonl",
+             MT / "model_answer" / "tuned-7b.jsonl", MT / "model_answer" / "gpt-3.5-turbo.jsonl",
+             MT / "reference_answer" / "gpt-4.jsonl"]
+    with pytest.raises(UsageError, match="several pairs of models"):
+        ingest(db, files)
+    assert not db.exists()
+    result = ingest(db, files, model="tuned-7b", run="tuned")
+    assert any("2 rows of other model pairs skipped" in line for line in result.lines)
+    o = overall(db, "tuned")
+    assert (o["finetuned_wins"], o["base_wins"], o["ties"], o["invalid"], o["n"]) == (3, 2, 4, 1, 9)
+    assert o["finetuned_win_rate"] == pytest.approx(5 / 9)         # win_rate_adjusted
+    assert o["strict_win_rate"] == pytest.approx(3 / 9)            # win_rate
+    assert (o["base_model"], o["finetuned_model"], o["group_label"]) == ("gpt-3.5-turbo", "tuned-7b", "category")
+    with store.open_db(db, read_only=True) as con:
+        rows = dict(con.execute("SELECT item_key, reference_answer FROM items").fetchall())
+        texts = con.execute("SELECT rationale FROM judge_orders WHERE item_key = '81/turn1' ORDER BY ord").fetchall()
+    assert rows["83/turn2"] == "Reference 83.2" and rows["81/turn1"] == "GPT-4 reference 81.1"
+    assert rows["82/turn1"] is None
+    # game 1 showed tuned-7b (the fine-tuned side) first: order 2; game 2 showed the base first: order 1
+    assert texts[0][0].startswith("After swapping") and "<script>" in texts[1][0]
+
+
+def test_paired_comparison_view(tmp_path):
+    db = tmp_path / "pair.duckdb"
+    ingest(db, [AE], run="a")
+    ingest(db, [AE], run="b", base="phi-3-dpo")
+    with store.open_db(db, read_only=True) as con:
+        row = report.frame(con, "paired_comparison").row(0, named=True)
+    # a: wins on 5 items, b (sides swapped) wins on the 3 that a lost; the draws stay draws
+    assert (row["n"], row["flips_to_b"], row["flips_to_a"]) == (10, 3, 5)
+    assert row["difference"] == pytest.approx(0.4 - 0.6)
+    # exact McNemar: 2 * P(X <= 3), X ~ Bin(8, 1/2) = 2 * (1 + 8 + 28 + 56) / 256
+    assert row["mcnemar_p"] == pytest.approx(2 * 93 / 256)
+
+
+BAD = [
+    ("alpaca_eval.json", '[{"instruction": "q", "output_1": "a", "generator_1": "x", "output_2": "b", '
+     '"generator_2": "y", "preference": 2.5}]', 1, "preference 2.5 is outside [1, 2]"),
+    ("alpaca_eval.json", '[\n {"instruction": "q", "output_1": "a", "generator_1": "x",\n "output_2": "b", '
+     '"generator_2": "y", "preference": 1.2},\n {"instruction": "q2", "oops"}\n]', 4, "invalid JSON"),
+    ("judge.jsonl", '{"question_id": "1", "model": "m", "games": [{"score": "A>B"}, {"score": "A>>>B"}]}', 1,
+     "game 2 has the unknown score 'A>>>B'"),
+    ("judge.jsonl", '{"question_id": "1", "model": "m", "games": [{"score": "A>B"}]}', 1,
+     "'games' holds 1 games; Arena-Hard judges two per question"),
+    ("pair.jsonl", '{"question_id": 1, "model_1": "a", "model_2": "b", "g1_winner": "model_3", "g2_winner": "tie"}',
+     1, "g1_winner is 'model_3'"),
+]
+
+
+@pytest.mark.parametrize("name,text,line,message", BAD)
+def test_bad_field_inputs_one_line_database_unchanged(name, text, line, message, example_db, invoke, tmp_path):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    before = sha256(example_db)
+    r = invoke("--db", example_db, "ingest", path, "--run", "bad")
+    assert r.exit_code == 1
+    assert r.output.startswith(f"Error: {path}, line {line}: {message}") and r.output.count("\n") == 1
+    assert sha256(example_db) == before
+
+
+def test_answers_for_unknown_ids_are_refused(tmp_path):
+    answers = tmp_path / "model_answer" / "model-x.jsonl"
+    answers.parent.mkdir()
+    answers.write_text((AH / "model_answer" / "model-x.jsonl").read_text() + json.dumps(
+        {"question_id": "zzz", "model_id": "model-x", "choices": [{"turns": ["?"]}]}) + "\n")
+    db = tmp_path / "x.duckdb"
+    with pytest.raises(InputError, match="answers question 'zzz'") as err:
+        ingest(db, [AH / "model_judgment" / "judge-x" / "model-x.jsonl", answers])
+    assert err.value.line == 11 and not db.exists()
+
+
+def test_companion_without_judgments_is_refused(tmp_path):
+    with pytest.raises(InputError, match="no Arena-Hard or MT-bench judgment file came with it"):
+        ingest(tmp_path / "x.duckdb", [AH / "question.jsonl"])
+
+
+# --- the real published files (../shared/data/external; CI has them) -------------------------------
+
+def _external(*parts: str) -> Path:
+    path = EXTERNAL.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"{path} is not here (../shared is beside the repository in CI)")
+    return path
+
+
+def _leaderboard(name: str) -> dict:
+    import csv
+    with open(_external("alpaca_eval", "weighted_alpaca_eval_gpt4_turbo_leaderboard.csv"), newline="") as fh:
+        return next(r for r in csv.DictReader(fh) if r[""] == name)
+
+
+@pytest.mark.parametrize("model", ["FuseChat-Llama-3.1-8B-Instruct", "claude-2.1", "alpaca-7b"])
+def test_alpaca_eval_reproduces_published(model, tmp_path):
+    path = _external("alpaca_eval", "results", model, "weighted_alpaca_eval_gpt4_turbo", "annotations.json")
+    db = tmp_path / "ae.duckdb"
+    ingest(db, [path], run=model)
+    o = overall(db, model)
+    pub = _leaderboard(model)
+    assert 100 * o["p_mean"] == pytest.approx(float(pub["win_rate"]), abs=0.005)
+    assert 100 * o["p_se"] == pytest.approx(float(pub["standard_error"]), abs=0.005)
+    assert 100 * o["finetuned_win_rate"] == pytest.approx(float(pub["discrete_win_rate"]), abs=0.005)
+    assert (o["finetuned_wins"], o["base_wins"], o["ties"]) == (
+        int(pub["n_wins"]), int(pub["n_wins_base"]), int(pub["n_draws"]))
+
+
+@pytest.mark.parametrize("model", ["o3-high", "deepseek-r1", "gpt-4o-mini"])
+def test_arena_hard_reproduces_published(model, tmp_path):
+    import csv
+    path = _external("arena_hard_ko", "model_judgment", "ensemble", f"{model}.jsonl")
+    with open(_external("arena_hard_ko", "no_control_20250423.csv"), newline="") as fh:
+        published = float(next(r for r in csv.DictReader(fh) if r["model"] == model)["score"])
+    db = tmp_path / "ah.duckdb"
+    ingest(db, [path, _external("arena_hard_ko", "question.jsonl")], base="claude-3.7-sonnet")
+    o = overall(db, model)
+    assert 100 * o["arena_score"] == pytest.approx(published, abs=0.005)
+    assert o["group_label"] == "cluster" and o["base_model"] == "claude-3.7-sonnet"
