@@ -65,7 +65,8 @@ def percent(x: float | None) -> str:
     return "—" if x is None else f"{100 * x:.1f} %"
 
 
-def rate_with_ci(rate: float | None, low: float | None, high: float | None, k: int, n: int) -> str:
+def rate_with_ci(rate: float | None, low: float | None, high: float | None, k: float, n: int) -> str:
     if rate is None or n == 0:
         return "— (no judged items)"
+    k = int(k) if float(k).is_integer() else k  # a tie counts half
     return f"{100 * rate:.1f} % ({k}/{n}, 95 % CI {100 * low:.1f}–{100 * high:.1f} %)"

@@ -14,7 +14,7 @@ from reportgen import sqlfiles, store
 from reportgen.errors import UsageError
 
 REPORTS = ("overall", "papers", "categories", "paper_categories", "transcripts", "run_list")
-REPORTS += ("reliability", "judge_agreement", "judge_disagreements")
+REPORTS += ("reliability", "judge_agreement", "judge_disagreements", "paired_comparison")
 
 
 def run_names(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -35,7 +35,11 @@ def frame(con: duckdb.DuckDBPyConnection, name: str, run: str | None = None) -> 
         raise UsageError(f"no report named {name!r}; reports: {', '.join(REPORTS)}")
     check_run(con, run)
     df = store.frame(con, f"report/{name}")
-    return df if run is None else df.filter(pl.col("run") == run)
+    if run is None:
+        return df
+    if "run" not in df.columns:  # a report of pairs of runs: the pairs that involve the run
+        return df.filter((pl.col("run_a") == run) | (pl.col("run_b") == run))
+    return df.filter(pl.col("run") == run)
 
 
 def register_views(con: duckdb.DuckDBPyConnection) -> None:

@@ -5,13 +5,34 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from reportgen import report, reliability
+from reportgen import fieldreport, report, reliability
 from reportgen.output import percent, rate_with_ci, render
 
 
 def summary(con: duckdb.DuckDBPyConnection, run: str | None) -> dict[str, pl.DataFrame]:
     frames = {name: report.frame(con, name, run) for name in ("overall", "papers", "categories")}
+    frames["field"] = fieldreport.frame(con, frames["overall"])
+    frames["paired_comparison"] = report.frame(con, "paired_comparison", run)
     return frames | reliability.frames(con, run)
+
+
+def _field_rows(o: dict, f: dict | None) -> list[tuple[str, str]]:
+    """The field's other figures for one run and judge, where they apply."""
+    rows = [("ties as losses", rate_with_ci(o["strict_win_rate"], o["strict_ci_low"], o["strict_ci_high"],
+                                            o["finetuned_wins"], o["n"]))] if o["ties"] else []
+    if o["p_n"]:
+        rows.append(("probability win rate", f"{100 * o['p_mean']:.2f} ± {100 * o['p_se']:.2f} (standard error; "
+                     f"mean P({o['finetuned_model']} better) over {o['p_n']} verdicts, AlpacaEval's win_rate)"))
+    if f and f["arena_score"] is not None:
+        rows.append(("Arena-Hard score", f"{100 * f['arena_score']:.2f} (95 % bootstrap CI {100 * f['arena_ci_low']:.2f}–"
+                     f"{100 * f['arena_ci_high']:.2f}, {o['battles']} weighted battles; a strong verdict counts 3)"))
+    if f and f["length_controlled_win_rate"] is not None:
+        rows.append(("length-controlled", f"{100 * f['length_controlled_win_rate']:.1f} % (95 % CI "
+                     f"{100 * f['lc_ci_low']:.1f}–{100 * f['lc_ci_high']:.1f} %, length effect "
+                     f"{f['length_coefficient']:+.2f} per tanh(std. length difference), n={f['lc_n']})"))
+    elif f and f["lc_note"]:
+        rows.append(("length-controlled", f"— ({f['lc_note']})"))
+    return rows
 
 
 def text(frames: dict[str, pl.DataFrame]) -> str:
@@ -21,7 +42,9 @@ def text(frames: dict[str, pl.DataFrame]) -> str:
         return "no verdicts yet: ingest a judge log or verdict JSONL, or run 'reportgen judge'\n"
     for o in overall.iter_rows(named=True):
         label = " (synthetic data)" if o["synthetic"] else ""
-        out.append(f"run {o['run']}{label} · judge {o['judge']}")
+        out.append(f"run {o['run']}{label} · judge {o['judge']} · {o['finetuned_model']} vs {o['base_model']}")
+        f = next(iter(frames["field"].filter((pl.col("run") == o["run"]) & (pl.col("judge") == o["judge"]))
+                      .iter_rows(named=True)), None)
         rows = [
             ("items", f"{o['items']} ({o['items_with_text']} with text)"),
             ("judged", o["judged"]),
@@ -35,7 +58,9 @@ def text(frames: dict[str, pl.DataFrame]) -> str:
             ("source unknown", f"{o['source_unknown']} verdicts carry no question text (paper unknown)"
              if o["source_unknown"] else 0),
             ("fine-tuned win rate", rate_with_ci(o["finetuned_win_rate"], o["ci_low"], o["ci_high"],
-                                                 o["finetuned_wins"], o["n"])),
+                                                 o["finetuned_wins"] + o["ties"] / 2, o["n"])
+             + (" (a tie counts half)" if o["ties"] else "")),
+            *_field_rows(o, f),
         ]
         width = max(len(k) for k, _ in rows)
         out += [f"  {k.ljust(width)}  {v}" for k, v in rows]
@@ -43,13 +68,13 @@ def text(frames: dict[str, pl.DataFrame]) -> str:
         if p.height:
             note = p.filter(~pl.col("is_unknown"))["rate_note"].drop_nulls()
             out.append("")
-            out.append("  per paper" + (f": rates not shown, {note[0]}" if note.len() else ""))
+            out.append(f"  per {o['group_label']}" + (f": rates not shown, {note[0]}" if note.len() else ""))
             table = p.select(
                 pl.col("paper"), "judged", pl.col("base_wins").alias("base"), pl.col("finetuned_wins").alias("ft"),
                 "ties", "invalid",
-                pl.struct("finetuned_win_rate", "ci_low", "ci_high", "finetuned_wins", "n").map_elements(
+                pl.struct("finetuned_win_rate", "ci_low", "ci_high", "finetuned_wins", "ties", "n").map_elements(
                     lambda r: "—" if r["finetuned_win_rate"] is None else rate_with_ci(
-                        r["finetuned_win_rate"], r["ci_low"], r["ci_high"], r["finetuned_wins"], r["n"]),
+                        r["finetuned_win_rate"], r["ci_low"], r["ci_high"], r["finetuned_wins"] + r["ties"] / 2, r["n"]),
                     return_dtype=pl.String).alias("fine-tuned win rate"),
                 pl.when(pl.col("few_items") & ~pl.col("is_unknown")).then(pl.lit("few items"))
                   .otherwise(pl.lit("")).alias("note"),
@@ -64,5 +89,18 @@ def text(frames: dict[str, pl.DataFrame]) -> str:
             out += [f"    {r['category'].ljust(width)}  {r['hits']:>4}  {percent(r['share'])}"
                     for r in c.iter_rows(named=True)]
         out.append("")
-    out += [section for section in [reliability.text_section(frames)] if section]
+    out += [section for section in [reliability.text_section(frames), _paired_section(frames)] if section]
     return "\n".join(out)
+
+
+def _paired_section(frames: dict[str, pl.DataFrame]) -> str:
+    pairs = frames["paired_comparison"]
+    if pairs.height == 0:
+        return ""
+    out = ["paired comparisons (common items; a tie counts half; exact McNemar test on the flips)"]
+    for p in pairs.iter_rows(named=True):
+        out.append(f"  {p['run_b']}/{p['judge_b']} vs {p['run_a']}/{p['judge_a']}: {p['n']} items, "
+                   f"{100 * p['rate_b']:.1f} % vs {100 * p['rate_a']:.1f} %, difference {100 * p['difference']:+.1f} "
+                   f"points (95 % CI {100 * p['ci_low']:+.1f} to {100 * p['ci_high']:+.1f}); flips "
+                   f"{p['flips_to_b']} to and {p['flips_to_a']} away from fine-tuned, McNemar p = {p['mcnemar_p']:.3g}")
+    return "\n".join(out) + "\n"

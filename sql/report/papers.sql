@@ -1,4 +1,4 @@
--- Per source paper, per run and judge: outcome counts, and the fine-tuned win rate with its 95 % Wilson interval
+-- Per source paper (the item's group), per run and judge: outcome counts, and the fine-tuned win rate (a tie counts half) with its 95 % Wilson interval
 -- only when every verdict of the run's judge is attributed to an item (otherwise the rate is NULL and rate_note says why).
 -- Verdicts whose item is unknown are listed as the paper '(source unknown)'.
 WITH papers AS (
@@ -24,11 +24,11 @@ SELECT r.name AS run, p.judge, p.paper, p.is_unknown,
        -- "few items" qualifies a rate; where the rate is withheld there is nothing to qualify
        pj.unattributed = 0 AND NOT p.is_unknown AND (p.base_wins + p.finetuned_wins + p.ties) < 10 AS few_items,
        CASE WHEN pj.unattributed = 0 AND NOT p.is_unknown
-            THEN p.finetuned_wins / nullif(p.base_wins + p.finetuned_wins + p.ties, 0) END AS finetuned_win_rate,
+            THEN (p.finetuned_wins + 0.5 * p.ties) / nullif(p.base_wins + p.finetuned_wins + p.ties, 0) END AS finetuned_win_rate,
        CASE WHEN pj.unattributed = 0 AND NOT p.is_unknown
-            THEN wilson_low(p.finetuned_wins, p.base_wins + p.finetuned_wins + p.ties) END AS ci_low,
+            THEN wilson_low(p.finetuned_wins + 0.5 * p.ties, p.base_wins + p.finetuned_wins + p.ties) END AS ci_low,
        CASE WHEN pj.unattributed = 0 AND NOT p.is_unknown
-            THEN wilson_high(p.finetuned_wins, p.base_wins + p.finetuned_wins + p.ties) END AS ci_high,
+            THEN wilson_high(p.finetuned_wins + 0.5 * p.ties, p.base_wins + p.finetuned_wins + p.ties) END AS ci_high,
        CASE WHEN p.is_unknown THEN 'verdicts whose question is not in the data'
             WHEN pj.unattributed > 0
             THEN printf('%d verdicts of this judge have no known paper, so a per-paper rate would be biased', pj.unattributed)

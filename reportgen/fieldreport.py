@@ -1,0 +1,65 @@
+"""The field's statistics that need more than SQL, per run and judge: the length-controlled win
+rate (a fitted model) and the Arena-Hard score's bootstrap interval. The point estimates SQL can
+give (tie-half rate, mean probability and its standard error, Arena-Hard score) are in the
+``overall`` report; this adds the rest, from ``reportgen.fieldstats``. Rates are fractions (0–1),
+as in every report."""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+
+from reportgen import fieldstats, store
+
+SEED = 0
+# game 1 shows the base first (as A), game 2 the fine-tuned answer: an outcome and weight back to the label
+_LABEL = {
+    (1, "finetuned", 1): "B>A", (1, "finetuned", 3): "B>>A", (1, "base", 1): "A>B", (1, "base", 3): "A>>B",
+    (2, "finetuned", 1): "A>B", (2, "finetuned", 3): "A>>B", (2, "base", 1): "B>A", (2, "base", 3): "B>>A",
+}
+
+
+def _label(game: int, outcome: str | None, weight: int | None) -> str | None:
+    if outcome == "tie":
+        return "A=B"
+    return _LABEL.get((game, outcome, weight))
+
+
+def _frac(percent: float | None) -> float | None:
+    return None if percent is None else percent / 100
+
+
+def frame(con: duckdb.DuckDBPyConnection, overall: pl.DataFrame) -> pl.DataFrame:
+    """One row per run and judge of ``overall``: length-controlled win rate and its interval, the
+    fitted length effect, and the Arena-Hard score's bootstrap interval (None where they do not apply)."""
+    inputs = store.frame(con, "stats/verdict_inputs")
+    rows = []
+    for o in overall.iter_rows(named=True):
+        v = inputs.filter((pl.col("run") == o["run"]) & (pl.col("judge") == o["judge"]) & (pl.col("winner") != "invalid"))
+        row = {"run": o["run"], "judge": o["judge"]}
+        with_len = v.filter(pl.col("len_finetuned").is_not_null() & pl.col("len_base").is_not_null())
+        p = with_len["p_finetuned"].fill_null(with_len["score"]).to_numpy().astype(float)
+        lc = fieldstats.length_controlled_win_rate(
+            p, with_len["len_finetuned"].to_numpy().astype(float), with_len["len_base"].to_numpy().astype(float),
+            seed=SEED)
+        row |= {"length_controlled_win_rate": _frac(lc.get("length_controlled_win_rate")),
+                "lc_ci_low": _frac(lc.get("ci_low")), "lc_ci_high": _frac(lc.get("ci_high")), "length_coefficient": lc.get("length_coefficient"),
+                "lc_n": lc.get("n"), "lc_outcome": "probability" if with_len["p_finetuned"].null_count() == 0
+                else "tie-half score", "lc_note": lc.get("note")}
+        if o.get("battles"):
+            games = v.filter(pl.col("weight_1").is_not_null() | pl.col("weight_2").is_not_null()
+                             | (pl.col("outcome_1") == "tie") | (pl.col("outcome_2") == "tie"))
+            g1 = [_label(1, r["outcome_1"], r["weight_1"]) for r in games.iter_rows(named=True)]
+            g2 = [_label(2, r["outcome_2"], r["weight_2"]) for r in games.iter_rows(named=True)]
+            ah = fieldstats.arena_hard_score(g1, g2, seed=SEED)
+            row |= {"arena_score": _frac(ah["score"]), "arena_ci_low": _frac(ah["ci_low"]),
+                    "arena_ci_high": _frac(ah["ci_high"])}
+        else:
+            row |= {"arena_score": None, "arena_ci_low": None, "arena_ci_high": None}
+        rows.append(row)
+    schema = {"run": pl.String, "judge": pl.String, "length_controlled_win_rate": pl.Float64,
+              "lc_ci_low": pl.Float64, "lc_ci_high": pl.Float64, "length_coefficient": pl.Float64,
+              "lc_n": pl.Int64, "lc_outcome": pl.String, "lc_note": pl.String, "arena_score": pl.Float64,
+              "arena_ci_low": pl.Float64, "arena_ci_high": pl.Float64}
+    return pl.DataFrame(rows, schema=schema)
+
