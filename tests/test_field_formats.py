@@ -151,7 +151,7 @@ BAD = [
     ("judge.jsonl", '{"question_id": "1", "model": "m", "games": [{"score": "A>B"}, {"score": "A>>>B"}]}', 1,
      "game 2 has the unknown score 'A>>>B'"),
     ("judge.jsonl", '{"question_id": "1", "model": "m", "games": [{"score": "A>B"}]}', 1,
-     "'games' holds 1 games; Arena-Hard judges two per question"),
+     "'games' holds 1 game; Arena-Hard judges two per question"),
     ("pair.jsonl", '{"question_id": 1, "model_1": "a", "model_2": "b", "g1_winner": "model_3", "g2_winner": "tie"}',
      1, "g1_winner is 'model_3'"),
 ]

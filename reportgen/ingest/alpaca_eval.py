@@ -34,7 +34,7 @@ class Plan:
 
 def detect(path: Path, head: str) -> bool:
     text = head.lstrip("\ufeff").lstrip()
-    return text.startswith("[") and '"preference"' in text and '"generator_1"' in text
+    return text.startswith("[") and ('"generator_1"' in text or '"output_1"' in text)
 
 
 def _preference(raw, path: Path, line: int) -> float | None:

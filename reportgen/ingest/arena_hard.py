@@ -66,8 +66,9 @@ def check(path: Path, options: Options) -> Plan:
             raise InputError("the judgment has no 'question_id' or 'model'; is this an Arena-Hard judgment file?",
                              path=path, line=line)
         if not isinstance(games, list) or len(games) != 2:
-            count = len(games) if isinstance(games, list) else "no list of"
-            raise InputError(f"'games' holds {count} games; Arena-Hard judges two per question (the second with "
+            count = "no list of games" if not isinstance(games, list) else \
+                f"{len(games)} game" + ("" if len(games) == 1 else "s")
+            raise InputError(f"'games' holds {count}; Arena-Hard judges two per question (the second with "
                              "the answers swapped)", path=path, line=line)
         models.add(str(obj["model"]))
         if len(models) > 1:

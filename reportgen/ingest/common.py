@@ -147,8 +147,8 @@ def json_array(path: Path, what: str) -> list[tuple[int, object]]:
         try:
             obj, i = decoder.raw_decode(text, i)
         except json.JSONDecodeError as exc:
-            raise InputError(f"invalid JSON ({exc.msg}); fix the {what[:-1] if what.endswith('s') else what} "
-                             "that starts here", path=path, line=exc.lineno) from None
+            raise InputError(f"invalid JSON ({exc.msg} at column {exc.colno}) in the array of {what}; fix it",
+                             path=path, line=exc.lineno) from None
         out.append((line, obj))
         i = ws.match(text, i).end()
         if text.startswith("]", i):

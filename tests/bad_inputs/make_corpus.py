@@ -17,6 +17,11 @@ H = "question,context,true_answer,base_model_answer,finetuned_model_answer"
 ROW = "What is X?,Paper A,ref,base,ft"
 LOG = write_log([LogItem("BASE"), LogItem("FINE_TUNED"), LogItem("BASE", question="Q2?")])
 JL = '{"item": "1", "winner": "base"}'
+AE = ('{"instruction": "q", "output_1": "a", "generator_1": "m1", "output_2": "b", "generator_2": "m2", '
+      '"dataset": "d", "preference": 1.7}')
+AH = '{"question_id": "q1", "model": "mx", "judge": "j", "games": [{"score": "A>B"}, {"score": "B>A"}]}'
+MTB = ('{"question_id": 1, "model_1": "a", "model_2": "b", "g1_winner": "model_1", "g2_winner": "tie", '
+       '"judge": ["gpt-4", "pair-v2"], "turn": 1}')
 
 FILES: dict[str, str | bytes] = {
     # items CSV
@@ -75,6 +80,23 @@ FILES: dict[str, str | bytes] = {
     "jsonl_duplicate_item.jsonl": JL + "\n" + JL + "\n",
     "jsonl_blank_lines_only.jsonl": "{}\n".replace("{}", "") + "\n \n",
     "jsonl_utf16.jsonl": (JL + "\n").encode("utf-16"),
+    # AlpacaEval annotations.json
+    "alpaca_malformed.json": '[\n' + AE + ',\n {"instruction": "q2", "output_1": "a",\n}\n]\n',
+    "alpaca_preference_out_of_range.json": '[\n' + AE + ',\n' + AE.replace('"q"', '"q2"').replace("1.7", "2.5") + '\n]\n',
+    "alpaca_preference_text.json": '[\n' + AE.replace("1.7", '"better"') + '\n]\n',
+    "alpaca_two_models.json": '[\n' + AE + ',\n' + AE.replace('"q"', '"q2"').replace('"m2"', '"m3"') + '\n]\n',
+    "alpaca_missing_preference.json": '[\n' + AE.replace(', "preference": 1.7', '') + '\n]\n',
+    "alpaca_repeated_instruction.json": '[\n' + AE + ',\n' + AE + '\n]\n',
+    # Arena-Hard-Auto judgments
+    "arena_unknown_score.jsonl": AH + "\n" + AH.replace('"q1"', '"q2"').replace('"B>A"', '"B>>>A"') + "\n",
+    "arena_one_game.jsonl": AH.replace(', {"score": "B>A"}', "") + "\n",
+    "arena_three_games.jsonl": AH.replace(']', ', {"score": "A=B"}]') + "\n",
+    "arena_two_models.jsonl": AH + "\n" + AH.replace('"q1"', '"q2"').replace('"mx"', '"my"') + "\n",
+    "arena_repeated_question.jsonl": AH + "\n" + AH + "\n",
+    # FastChat MT-bench pairwise
+    "mtbench_unknown_winner.jsonl": MTB.replace('"g2_winner": "tie"', '"g2_winner": "model_3"') + "\n",
+    "mtbench_bad_turn.jsonl": MTB.replace('"turn": 1', '"turn": "first"') + "\n",
+    "mtbench_missing_model.jsonl": MTB.replace('"model_2": "b", ', '') + "\n",
 }
 
 
