@@ -17,6 +17,11 @@ def definitions() -> list[sqlfiles.SqlFile]:
     return sqlfiles.group("categories")
 
 
+def needs_reference() -> set[str]:
+    """Categories whose file says ``-- needs: reference_answer``: they skip base wins without one."""
+    return {f.short_name for f in definitions() if "-- needs: reference_answer" in f.text}
+
+
 def compute(con: duckdb.DuckDBPyConnection, run_id: int) -> pl.DataFrame:
     frames = []
     for f in definitions():

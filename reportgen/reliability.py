@@ -30,6 +30,9 @@ def frames(con: duckdb.DuckDBPyConnection, run: str | None) -> dict[str, pl.Data
     return {name: df for name, df in out.items() if df.height}
 
 
+PLURAL = {"category": "categories"}
+
+
 def _pct(x) -> str:
     return "—" if x is None else percent(x)
 
@@ -41,16 +44,19 @@ def text_section(frames: dict[str, pl.DataFrame]) -> str:
         return ""
     out: list[str] = []
     if rel is not None:
+        overall = frames.get("overall")
+        groups = dict(zip(overall["run"], overall["group_label"])) if overall is not None else {}
         for (run_name, judge), g in rel.group_by(["run", "judge"], maintain_order=True):
             out.append(f"judge reliability · run {run_name} · judge {judge}")
+            group = groups.get(run_name, "paper")
             rows = []
             for r in g.iter_rows(named=True):
-                label = "all papers" if r["is_total"] else r["paper"]
+                label = f"all {PLURAL.get(group, group + 's')}" if r["is_total"] else r["paper"]
                 rows.append((label, r["items"], _pct(r["swap_consistency"]), _pct(r["first_position_win_rate"]),
                              f"{_pct(r['longer_wins_rate'])} of {r['decisive_items']} "
                              f"[{_pct(r['longer_picked_rate'])}]",
                              f"{r['mean_letter_mass']:.2f}" if r["mean_letter_mass"] is not None else "—"))
-            header = ("paper", "items", "swap consistency", "first-position wins", "longer answer wins",
+            header = (group, "items", "swap consistency", "first-position wins", "longer answer wins",
                       "letter mass")
             widths = [max(len(str(x[i])) for x in [header, *rows]) for i in range(len(header))]
             widths[0] = min(widths[0], 40)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from reportgen import fieldreport, report, reliability
+from reportgen import categories, fieldreport, report, reliability
 from reportgen.output import percent, rate_with_ci, render
 
 
@@ -70,7 +70,7 @@ def text(frames: dict[str, pl.DataFrame]) -> str:
             out.append("")
             out.append(f"  per {o['group_label']}" + (f": rates not shown, {note[0]}" if note.len() else ""))
             table = p.select(
-                pl.col("paper"), "judged", pl.col("base_wins").alias("base"), pl.col("finetuned_wins").alias("ft"),
+                pl.col("paper").alias(o["group_label"]), "judged", pl.col("base_wins").alias("base"), pl.col("finetuned_wins").alias("ft"),
                 "ties", "invalid",
                 pl.struct("finetuned_win_rate", "ci_low", "ci_high", "finetuned_wins", "ties", "n").map_elements(
                     lambda r: "—" if r["finetuned_win_rate"] is None else rate_with_ci(
@@ -88,6 +88,10 @@ def text(frames: dict[str, pl.DataFrame]) -> str:
             width = max(len(x) for x in c["category"])
             out += [f"    {r['category'].ljust(width)}  {r['hits']:>4}  {percent(r['share'])}"
                     for r in c.iter_rows(named=True)]
+            with_ref, total = c["base_wins_with_reference"][0], c["base_wins_with_text"][0]
+            if with_ref < total:
+                out.append(f"    ({', '.join(sorted(categories.needs_reference()))} looked only at the {with_ref} of "
+                           f"{total} base wins that have a reference answer)")
         out.append("")
     out += [section for section in [reliability.text_section(frames), _paired_section(frames)] if section]
     return "\n".join(out)

@@ -1,9 +1,11 @@
 -- Fine-tuned answer shares clearly fewer of the reference answer's content words than the base answer does.
+-- needs: reference_answer (base wins without one are not looked at)
 WITH wins AS (
     SELECT DISTINCT run_id, item_key FROM base_wins WHERE run_id = $run_id
 ), texts AS (
     SELECT i.run_id, i.item_key, i.reference_answer, i.base_answer, i.finetuned_answer
     FROM items i SEMI JOIN wins w ON w.run_id = i.run_id AND w.item_key = i.item_key
+    WHERE i.reference_answer IS NOT NULL
 ), tokens AS (
     SELECT DISTINCT run_id, item_key, src, word FROM (
         SELECT run_id, item_key, 'reference' AS src, unnest(regexp_split_to_array(lower(reference_answer), '[^a-z0-9]+')) AS word FROM texts

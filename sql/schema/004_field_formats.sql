@@ -19,3 +19,10 @@ FROM (SELECT run_id, judge, item_key,
              avg(CASE first_answer WHEN 'finetuned' THEN p_first ELSE 1 - p_first END) AS p
       FROM judge_orders WHERE p_first IS NOT NULL GROUP BY ALL) o
 WHERE v.run_id = o.run_id AND v.judge = o.judge AND v.item_key = o.item_key;
+-- Base wins with both answers (what failure categories can look at); a reference may be missing.
+CREATE OR REPLACE VIEW base_wins AS
+SELECT v.run_id, v.judge, v.seq, v.confidence, v.rationale, i.*
+       EXCLUDE (run_id)
+FROM verdicts v
+JOIN items i ON i.run_id = v.run_id AND i.item_key = v.item_key
+WHERE v.winner = 'base' AND i.base_answer IS NOT NULL AND i.finetuned_answer IS NOT NULL;
