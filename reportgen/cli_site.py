@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from reportgen.cli import with_db
+from reportgen.cli_common import with_db
 
 
 def _formats(value: str) -> list[str]:
