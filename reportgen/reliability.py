@@ -30,10 +30,6 @@ def frames(con: duckdb.DuckDBPyConnection, run: str | None) -> dict[str, pl.Data
     return {name: df for name, df in out.items() if df.height}
 
 
-def _pct(x) -> str:
-    return "—" if x is None else percent(x)
-
-
 def text_section(frames: dict[str, pl.DataFrame]) -> str:
     rel = frames.get("reliability")
     agree = frames.get("judge_agreement")
@@ -46,9 +42,9 @@ def text_section(frames: dict[str, pl.DataFrame]) -> str:
             rows = []
             for r in g.iter_rows(named=True):
                 label = "all papers" if r["is_total"] else r["paper"]
-                rows.append((label, r["items"], _pct(r["swap_consistency"]), _pct(r["first_position_win_rate"]),
-                             f"{_pct(r['longer_wins_rate'])} of {r['decisive_items']} "
-                             f"[{_pct(r['longer_picked_rate'])}]",
+                rows.append((label, r["items"], percent(r["swap_consistency"]), percent(r["first_position_win_rate"]),
+                             f"{percent(r['longer_wins_rate'])} of {r['decisive_items']} "
+                             f"[{percent(r['longer_picked_rate'])}]",
                              f"{r['mean_letter_mass']:.2f}" if r["mean_letter_mass"] is not None else "—"))
             header = ("paper", "items", "swap consistency", "first-position wins", "longer answer wins",
                       "letter mass")
@@ -67,7 +63,7 @@ def text_section(frames: dict[str, pl.DataFrame]) -> str:
         for r in agree.iter_rows(named=True):
             out.append(f"judge agreement · run {r['run']} · {r['judge_a']} vs {r['judge_b']}")
             out.append(f"  same winner on {r['agree']} of {r['common_items']} common items "
-                       f"({_pct(r['agreement_rate'])}, 95 % CI {_pct(r['ci_low'])}–{_pct(r['ci_high'])}); "
+                       f"({percent(r['agreement_rate'])}, 95 % CI {percent(r['ci_low'])}–{percent(r['ci_high'])}); "
                        f"{r['a_base_b_finetuned']} base/fine-tuned, {r['a_finetuned_b_base']} fine-tuned/base, "
                        f"{r['one_tie']} with one tie")
             for side in ("a", "b"):

@@ -24,10 +24,8 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from reportgen.errors import UsageError
-from reportgen.output import rate_with_ci
+from reportgen.output import SITE_FORMATS, percent, rate_with_ci
 from reportgen.resources import resource_dir
-
-FORMATS = ("html", "md")
 
 _UNSAFE_SCHEME = re.compile(r"(?i)\b(javascript|vbscript|data|file)\s*:")
 
@@ -79,15 +77,6 @@ def md_cell(value) -> str:
     return " ".join(text.split()).replace("|", "\\|")
 
 
-def pct(x: float | None) -> str:
-    return "—" if x is None else f"{100 * x:.1f} %"
-
-
-def rate_ci(rate: float | None, low: float | None, high: float | None, k: int, n: int) -> str:
-    """Same wording as the terminal summary (``reportgen stats``)."""
-    return rate_with_ci(rate, low, high, k, n)
-
-
 def short(text: str | None, width: int = 120) -> str:
     text = " ".join((text or "").split())
     return text if len(text) <= width else text[: width - 1].rstrip() + "…"
@@ -107,7 +96,7 @@ def chart(papers: list[dict], width: int = 760) -> dict:
                 "label": short(p["paper"], 40), "title": p["paper"], "y": top + i * row_h,
                 "x": label_w + plot_w * p["finetuned_win_rate"],
                 "x1": label_w + plot_w * p["ci_low"], "x2": label_w + plot_w * p["ci_high"],
-                "value": f"{100 * p['finetuned_win_rate']:.0f} %", "n": p["n"],
+                "value": percent(p["finetuned_win_rate"], 0), "n": p["n"],
             })
         ticks = [{"x": label_w + plot_w * t / 100, "label": f"{t} %"} for t in (0, 25, 50, 75, 100)]
         kind = "rate"
@@ -141,9 +130,10 @@ def environment(fmt: str, templates_dir: Path | None = None) -> jinja2.Environme
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(markdown=markdown_html, md_text=md_text, md_quote=md_quote, md_cell=md_cell, pct=pct,
+    # Percentages and rates in the same words as the terminal summary (``reportgen stats``).
+    env.filters.update(markdown=markdown_html, md_text=md_text, md_quote=md_quote, md_cell=md_cell, pct=percent,
                        short=short)
-    env.globals.update(rate_ci=rate_ci, chart=chart)
+    env.globals.update(rate_ci=rate_with_ci, chart=chart)
     return env
 
 
@@ -151,7 +141,7 @@ class Renderer:
     """Render pages given as (path without extension, template name, context)."""
 
     def __init__(self, formats: Iterable[str], templates_dir: Path | None = None):
-        self.formats = [f for f in FORMATS if f in set(formats)]
+        self.formats = [f for f in SITE_FORMATS if f in set(formats)]
         self.envs = {fmt: environment(fmt, templates_dir) for fmt in self.formats}
 
     def render(self, pages: Iterable[tuple[str, str, dict]], site: dict) -> dict[str, str]:
@@ -224,7 +214,7 @@ def _render_shared(bounds: tuple[int, int]) -> dict[str, str]:
     return _render_range(renderer, pages, site, *bounds)
 
 
-def render_site(site: dict, formats: Iterable[str] = FORMATS, templates_dir: Path | None = None) -> dict[str, str]:
+def render_site(site: dict, formats: Iterable[str] = SITE_FORMATS, templates_dir: Path | None = None) -> dict[str, str]:
     """Every page of the site as ``{relative path: text}``; ``site`` comes from ``site.gather``."""
     return Renderer(formats, templates_dir).render(site["pages"], site)
 

@@ -27,7 +27,8 @@ import polars as pl
 from reportgen import report, sqlfiles, store
 from reportgen import reliability as reliability_mod
 from reportgen.errors import ReportgenError, UsageError
-from reportgen.render import FORMATS, render_site
+from reportgen.output import SITE_FORMATS, render
+from reportgen.render import render_site
 from reportgen.resources import resource_dir
 
 MANIFEST = ".reportgen-files"
@@ -236,9 +237,7 @@ def pages(site: dict) -> list[tuple[str, str, dict]]:
 
 
 def _csv(df: pl.DataFrame) -> bytes:
-    lists = [pl.col(c).cast(pl.List(pl.String)).list.join("; ") for c, t in df.schema.items()
-             if isinstance(t, pl.List)]
-    return df.with_columns(lists).write_csv().encode("utf-8")
+    return render(df, "csv").encode("utf-8")  # list cells joined with "; "
 
 
 def _parquet(df: pl.DataFrame) -> bytes:
@@ -374,13 +373,13 @@ class BuildResult:
     search: bool = False
 
 
-def collect(db: Path, *, run: str | None = None, formats=FORMATS, templates_dir: Path | None = None,
+def collect(db: Path, *, run: str | None = None, formats=SITE_FORMATS, templates_dir: Path | None = None,
             search: bool | None = None, previous: Path | None = None) -> tuple[dict[str, bytes], int, bool]:
     """Every file of the site as ``{relative path: bytes}`` (no writing)."""
     formats = list(formats)
-    unknown = [f for f in formats if f not in FORMATS]
-    if unknown or not formats:
-        raise UsageError(f"--format takes html, md or html,md, not {','.join(formats)!r}")
+    if not formats or any(f not in SITE_FORMATS for f in formats):
+        raise UsageError(f"--format takes {', '.join(SITE_FORMATS)} or {','.join(SITE_FORMATS)}, "
+                         f"not {','.join(formats)!r}")
     if templates_dir is not None and not templates_dir.is_dir():
         raise UsageError("--templates must be a folder of templates (html/, md/, static/)", path=templates_dir)
     if search is None:
@@ -479,7 +478,7 @@ def _write(files: dict[str, bytes], out: Path, *, clean: bool, stale: set[str]) 
     return written, removed
 
 
-def build(db: Path, out: Path, *, run: str | None = None, formats=FORMATS, clean: bool = False,
+def build(db: Path, out: Path, *, run: str | None = None, formats=SITE_FORMATS, clean: bool = False,
           templates_dir: Path | None = None, search: bool | None = None) -> BuildResult:
     """Build the site of ``db`` into ``out``; return what was written."""
     files, pages_count, searched = collect(db, run=run, formats=formats, templates_dir=templates_dir, search=search,
