@@ -76,8 +76,8 @@ def stats(run_name, fmt, db):
 @click.option("--write", is_flag=True, help="Allow statements that change the database.")
 @with_db
 def query(sql, fmt, write, db):
-    """Run SQL against the database. The reports are views: overall, papers, categories,
-    paper_categories, transcripts, run_list. Read-only unless --write."""
+    """Run SQL against the database. Every report (sql/report/) is a view of the same name:
+    overall, papers, categories, transcripts, run_list, … Read-only unless --write."""
     from reportgen.query import run_query
     from reportgen.output import render
     result = run_query(db, sql, write=write)

@@ -32,8 +32,10 @@ from reportgen.render import render_site
 from reportgen.resources import resource_dir
 
 MANIFEST = ".reportgen-files"
-DATA_REPORTS = ("overall", "papers", "categories", "paper_categories", "transcripts", "reliability",
-                "judge_agreement", "judge_disagreements")
+# The order the pages list the data files in, headline numbers first. Which reports there are comes
+# from sql/report/ (report.names()); one not named here is listed after these, by name.
+LISTING_ORDER = ("overall", "papers", "categories", "paper_categories", "transcripts", "reliability",
+                 "judge_agreement", "judge_disagreements")
 _SAFE_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 # Names Windows will not create as files, whatever the extension.
 _RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
@@ -201,9 +203,9 @@ def gather(con: duckdb.DuckDBPyConnection, run: str | None = None, *, search: bo
     site = {
         "title": "reportgen: " + (runs[0]["name"] if single else f"{len(runs)} runs"),
         "single": single, "runs": runs, "comparisons": comparisons, "search": search,
-        "sql": {name: sqlfiles.sql(f"report/{name}") for name in report.REPORTS}
-               | {f"site/{n}": sqlfiles.sql(f"site/{n}") for n in ("compare", "sources", "item_verdicts")},
-        "data": [*DATA_REPORTS, "runs", "sources"],
+        "sql": {f.short_name: f.text for f in sqlfiles.group("report")}
+               | {f.name: f.text for f in sqlfiles.group("site")},
+        "data": data_tables(),
         "reliability_definitions": reliability_mod.DEFINITIONS,
     }
     site["pages"] = pages(site)
@@ -246,8 +248,19 @@ def _parquet(df: pl.DataFrame) -> bytes:
     return buf.getvalue()
 
 
+def _data_reports() -> list[str]:
+    published = [n for n in report.names() if n != "run_list"]  # published as "runs"
+    rank = {name: i for i, name in enumerate(LISTING_ORDER)}
+    return sorted(published, key=lambda n: (rank.get(n, len(rank)), n))
+
+
+def data_tables() -> list[str]:
+    """The name of every data file, in the order the pages list them."""
+    return [*_data_reports(), "runs", "sources"]
+
+
 def data_files(con: duckdb.DuckDBPyConnection, run: str | None) -> dict[str, bytes]:
-    frames = {name: report.frame(con, name, run) for name in DATA_REPORTS}
+    frames = {name: report.frame(con, name, run) for name in _data_reports()}
     frames["runs"] = report.frame(con, "run_list", run).drop("sources")  # its sources hold machine paths
     sources = store.frame(con, "site/sources")
     frames["sources"] = sources if run is None else sources.filter(pl.col("run") == run)
