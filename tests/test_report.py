@@ -46,10 +46,11 @@ def extra_report(tmp_path, monkeypatch):
 
 def test_a_new_report_file_is_a_report_everywhere(example_db, extra_report, tmp_path):
     from reportgen import site as site_mod
+    from reportgen.site import data
     assert extra_report in report.names()
     assert Reports(example_db).base_win_count(run=EXAMPLE_RUN).row(0, named=True)["base_wins"] == 53
     assert run_query(example_db, "SELECT sum(base_wins) AS n FROM base_win_count")["n"].to_list() == [53]
-    tables = site_mod.data_tables()
+    tables = data.tables()
     assert tables.index(extra_report) == tables.index("runs") - 1  # after the known reports, by name
     files, _, _ = site_mod.collect(example_db, search=False)
     assert files["data/base_win_count.csv"].decode("utf-8").splitlines()[1] == f"{EXAMPLE_RUN},imported-log,53"

@@ -1,4 +1,4 @@
-"""Render the site: plain data (from ``reportgen.site.gather``) → ``{relative path: text}``.
+"""Render the site: the page model (from ``reportgen.site.gather``) → ``{relative path: text}``.
 
 No I/O here besides reading templates. Model text is untrusted: HTML pages render it
 with markdown-it-py's ``js-default`` preset (raw HTML off, unsafe link schemes refused,
@@ -11,6 +11,7 @@ of them by name."""
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
 import posixpath
@@ -26,6 +27,7 @@ from markupsafe import Markup
 from reportgen.errors import UsageError
 from reportgen.output import SITE_FORMATS, percent, rate_with_ci
 from reportgen.resources import resource_dir
+from reportgen.site.model import Page, Site
 
 _UNSAFE_SCHEME = re.compile(r"(?i)\b(javascript|vbscript|data|file)\s*:")
 
@@ -138,15 +140,15 @@ def environment(fmt: str, templates_dir: Path | None = None) -> jinja2.Environme
 
 
 class Renderer:
-    """Render pages given as (path without extension, template name, context)."""
+    """Render pages in each of the given formats."""
 
     def __init__(self, formats: Iterable[str], templates_dir: Path | None = None):
         self.formats = [f for f in SITE_FORMATS if f in set(formats)]
         self.envs = {fmt: environment(fmt, templates_dir) for fmt in self.formats}
 
-    def render(self, pages: Iterable[tuple[str, str, dict]], site: dict) -> dict[str, str]:
+    def render(self, pages: Iterable[Page], site: Site) -> dict[str, str]:
         pages = list(pages)
-        site = {**site, "formats": self.formats}
+        site = dataclasses.replace(site, formats=tuple(self.formats))
         workers = _workers(len(pages))
         if workers <= 1:
             return _render_range(self, pages, site, 0, len(pages))
@@ -165,12 +167,13 @@ class Renderer:
         finally:
             _SHARED = None
 
-    def render_page(self, stem: str, template: str, context: dict, site: dict) -> dict[str, str]:
+    def render_page(self, page: Page, site: Site) -> dict[str, str]:
         out: dict[str, str] = {}
+        stem, template = page.path, page.template
         root = "../" * stem.count("/")
         here = posixpath.dirname(stem) or "."
         for fmt in self.formats:
-            if fmt == "md" and context.get("html_only"):
+            if fmt == "md" and page.html_only:
                 continue
             ext = "." + fmt
 
@@ -183,7 +186,8 @@ class Renderer:
 
             try:
                 tpl = self.envs[fmt].get_template(f"{template}.{fmt}")
-                text = tpl.render(site=site, page=stem, root=root, href=href, asset=asset, fmt=fmt, **context)
+                text = tpl.render(site=site, page=stem, root=root, href=href, asset=asset, fmt=fmt,
+                                  html_only=page.html_only, **page.context)
             except (jinja2.TemplateError, TypeError, AttributeError, KeyError, ValueError) as exc:
                 where = getattr(exc, "filename", None) or f"{template}.{fmt}"
                 raise UsageError(f"page {stem}{ext} failed to render ({exc})", path=where) from None
@@ -202,10 +206,10 @@ def _workers(pages: int) -> int:
     return max(1, min(cores, int(os.environ.get("REPORTGEN_WORKERS") or cores), 8))
 
 
-def _render_range(renderer: Renderer, pages: list, site: dict, start: int, stop: int) -> dict[str, str]:
+def _render_range(renderer: Renderer, pages: list[Page], site: Site, start: int, stop: int) -> dict[str, str]:
     out: dict[str, str] = {}
-    for stem, template, context in pages[start:stop]:
-        out.update(renderer.render_page(stem, template, context, site))
+    for page in pages[start:stop]:
+        out.update(renderer.render_page(page, site))
     return out
 
 
@@ -214,7 +218,7 @@ def _render_shared(bounds: tuple[int, int]) -> dict[str, str]:
     return _render_range(renderer, pages, site, *bounds)
 
 
-def render_site(site: dict, formats: Iterable[str] = SITE_FORMATS, templates_dir: Path | None = None) -> dict[str, str]:
+def render_site(site: Site, formats: Iterable[str] = SITE_FORMATS, templates_dir: Path | None = None) -> dict[str, str]:
     """Every page of the site as ``{relative path: text}``; ``site`` comes from ``site.gather``."""
-    return Renderer(formats, templates_dir).render(site["pages"], site)
+    return Renderer(formats, templates_dir).render(site.pages, site)
 
