@@ -5,52 +5,18 @@ Library code raises ReportgenError with one sentence; this layer prints it as
 
 from __future__ import annotations
 
-import functools
-import sys
 from pathlib import Path
 
 import click
 
 from reportgen import __version__
-from reportgen.errors import ReportgenError
-from reportgen.output import FORMATS
+from reportgen.cli_common import Group, db_option, format_option, with_db
+from reportgen.cli_judge import judge
+from reportgen.cli_site import build, publish, serve
 
 
-class _Group(click.Group):
-    def invoke(self, ctx: click.Context):
-        try:
-            return super().invoke(ctx)
-        except ReportgenError as exc:
-            raise click.ClickException(str(exc)) from None
-        except KeyboardInterrupt:
-            click.echo("interrupted; everything committed so far is kept", err=True)
-            sys.exit(130)
-
-
-def _db_option(f):
-    return click.option("--db", "db", type=click.Path(dir_okay=False, path_type=Path), default=None,
-                        help="DuckDB file (default: $REPORTGEN_DB or ./reportgen.duckdb).")(f)
-
-
-def with_db(f):
-    """Accept --db after the subcommand too; resolve it against the group's --db and $REPORTGEN_DB."""
-    @_db_option
-    @click.pass_context
-    @functools.wraps(f)
-    def wrapper(ctx: click.Context, *args, db: Path | None, **kwargs):
-        from reportgen.store import default_db_path
-        chosen = db or (ctx.obj or {}).get("db") or default_db_path()
-        return f(*args, db=chosen, **kwargs)
-    return wrapper
-
-
-def format_option(f):
-    return click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
-                        help="Output format.")(f)
-
-
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@_db_option
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@db_option
 @click.version_option(__version__, prog_name="reportgen")
 @click.pass_context
 def cli(ctx: click.Context, db: Path | None):
@@ -115,8 +81,8 @@ def stats(run_name, fmt, db):
 @click.option("--write", is_flag=True, help="Allow statements that change the database.")
 @with_db
 def query(sql, fmt, write, db):
-    """Run SQL against the database. The reports are views: overall, papers, categories,
-    paper_categories, transcripts, run_list. Read-only unless --write."""
+    """Run SQL against the database. Every report (sql/report/) is a view of the same name:
+    overall, papers, categories, transcripts, run_list, … Read-only unless --write."""
     from reportgen.query import run_query
     from reportgen.output import render
     result = run_query(db, sql, write=write)
@@ -167,16 +133,10 @@ def synth(out, items, papers, base_share, seed, name):
                f"ingest with: reportgen ingest {r.csv} {r.log} {r.jsonl}")
 
 
-# Commands of later stages live beside their stage and are registered here.
-# (site: build/serve/publish in reportgen/cli_site.py; judge in reportgen/cli_judge.py)
-from reportgen.cli_site import build, publish, serve  # noqa: E402
-
-cli.add_command(build)
-cli.add_command(serve)
-cli.add_command(publish)
-from reportgen.cli_judge import judge  # noqa: E402
-
-cli.add_command(judge)
+# Commands of later stages live beside their stage (site: reportgen/cli_site.py; judge:
+# reportgen/cli_judge.py) and are registered here.
+for command in (build, serve, publish, judge):
+    cli.add_command(command)
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from reportgen.cli import with_db
+from reportgen.cli_common import with_db
 
 SMOKE_TEST_NOTE = ("note: the default model (SmolLM2-135M-Instruct) is a smoke test that shows the pipeline "
                    "works, not a judge to trust; pass --model PATH to a real instruct GGUF (e.g. an 8B one)")

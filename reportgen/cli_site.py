@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from reportgen.cli import with_db
+from reportgen.cli_common import with_db
+from reportgen.output import SITE_FORMATS
 
 
 def _formats(value: str) -> list[str]:
@@ -18,7 +19,7 @@ def _formats(value: str) -> list[str]:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("site"), show_default=True,
               help="Folder for the site.")
 @click.option("--run", "run_name", help="Only this run (default: every run, with a runs index and comparisons).")
-@click.option("--format", "fmt", default="html,md", show_default=True,
+@click.option("--format", "fmt", default=",".join(SITE_FORMATS), show_default=True,
               help="Comma-separated: html (the site) and/or md (the Markdown twin).")
 @click.option("--clean", is_flag=True, help="Rewrite every file and remove every file the build does not produce.")
 @click.option("--templates", "templates_dir", type=click.Path(file_okay=False, path_type=Path),

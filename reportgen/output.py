@@ -1,4 +1,5 @@
-"""One place that turns a DataFrame into text: aligned table, CSV, JSON or Markdown."""
+"""One place for what reportgen writes out: the output formats, a DataFrame as text (aligned
+table, CSV, JSON or Markdown), and percentages and rates as every page and terminal shows them."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import math
 
 import polars as pl
 
-FORMATS = ("table", "csv", "json", "markdown")
+FORMATS = ("table", "csv", "json", "markdown")  # a table: --format of stats, query and runs
+SITE_FORMATS = ("html", "md")  # the site and its Markdown twin: --format of build
 
 
 def _cell(value) -> str:
@@ -61,12 +63,14 @@ def _lists_to_text(df: pl.DataFrame) -> list[pl.Expr]:
             if isinstance(t, pl.List)]
 
 
-def percent(x: float | None) -> str:
-    return "—" if x is None else f"{100 * x:.1f} %"
+def percent(x: float | None, digits: int = 1) -> str:
+    """A share as a percentage (``0.671`` → ``67.1 %``); ``—`` for a share that does not exist."""
+    return "—" if x is None else f"{100 * x:.{digits}f} %"
 
 
 def rate_with_ci(rate: float | None, low: float | None, high: float | None, k: float, n: int) -> str:
+    """A rate with its n and 95 % interval: ``67.1 % (108/161, 95 % CI 59.5–73.9 %)``; k may hold a half (a tie)."""
     if rate is None or n == 0:
         return "— (no judged items)"
-    k = int(k) if float(k).is_integer() else k  # a tie counts half
-    return f"{100 * rate:.1f} % ({k}/{n}, 95 % CI {100 * low:.1f}–{100 * high:.1f} %)"
+    k = int(k) if float(k).is_integer() else k
+    return f"{percent(rate)} ({k}/{n}, 95 % CI {100 * low:.1f}–{percent(high)})"

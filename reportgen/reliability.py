@@ -33,10 +33,6 @@ def frames(con: duckdb.DuckDBPyConnection, run: str | None) -> dict[str, pl.Data
 PLURAL = {"category": "categories"}
 
 
-def _pct(x) -> str:
-    return "—" if x is None else percent(x)
-
-
 def text_section(frames: dict[str, pl.DataFrame]) -> str:
     rel = frames.get("reliability")
     agree = frames.get("judge_agreement")
@@ -51,10 +47,9 @@ def text_section(frames: dict[str, pl.DataFrame]) -> str:
             group = groups.get(run_name, "paper")
             rows = []
             for r in g.iter_rows(named=True):
-                label = f"all {PLURAL.get(group, group + 's')}" if r["is_total"] else r["paper"]
-                rows.append((label, r["items"], _pct(r["swap_consistency"]), _pct(r["first_position_win_rate"]),
-                             f"{_pct(r['longer_wins_rate'])} of {r['decisive_items']} "
-                             f"[{_pct(r['longer_picked_rate'])}]",
+PLURAL = {"category": "categories"}
+
+
                              f"{r['mean_letter_mass']:.2f}" if r["mean_letter_mass"] is not None else "—"))
             header = (group, "items", "swap consistency", "first-position wins", "longer answer wins",
                       "letter mass")
@@ -73,7 +68,7 @@ def text_section(frames: dict[str, pl.DataFrame]) -> str:
         for r in agree.iter_rows(named=True):
             out.append(f"judge agreement · run {r['run']} · {r['judge_a']} vs {r['judge_b']}")
             out.append(f"  same winner on {r['agree']} of {r['common_items']} common items "
-                       f"({_pct(r['agreement_rate'])}, 95 % CI {_pct(r['ci_low'])}–{_pct(r['ci_high'])}); "
+                       f"({percent(r['agreement_rate'])}, 95 % CI {percent(r['ci_low'])}–{percent(r['ci_high'])}); "
                        f"{r['a_base_b_finetuned']} base/fine-tuned, {r['a_finetuned_b_base']} fine-tuned/base, "
                        f"{r['one_tie']} with one tie")
             for side in ("a", "b"):

@@ -1,10 +1,13 @@
 """Report queries as polars DataFrames: the numbers ``stats``, ``query`` and the site share.
 
-Each report is the SQL file ``sql/report/<name>.sql``; it computes every run and judge at
-once, and the functions here select one run."""
+Each report is the SQL file ``sql/report/<name>.sql``, found like the failure categories:
+adding a file adds a report (a view for ``query``, a method of ``Reports``, a data file of
+the site). A report computes every run and judge at once; the functions here select one run."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -13,8 +16,10 @@ import polars as pl
 from reportgen import sqlfiles, store
 from reportgen.errors import UsageError
 
-REPORTS = ("overall", "papers", "categories", "paper_categories", "transcripts", "run_list")
-REPORTS += ("reliability", "judge_agreement", "judge_disagreements", "paired_comparison")
+
+def names() -> list[str]:
+    """Every report, by name: the files of ``sql/report/``."""
+    return [f.short_name for f in sqlfiles.group("report")]
 
 
 def run_names(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -24,15 +29,15 @@ def run_names(con: duckdb.DuckDBPyConnection) -> list[str]:
 def check_run(con: duckdb.DuckDBPyConnection, run: str | None) -> None:
     if run is None:
         return
-    names = run_names(con)
-    if run not in names:
-        listed = ", ".join(repr(n) for n in names) or "none yet"
+    known = run_names(con)
+    if run not in known:
+        listed = ", ".join(repr(n) for n in known) or "none yet"
         raise UsageError(f"no run named {run!r} in the database (runs: {listed}); see 'reportgen runs'")
 
 
 def frame(con: duckdb.DuckDBPyConnection, name: str, run: str | None = None) -> pl.DataFrame:
-    if name not in REPORTS:
-        raise UsageError(f"no report named {name!r}; reports: {', '.join(REPORTS)}")
+    if name not in names():
+        raise UsageError(f"no report named {name!r}; reports: {', '.join(names())}")
     check_run(con, run)
     df = store.frame(con, f"report/{name}")
     if run is None:
@@ -46,44 +51,36 @@ def register_views(con: duckdb.DuckDBPyConnection) -> None:
     """Make every report query available to ad-hoc SQL as a temporary view of the same name."""
     template = "\n".join(line for line in sqlfiles.sql("store/create_report_view").splitlines()
                           if not line.startswith("--"))
-    for name in REPORTS:
+    for name in names():
         body = sqlfiles.sql(f"report/{name}").strip().rstrip(";")
         con.execute(template.replace("{view}", name).replace("{query}", "\n" + body + "\n"))
 
 
-def sql_text(name: str) -> str:
-    return sqlfiles.sql(f"report/{name}")
-
-
 class Reports:
-    """Read-only access to a reportgen database, one polars DataFrame per report::
+    """Read-only access to a reportgen database, one polars DataFrame per report, each a method
+    named after its SQL file::
 
         from reportgen.report import Reports
         r = Reports("reportgen.duckdb")
         r.overall(run="llama31-8b-paper-qa")
+        r.frame("judge_agreement")
+        r.runs()  # the run_list report
     """
 
     def __init__(self, db: str | Path):
         self.path = Path(db)
 
-    def _get(self, name: str, run: str | None) -> pl.DataFrame:
+    def frame(self, name: str, run: str | None = None) -> pl.DataFrame:
         with store.open_db(self.path, read_only=True) as con:
             return frame(con, name, run)
 
-    def overall(self, run: str | None = None) -> pl.DataFrame:
-        return self._get("overall", run)
-
-    def papers(self, run: str | None = None) -> pl.DataFrame:
-        return self._get("papers", run)
-
-    def categories(self, run: str | None = None) -> pl.DataFrame:
-        return self._get("categories", run)
-
-    def paper_categories(self, run: str | None = None) -> pl.DataFrame:
-        return self._get("paper_categories", run)
-
-    def transcripts(self, run: str | None = None) -> pl.DataFrame:
-        return self._get("transcripts", run)
-
     def runs(self) -> pl.DataFrame:
-        return self._get("run_list", None)
+        return self.frame("run_list")
+
+    def __getattr__(self, name: str) -> Callable[..., pl.DataFrame]:
+        if name.startswith("_") or name not in names():
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        return functools.partial(self.frame, name)
+
+    def __dir__(self) -> list[str]:
+        return sorted({*super().__dir__(), *names()})

@@ -1,4 +1,4 @@
-"""render.py: untrusted text, file names, and every page template rendered with real data."""
+"""site/render.py: untrusted text, file names, and every page template rendered with real data."""
 
 from __future__ import annotations
 
@@ -11,15 +11,16 @@ import pytest
 from reportgen import store
 from reportgen.demo import EXAMPLE_RUN, example_files
 from reportgen.ingest import ingest
-from reportgen.render import markdown_html, md_cell, md_quote, md_text, render_site
 from reportgen.site import gather, slug
+from reportgen.site.model import Site
+from reportgen.site.render import markdown_html, md_cell, md_quote, md_text, render_site
 from reportgen.errors import UsageError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "site"
 XSS_MAP = {"paper": "paper", "reference_answer": "reference", "base_answer": "base", "finetuned_answer": "finetuned"}
 
 
-def _site(db: Path, run: str | None = None, search: bool = False) -> dict:
+def _site(db: Path, run: str | None = None, search: bool = False) -> Site:
     with store.open_db(db, read_only=True) as con:
         return gather(con, run, search=search)
 
@@ -28,7 +29,7 @@ def two_runs(db: Path) -> Path:
     """The example as run A, and run B: the same items where a judge flips five base wins to fine-tuned."""
     csv_path = example_files()[0]
     site = _site(db)
-    keys = [t["key"] for t in site["runs"][0]["transcripts"]]
+    keys = [t.key for t in site.runs[0].transcripts]
     jsonl = db.parent / "second-judge.jsonl"
     jsonl.write_text("".join(json.dumps({"item": k, "winner": "finetuned" if i < 5 else "base", "judge": "second"}) + "\n"
                              for i, k in enumerate(keys)), encoding="utf-8")
@@ -95,12 +96,12 @@ def test_slug_keeps_distinct_texts_apart():
 def test_example_pages_and_honest_numbers(example_db):
     site = _site(example_db)
     pages = render_site(site)
-    run = site["runs"][0]
-    assert site["single"] and run["name"] == EXAMPLE_RUN
-    assert len(run["transcripts"]) == 53
+    run = site.runs[0]
+    assert site.single and run.name == EXAMPLE_RUN
+    assert len(run.transcripts) == 53
     expected = {"index.html", "index.md", "search.html", "404.html"}
-    expected |= {t["page"] + ext for t in run["transcripts"] for ext in (".html", ".md")}
-    expected |= {p["page"] + ".html" for p in run["papers"]} | {c["page"] + ".md" for c in run["categories"]}
+    expected |= {t.page + ext for t in run.transcripts for ext in (".html", ".md")}
+    expected |= {p.page + ".html" for p in run.papers} | {c.page + ".md" for c in run.categories}
     assert expected <= set(pages)
     assert "search.md" not in pages and "404.md" not in pages
     index = pages["index.html"]
@@ -115,8 +116,8 @@ def test_example_pages_and_honest_numbers(example_db):
     assert "<svg" in index and "Base wins per paper" in index
     assert "sql/report/papers.sql" in index and "wilson_low" in index
     # every base-win transcript is linked from the index
-    for t in run["transcripts"]:
-        assert f'href="{t["page"]}.html"' in index
+    for t in run.transcripts:
+        assert f'href="{t.page}.html"' in index
     assert "67.1 % (108/161, 95 % CI 59.5–73.9 %)" in pages["index.md"]
     assert "0.0 %" not in pages["index.md"]
 
@@ -124,47 +125,48 @@ def test_example_pages_and_honest_numbers(example_db):
 def test_transcript_page(example_db):
     site = _site(example_db)
     pages = render_site(site)
-    run = site["runs"][0]
-    first, second = run["transcripts"][0], run["transcripts"][1]
-    assert first["paper"] == second["paper"] and first["next"] is second and second["prev"] is first
-    html = pages[second["page"] + ".html"]
+    run = site.runs[0]
+    first, second = run.transcripts[0], run.transcripts[1]
+    assert first.paper == second.paper and first.next is second and second.prev is first
+    assert (first.index_in_paper, second.index_in_paper) == (1, 2) and first.count_in_paper == second.count_in_paper
+    html = pages[second.page + ".html"]
     assert 'rel="prev" href="85.html"' in html and 'rel="next"' in html
     assert "<article data-pagefind-body>" in html and 'data-pagefind-meta="title"' in html
     assert "Reference answer" in html and "Base model" in html and "Fine-tuned model" in html
     assert "<ol>" in html or "<ul>" in html  # answers are rendered Markdown
     assert html.count('content="default-src \'none\'') == 1
-    md = pages[second["page"] + ".md"]
+    md = pages[second.page + ".md"]
     assert "## Base model (won)" in md and "[← previous](85.md)" in md
 
 
 def test_paper_and_category_pages(example_db):
     site = _site(example_db)
     pages = render_site(site)
-    run = site["runs"][0]
-    paper = next(p for p in run["papers"] if p["paper"].startswith("What is the Role of Small Models"))
-    html = pages[paper["page"] + ".html"]
+    run = site.runs[0]
+    paper = next(p for p in run.papers if p.paper.startswith("What is the Role of Small Models"))
+    html = pages[paper.page + ".html"]
     assert "Base-win transcripts (15)" in html and html.count('<li><a href="../t/') == 15
     assert "not shown" in html
-    category = next(c for c in run["categories"] if c["name"] == "shorter_answer")
-    html = pages[category["page"] + ".html"]
+    category = next(c for c in run.categories if c.name == "shorter_answer")
+    html = pages[category.page + ".html"]
     assert "Base-win transcripts (45)" in html and "45 of 53 base wins with text (84.9 %)" in html
-    assert "Base-win transcripts (45)" in pages[category["page"] + ".md"]
+    assert "Base-win transcripts (45)" in pages[category.page + ".md"]
 
 
 def test_runs_index_and_comparison(example_db):
     db = two_runs(example_db)
     site = _site(db)
     pages = render_site(site)
-    assert not site["single"] and [r["name"] for r in site["runs"]] == ["checkpoint-2", EXAMPLE_RUN]
+    assert not site.single and [r.name for r in site.runs] == ["checkpoint-2", EXAMPLE_RUN]
     assert "<h1>Runs</h1>" in pages["index.html"]
     assert "run/checkpoint-2/index.html" in pages and "run/llama31-8b-paper-qa/index.html" in pages
-    [cmp] = site["comparisons"]
-    html = pages[cmp["page"] + ".html"]
-    assert dict(cmp["counts"])["flipped away from fine-tuned"] == 5
-    assert dict(cmp["counts"])["same"] == 48
+    [cmp] = site.comparisons
+    html = pages[cmp.page + ".html"]
+    assert dict(cmp.counts)["flipped away from fine-tuned"] == 5
+    assert dict(cmp.counts)["same"] == 48
     assert "5 flipped away from fine-tuned" in pages["index.html"]
     assert html.index("flipped away from fine-tuned") < html.index("<td>same</td>")
-    assert cmp["page"] + ".md" in pages
+    assert cmp.page + ".md" in pages
 
 
 def test_xss_fixture_renders_as_text(tmp_path):
@@ -208,19 +210,19 @@ def test_two_judges_in_one_run(tmp_path):
     ingest(db, [csv_path, log_path, jsonl], run="two-judges")
     site = _site(db)
     pages = render_site(site)
-    [run] = site["runs"]
-    assert [j["judge"] for j in run["judges"]] == ["imported-log", "qwen"]
-    qwen = run["judges"][1]
-    assert qwen["rate_note"] is None and all(p["finetuned_win_rate"] is not None for p in qwen["papers"])
+    [run] = site.runs
+    assert [j.judge for j in run.judges] == ["imported-log", "qwen"]
+    qwen = run.judges[1]
+    assert qwen.rate_note is None and all(p["finetuned_win_rate"] is not None for p in qwen.papers)
     index = pages["index.html"]
     assert "Dots: fine-tuned win rate" in index and '<circle class="dot"' in index
-    t = next(t for t in run["transcripts"] if len(t["all_verdicts"]) == 2
-             and {v["winner"] for v in t["all_verdicts"]} == {"base", "finetuned"})
-    html = pages[t["page"] + ".html"]
+    t = next(t for t in run.transcripts if len(t.all_verdicts) == 2
+             and {v["winner"] for v in t.all_verdicts} == {"base", "finetuned"})
+    html = pages[t.page + ".html"]
     assert "<dt>verdict (imported-log)</dt><dd><strong>base model won</strong>" in html
     assert "<dt>verdict (qwen)</dt><dd><strong>fine-tuned model won</strong> · confidence 70.0 %" in html
     assert "&lt;b&gt;bold&lt;/b&gt; claim" in html
-    assert html.count('<a class="tag" href=') == len(t["categories"])  # once each, not once per judge
+    assert html.count('<a class="tag" href=') == len(t.categories)  # once each, not once per judge
 
 
 def test_judge_reliability_and_agreement_as_in_stats(example_db):
@@ -233,10 +235,10 @@ def test_judge_reliability_and_agreement_as_in_stats(example_db):
     judge_run(example_db, FakeJudge(prefers_longer), run=EXAMPLE_RUN, limit=6)
     site = _site(example_db)
     pages = render_site(site)
-    [run] = site["runs"]
-    fake = next(j for j in run["judges"] if j["judge"] == "local:fake")
-    assert fake["reliability"] and fake["reliability"][0]["items"] == 6
-    [agreement] = run["agreements"]
+    [run] = site.runs
+    fake = next(j for j in run.judges if j.judge == "local:fake")
+    assert fake.reliability and fake.reliability[0]["items"] == 6
+    [agreement] = run.agreements
     with store.open_db(example_db, read_only=True) as con:
         summary = stats.text(stats.summary(con, EXAMPLE_RUN))
     line = next(line for line in summary.splitlines() if "same winner on" in line).strip()
@@ -266,7 +268,8 @@ def test_search_data_lists_every_transcript_for_the_filters(example_db):
 
 def test_parallel_rendering_gives_the_same_pages(tmp_path, monkeypatch):
     """Above PARALLEL_FROM pages the renderer forks workers; the output must not change."""
-    from reportgen import render as render_mod, site as site_mod
+    from reportgen import site as site_mod
+    from reportgen.site import render as render_mod
     from reportgen.synth import generate
     from reportgen.ingest import ingest
     data = generate(tmp_path / "syn", items=400, papers=4, seed=2)

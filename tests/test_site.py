@@ -1,4 +1,4 @@
-"""site.py and `reportgen build` / `serve`: files on disk, links, determinism, incrementality,
+"""reportgen.site and `reportgen build` / `serve`: files on disk, links, determinism, incrementality,
 the repository's own site/ folder."""
 
 from __future__ import annotations

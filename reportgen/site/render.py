@@ -1,4 +1,4 @@
-"""Render the site: plain data (from ``reportgen.site.gather``) → ``{relative path: text}``.
+"""Render the site: the page model (from ``reportgen.site.gather``) → ``{relative path: text}``.
 
 No I/O here besides reading templates. Model text is untrusted: HTML pages render it
 with markdown-it-py's ``js-default`` preset (raw HTML off, unsafe link schemes refused,
@@ -11,6 +11,7 @@ of them by name."""
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
 import posixpath
@@ -24,10 +25,9 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from reportgen.errors import UsageError
-from reportgen.output import rate_with_ci
+from reportgen.output import SITE_FORMATS, percent, rate_with_ci
 from reportgen.resources import resource_dir
-
-FORMATS = ("html", "md")
+from reportgen.site.model import Page, Site
 
 _UNSAFE_SCHEME = re.compile(r"(?i)\b(javascript|vbscript|data|file)\s*:")
 
@@ -79,15 +79,6 @@ def md_cell(value) -> str:
     return " ".join(text.split()).replace("|", "\\|")
 
 
-def pct(x: float | None) -> str:
-    return "—" if x is None else f"{100 * x:.1f} %"
-
-
-def rate_ci(rate: float | None, low: float | None, high: float | None, k: int, n: int) -> str:
-    """Same wording as the terminal summary (``reportgen stats``)."""
-    return rate_with_ci(rate, low, high, k, n)
-
-
 def short(text: str | None, width: int = 120) -> str:
     text = " ".join((text or "").split())
     return text if len(text) <= width else text[: width - 1].rstrip() + "…"
@@ -107,7 +98,7 @@ def chart(papers: list[dict], width: int = 760) -> dict:
                 "label": short(p["paper"], 40), "title": p["paper"], "y": top + i * row_h,
                 "x": label_w + plot_w * p["finetuned_win_rate"],
                 "x1": label_w + plot_w * p["ci_low"], "x2": label_w + plot_w * p["ci_high"],
-                "value": f"{100 * p['finetuned_win_rate']:.0f} %", "n": p["n"],
+                "value": percent(p["finetuned_win_rate"], 0), "n": p["n"],
             })
         ticks = [{"x": label_w + plot_w * t / 100, "label": f"{t} %"} for t in (0, 25, 50, 75, 100)]
         kind = "rate"
@@ -141,22 +132,23 @@ def environment(fmt: str, templates_dir: Path | None = None) -> jinja2.Environme
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(markdown=markdown_html, md_text=md_text, md_quote=md_quote, md_cell=md_cell, pct=pct,
+    # Percentages and rates in the same words as the terminal summary (``reportgen stats``).
+    env.filters.update(markdown=markdown_html, md_text=md_text, md_quote=md_quote, md_cell=md_cell, pct=percent,
                        short=short)
-    env.globals.update(rate_ci=rate_ci, chart=chart)
+    env.globals.update(rate_ci=rate_with_ci, chart=chart)
     return env
 
 
 class Renderer:
-    """Render pages given as (path without extension, template name, context)."""
+    """Render pages in each of the given formats."""
 
     def __init__(self, formats: Iterable[str], templates_dir: Path | None = None):
-        self.formats = [f for f in FORMATS if f in set(formats)]
+        self.formats = [f for f in SITE_FORMATS if f in set(formats)]
         self.envs = {fmt: environment(fmt, templates_dir) for fmt in self.formats}
 
-    def render(self, pages: Iterable[tuple[str, str, dict]], site: dict) -> dict[str, str]:
+    def render(self, pages: Iterable[Page], site: Site) -> dict[str, str]:
         pages = list(pages)
-        site = {**site, "formats": self.formats}
+        site = dataclasses.replace(site, formats=tuple(self.formats))
         workers = _workers(len(pages))
         if workers <= 1:
             return _render_range(self, pages, site, 0, len(pages))
@@ -175,12 +167,13 @@ class Renderer:
         finally:
             _SHARED = None
 
-    def render_page(self, stem: str, template: str, context: dict, site: dict) -> dict[str, str]:
+    def render_page(self, page: Page, site: Site) -> dict[str, str]:
         out: dict[str, str] = {}
+        stem, template = page.path, page.template
         root = "../" * stem.count("/")
         here = posixpath.dirname(stem) or "."
         for fmt in self.formats:
-            if fmt == "md" and context.get("html_only"):
+            if fmt == "md" and page.html_only:
                 continue
             ext = "." + fmt
 
@@ -193,7 +186,8 @@ class Renderer:
 
             try:
                 tpl = self.envs[fmt].get_template(f"{template}.{fmt}")
-                text = tpl.render(site=site, page=stem, root=root, href=href, asset=asset, fmt=fmt, **context)
+                text = tpl.render(site=site, page=stem, root=root, href=href, asset=asset, fmt=fmt,
+                                  html_only=page.html_only, **page.context)
             except (jinja2.TemplateError, TypeError, AttributeError, KeyError, ValueError) as exc:
                 where = getattr(exc, "filename", None) or f"{template}.{fmt}"
                 raise UsageError(f"page {stem}{ext} failed to render ({exc})", path=where) from None
@@ -212,10 +206,10 @@ def _workers(pages: int) -> int:
     return max(1, min(cores, int(os.environ.get("REPORTGEN_WORKERS") or cores), 8))
 
 
-def _render_range(renderer: Renderer, pages: list, site: dict, start: int, stop: int) -> dict[str, str]:
+def _render_range(renderer: Renderer, pages: list[Page], site: Site, start: int, stop: int) -> dict[str, str]:
     out: dict[str, str] = {}
-    for stem, template, context in pages[start:stop]:
-        out.update(renderer.render_page(stem, template, context, site))
+    for page in pages[start:stop]:
+        out.update(renderer.render_page(page, site))
     return out
 
 
@@ -224,7 +218,7 @@ def _render_shared(bounds: tuple[int, int]) -> dict[str, str]:
     return _render_range(renderer, pages, site, *bounds)
 
 
-def render_site(site: dict, formats: Iterable[str] = FORMATS, templates_dir: Path | None = None) -> dict[str, str]:
+def render_site(site: Site, formats: Iterable[str] = SITE_FORMATS, templates_dir: Path | None = None) -> dict[str, str]:
     """Every page of the site as ``{relative path: text}``; ``site`` comes from ``site.gather``."""
-    return Renderer(formats, templates_dir).render(site["pages"], site)
+    return Renderer(formats, templates_dir).render(site.pages, site)
 

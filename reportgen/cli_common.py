@@ -1,0 +1,49 @@
+"""What every command module shares: the group's error handling, ``--db`` (accepted before or
+after the subcommand) and ``--format``. The command modules (cli, cli_site, cli_judge) import
+from here, never from each other, so the package's imports form no circle."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+
+import click
+
+from reportgen.errors import ReportgenError
+from reportgen.output import FORMATS
+
+
+class Group(click.Group):
+    """Prints a ReportgenError as ``Error: …`` (exit 1, no traceback); Ctrl-C exits 130."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except ReportgenError as exc:
+            raise click.ClickException(str(exc)) from None
+        except KeyboardInterrupt:
+            click.echo("interrupted; everything committed so far is kept", err=True)
+            sys.exit(130)
+
+
+def db_option(f):
+    return click.option("--db", "db", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                        help="DuckDB file (default: $REPORTGEN_DB or ./reportgen.duckdb).")(f)
+
+
+def with_db(f):
+    """Accept --db after the subcommand too; resolve it against the group's --db and $REPORTGEN_DB."""
+    @db_option
+    @click.pass_context
+    @functools.wraps(f)
+    def wrapper(ctx: click.Context, *args, db: Path | None, **kwargs):
+        from reportgen.store import default_db_path
+        chosen = db or (ctx.obj or {}).get("db") or default_db_path()
+        return f(*args, db=chosen, **kwargs)
+    return wrapper
+
+
+def format_option(f):
+    return click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+                        help="Output format.")(f)

@@ -1,0 +1,54 @@
+"""The tables behind the site: every report (``sql/report/``), the runs and their source files,
+read once for the pages and published as ``data/<name>.csv`` and ``data/<name>.parquet``."""
+
+from __future__ import annotations
+
+import io
+
+import duckdb
+import polars as pl
+
+from reportgen import report, store
+from reportgen.output import render
+
+# The order the pages list the tables in, headline numbers first. Which reports there are comes
+# from sql/report/ (report.names()); one not named here is listed after these, by name.
+LISTING_ORDER = ("overall", "papers", "categories", "paper_categories", "transcripts", "reliability",
+                 "judge_agreement", "judge_disagreements")
+
+
+def _reports() -> list[str]:
+    published = [n for n in report.names() if n != "run_list"]  # published as "runs"
+    rank = {name: i for i, name in enumerate(LISTING_ORDER)}
+    return sorted(published, key=lambda n: (rank.get(n, len(rank)), n))
+
+
+def tables() -> list[str]:
+    """The name of every data file, in the order the pages list them."""
+    return [*_reports(), "runs", "sources"]
+
+
+def frames(con: duckdb.DuckDBPyConnection, run: str | None) -> dict[str, pl.DataFrame]:
+    """Every table of ``run`` (of every run when None), by its data file name. ``runs`` is the
+    run_list report without its sources column: the sources table says more, without folders."""
+    out = {name: report.frame(con, name, run) for name in _reports()}
+    out["runs"] = report.frame(con, "run_list", run).drop("sources")
+    sources = store.frame(con, "site/sources")
+    out["sources"] = sources if run is None else sources.filter(pl.col("run") == run)
+    return out
+
+
+def _parquet(df: pl.DataFrame) -> bytes:
+    buf = io.BytesIO()
+    df.write_parquet(buf, compression="zstd", statistics=False)
+    return buf.getvalue()
+
+
+def data_files(tables_by_name: dict[str, pl.DataFrame]) -> dict[str, bytes]:
+    """``data/<name>.csv`` (list cells joined with ``; ``) and ``data/<name>.parquet`` of every table."""
+    out: dict[str, bytes] = {}
+    for name in tables():
+        df = tables_by_name[name]
+        out[f"data/{name}.csv"] = render(df, "csv").encode("utf-8")
+        out[f"data/{name}.parquet"] = _parquet(df)
+    return out

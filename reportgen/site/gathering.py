@@ -1,0 +1,163 @@
+"""Read everything the pages show from the database into the page model (``reportgen.site.model``),
+and list the pages."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import duckdb
+import polars as pl
+
+from reportgen import reliability, sqlfiles, store
+from reportgen.site import data
+from reportgen.site.errors import SiteError
+from reportgen.site.model import (Agreement, Category, CategoryHit, Comparison, JudgeReport, Page, Paper, Row,
+                                  Run, Site, Transcript)
+from reportgen.site.slugs import slug
+
+
+def _rows(df: pl.DataFrame, **equal: str) -> list[Row]:
+    """The rows of ``df`` whose columns have the given values."""
+    for column, value in equal.items():
+        df = df.filter(pl.col(column) == value)
+    return df.to_dicts()
+
+
+def gather(con: duckdb.DuckDBPyConnection, run: str | None = None, *, search: bool = True,
+           tables: dict[str, pl.DataFrame] | None = None) -> Site:
+    """Everything the pages show, with the list of pages. ``tables`` (``data.frames``) saves
+    reading the reports again when the caller already has them."""
+    tables = data.frames(con, run) if tables is None else tables
+    run_rows = _rows(tables["runs"])
+    if not run_rows:
+        raise SiteError("the database holds no runs yet; ingest a judge log or verdict JSONL first")
+    verdicts: dict[tuple[str, str], list[Row]] = {}
+    for v in _rows(store.frame(con, "site/item_verdicts")):
+        verdicts.setdefault((v["run"], v["item_key"]), []).append(v)
+    descriptions = {f.short_name: f.description for f in sqlfiles.group("categories")}
+    single = len(run_rows) == 1
+    runs = [_run(r, tables, verdicts, single, descriptions) for r in run_rows]
+    comparisons = [_comparison(con, a, b) for i, a in enumerate(runs) for b in runs[i + 1:]]
+    site = Site(
+        title="reportgen: " + (runs[0].name if single else f"{len(runs)} runs"),
+        single=single, runs=runs, comparisons=comparisons, search=search,
+        sql={f.short_name: f.text for f in sqlfiles.group("report")} | {f.name: f.text for f in sqlfiles.group("site")},
+        data=data.tables(), reliability_definitions=reliability.DEFINITIONS,
+    )
+    site.pages = pages(site)
+    return site
+
+
+class _Links:
+    """The page paths of one run: its folder, and the papers it has pages for."""
+
+    def __init__(self, prefix: str):
+        self.prefix = prefix
+        self.papers: dict[str, str] = {}
+
+    def paper(self, paper: str) -> str:
+        if paper not in self.papers:
+            self.papers[paper] = f"{self.prefix}paper/{slug(paper, always_hash=True)}"
+        return self.papers[paper]
+
+    def category(self, category: str) -> str:
+        return f"{self.prefix}category/{slug(category)}"
+
+    def transcript(self, item_key: str) -> str:
+        return f"{self.prefix}t/{slug(item_key)}"
+
+
+def _run(r: Row, tables: dict[str, pl.DataFrame], verdicts: dict[tuple[str, str], list[Row]], single: bool,
+         descriptions: dict[str, str]) -> Run:
+    name = r["run"]
+    links = _Links(f"run/{slug(name)}/")
+    transcripts = _transcripts(_rows(tables["transcripts"], run=name), links)
+    by_paper: dict[str, list[Transcript]] = {}
+    for t in transcripts:
+        t.all_verdicts = verdicts.get((name, t.key), [])
+        by_paper.setdefault(t.paper, []).append(t)
+    for group in by_paper.values():
+        for i, t in enumerate(group):
+            t.prev = group[i - 1] if i > 0 else None
+            t.next = group[i + 1] if i + 1 < len(group) else None
+            t.index_in_paper, t.count_in_paper = i + 1, len(group)
+
+    judges = []
+    for o in _rows(tables["overall"], run=name):
+        mine = {"run": name, "judge": o["judge"]}
+        papers = [{**p, "page": None if p["is_unknown"] else links.paper(p["paper"])}
+                  for p in _rows(tables["papers"], **mine)]
+        notes = [p["rate_note"] for p in papers if not p["is_unknown"] and p["rate_note"]]
+        categories = [{**c, "page": links.category(c["category"]), "description": descriptions.get(c["category"], "")}
+                      for c in _rows(tables["categories"], **mine)]
+        judges.append(JudgeReport(judge=o["judge"], overall=o, papers=papers, categories=categories,
+                                  reliability=_rows(tables["reliability"], **mine),
+                                  rate_note=notes[0] if notes else None))
+
+    papers = [Paper(paper=p, page=links.paper(p), transcripts=by_paper.get(p, []),
+                    rows=[row for j in judges for row in j.papers if row["paper"] == p])
+              for p in sorted(set(links.papers) | set(by_paper))]
+    names = sorted({c for t in transcripts for c in t.categories}
+                   | {row["category"] for j in judges for row in j.categories})
+    categories = [Category(name=c, page=links.category(c), description=descriptions.get(c, ""),
+                           hits=[row for j in judges for row in j.categories if row["category"] == c],
+                           transcripts=[t for t in transcripts if c in t.categories])
+                  for c in names]
+    page_of = {t.key: t.page for t in transcripts}
+    agreements = []
+    for a in _rows(tables["judge_agreement"], run=name):
+        pair = _rows(tables["judge_disagreements"], run=name, judge_a=a["judge_a"], judge_b=a["judge_b"])
+        agreements.append(Agreement(row=a, disagreements=[{**d, "page": page_of.get(d["item_key"])} for d in pair]))
+    return Run(row=r, name=name, slug=slug(name), home="index" if single else f"{links.prefix}index", judges=judges,
+               transcripts=transcripts, papers=papers, categories=categories, agreements=agreements,
+               sources=_rows(tables["sources"], run=name))
+
+
+def _transcripts(rows: list[Row], links: _Links) -> list[Transcript]:
+    """One transcript per item the base model won under any judge, by paper then CSV position."""
+    items: dict[str, Transcript] = {}
+    for row in rows:
+        t = items.get(row["item_key"])
+        if t is None:
+            t = items[row["item_key"]] = Transcript(
+                key=row["item_key"], page=links.transcript(row["item_key"]), paper=row["paper"],
+                paper_page=links.paper(row["paper"]), question=row["question"], reference=row["reference_answer"],
+                base=row["base_answer"], finetuned=row["finetuned_answer"], position=row["position"], seq=row["seq"])
+        # Hits are computed from the item's text, so every judge's base win carries the same ones.
+        for category, evidence in zip(row["categories"], row["evidence"]):
+            if category not in t.categories:
+                t.categories.append(category)
+                t.category_hits.append(CategoryHit(name=category, evidence=evidence, page=links.category(category)))
+    for t in items.values():
+        t.categories.sort()
+        t.category_hits.sort(key=lambda h: h.name)
+    return sorted(items.values(), key=lambda t: (t.paper, t.position is None, t.position or 0, t.seq, t.key))
+
+
+def _comparison(con: duckdb.DuckDBPyConnection, a: Run, b: Run) -> Comparison:
+    page_a = {t.key: t.page for t in a.transcripts}
+    page_b = {t.key: t.page for t in b.transcripts}
+    rows = [{**row, "page_a": page_a.get(row["item_key"]), "page_b": page_b.get(row["item_key"])}
+            for row in _rows(store.frame(con, "site/compare", run_a=a.name, run_b=b.name))]
+    judge_a = rows[0]["judge_a"] if rows else None
+    judge_b = rows[0]["judge_b"] if rows else None
+    return Comparison(
+        a=a, b=b, page=f"compare/{a.slug}--{b.slug}", rows=rows,
+        counts=sorted(Counter(row["change"] for row in rows).items()),
+        judge_a=judge_a, judge_b=judge_b,
+        unknown_a=sum(j.overall["source_unknown"] for j in a.judges if j.judge == judge_a),
+        unknown_b=sum(j.overall["source_unknown"] for j in b.judges if j.judge == judge_b))
+
+
+def pages(site: Site) -> list[Page]:
+    """Every page of the site, in the order they are rendered."""
+    out = [Page("index", "run", {"run": site.runs[0]}) if site.single else Page("index", "runs")]
+    for run in site.runs:
+        if not site.single:
+            out.append(Page(run.home, "run", {"run": run}))
+        out += [Page(t.page, "transcript", {"run": run, "t": t}) for t in run.transcripts]
+        out += [Page(p.page, "paper", {"run": run, "paper": p}) for p in run.papers]
+        out += [Page(c.page, "category", {"run": run, "category": c}) for c in run.categories]
+    out += [Page(c.page, "compare", {"cmp": c}) for c in site.comparisons]
+    out += [Page("search", "search", html_only=True), Page("404", "404", html_only=True)]
+    return out

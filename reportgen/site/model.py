@@ -1,0 +1,150 @@
+"""The page model: what ``gather`` reads from the database and the templates show.
+
+The structure (site, runs, judges, papers, categories, transcripts, pages) is typed here;
+the numbers stay the rows of the report queries (``Row``), with the columns their SQL files
+name, so a column added to a report reaches the templates without a change here. Templates
+read both the same way: ``run.name``, ``j.overall.base_wins``, ``a.agree``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+Row = dict[str, Any]
+"""One row of a report query: its columns by the names its SQL file gives them."""
+
+
+class _RowColumns:
+    """The columns of the report row behind an object, by name: ``obj["agree"]``. Jinja2 falls
+    back to this when an attribute is missing, so a template writes ``obj.agree``."""
+
+    row: Row
+
+    def __getitem__(self, column: str) -> Any:
+        return self.row[column]
+
+
+@dataclass(eq=False)
+class CategoryHit:
+    """A failure category a transcript falls in, with the text that matched its rule."""
+    name: str
+    evidence: str
+    page: str
+
+
+@dataclass(eq=False)
+class Transcript:
+    """An item the base model won (under any judge): one page with its text and every verdict."""
+    key: str
+    page: str
+    paper: str
+    paper_page: str
+    question: str
+    reference: str | None
+    base: str | None
+    finetuned: str | None
+    position: int | None
+    seq: int
+    categories: list[str] = field(default_factory=list)
+    category_hits: list[CategoryHit] = field(default_factory=list)
+    all_verdicts: list[Row] = field(default_factory=list)  # site/item_verdicts: what each judge said
+    # Its neighbours among the transcripts of its paper, and its place there (from 1).
+    prev: Transcript | None = field(default=None, repr=False)
+    next: Transcript | None = field(default=None, repr=False)
+    index_in_paper: int = 0
+    count_in_paper: int = 0
+
+
+@dataclass(eq=False)
+class JudgeReport:
+    """The numbers of one judge of a run."""
+    judge: str
+    overall: Row
+    papers: list[Row]  # the papers report, each row with the "page" of its paper (None: the unknown paper)
+    categories: list[Row]  # the categories report, each row with its "page" and the rule's "description"
+    reliability: list[Row]
+    rate_note: str | None  # why per-paper rates are not shown, when they are not
+
+
+@dataclass(eq=False)
+class Paper:
+    """A source paper of a run: its page, its base-win transcripts, its papers row per judge."""
+    paper: str
+    page: str
+    transcripts: list[Transcript]
+    rows: list[Row]
+
+
+@dataclass(eq=False)
+class Category:
+    """A failure category of a run: its page, its categories row per judge, its transcripts."""
+    name: str
+    page: str
+    description: str
+    hits: list[Row]
+    transcripts: list[Transcript]
+
+
+@dataclass(eq=False)
+class Agreement(_RowColumns):
+    """Two judges of a run: the judge_agreement row and their judge_disagreements rows (each with
+    the "page" of its transcript, None when the base model did not win it)."""
+    row: Row
+    disagreements: list[Row]
+
+
+@dataclass(eq=False)
+class Run(_RowColumns):
+    """A run: its run_list row (``run.verdicts``, ``run.synthetic``, …) and everything under its home page."""
+    row: Row
+    name: str
+    slug: str
+    home: str
+    judges: list[JudgeReport]
+    transcripts: list[Transcript]
+    papers: list[Paper]
+    categories: list[Category]
+    agreements: list[Agreement]
+    sources: list[Row]  # site/sources: the files ingested, without folders
+
+    @property
+    def judge_names(self) -> str | None:
+        return self.row["judges"]
+
+
+@dataclass(eq=False)
+class Comparison:
+    """Two runs question by question (site/compare rows, each with the transcript pages in both runs)."""
+    a: Run
+    b: Run
+    page: str
+    rows: list[Row]
+    counts: list[tuple[str, int]]  # rows per kind of change, by name
+    judge_a: str | None
+    judge_b: str | None
+    unknown_a: int  # verdicts of judge_a in run a whose item is unknown (they cannot be matched)
+    unknown_b: int
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page: its path from the site root without extension, its template (without extension),
+    and what the template gets besides ``site``; an html_only page has no Markdown twin."""
+    path: str
+    template: str
+    context: dict[str, Any] = field(default_factory=dict)
+    html_only: bool = False
+
+
+@dataclass(eq=False)
+class Site:
+    title: str
+    single: bool  # one run: its page is the index; several: a runs index and comparisons
+    runs: list[Run]
+    comparisons: list[Comparison]
+    search: bool  # the Pagefind index is built
+    sql: dict[str, str]  # the text of every query the pages cite, by name
+    data: list[str]  # the data files (data/<name>.csv and .parquet), in the order the pages list them
+    reliability_definitions: tuple[str, ...]
+    pages: list[Page] = field(default_factory=list)
+    formats: tuple[str, ...] = ()  # what is being rendered (set by the renderer)
