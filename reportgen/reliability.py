@@ -47,9 +47,10 @@ def text_section(frames: dict[str, pl.DataFrame]) -> str:
             group = groups.get(run_name, "paper")
             rows = []
             for r in g.iter_rows(named=True):
-PLURAL = {"category": "categories"}
-
-
+                label = f"all {PLURAL.get(group, group + 's')}" if r["is_total"] else r["paper"]
+                rows.append((label, r["items"], percent(r["swap_consistency"]), percent(r["first_position_win_rate"]),
+                             f"{percent(r['longer_wins_rate'])} of {r['decisive_items']} "
+                             f"[{percent(r['longer_picked_rate'])}]",
                              f"{r['mean_letter_mass']:.2f}" if r["mean_letter_mass"] is not None else "—"))
             header = (group, "items", "swap consistency", "first-position wins", "longer answer wins",
                       "letter mass")
