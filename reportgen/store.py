@@ -1,5 +1,6 @@
 """The DuckDB file: opening it (with clear errors and a bounded memory budget), ordered
-schema migrations, and running named SQL files with ``$named`` parameters."""
+schema migrations, the per-run report summaries, and running named SQL files with
+``$named`` parameters."""
 
 from __future__ import annotations
 
@@ -147,6 +148,16 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
         for version, name, _ in pending:
             run(con, f"schema/{version:03d}_{name}")
             run(con, "store/record_migration", version=version, name=name)
+        # the summaries are derived data: a schema change may change what they hold
+        for (run_id,) in run(con, "store/run_ids"):
+            refresh_summaries(con, run_id)
+
+
+def refresh_summaries(con: duckdb.DuckDBPyConnection, run_id: int) -> None:
+    """Recompute the run's report summaries (inside the caller's transaction). Whatever changes a
+    run's verdicts, items, per-order results or category hits calls this before it commits;
+    ``categories.refresh`` does, so the ingest and the judge do."""
+    run(con, "store/refresh_summaries", run_id=run_id)
 
 
 @contextmanager

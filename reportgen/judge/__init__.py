@@ -84,6 +84,7 @@ def _check_identity(con, run_id: int, backend: Backend, template: JudgeTemplate,
                              f"{what}; pass --rejudge to redo them, or --name to judge under another name")
         if changed and verdicts:
             store.run(con, "judge/delete_judge_verdicts", run_id=run_id, judge=backend.judge_name)
+            categories.refresh(con, run_id)
     store.run(con, "judge/upsert_judge", run_id=run_id, judge=backend.judge_name, backend=backend.kind,
               model=backend.model, model_sha256=backend.model_sha256, template=template.path.name,
               template_sha256=template_sha, parameters=json.dumps(params, sort_keys=True))
@@ -149,8 +150,8 @@ def _commit(con, run_id: int, judge: str, seq: int, r: ItemResult, rejudge: bool
                       prompt_tokens=score.prompt_tokens if score else None,
                       evaluated_tokens=score.evaluated_tokens if score else None,
                       seconds=score.seconds if score else None)
-        if v.winner == "base" or rejudge:
-            categories.refresh(con, run_id)
+        # hits change only with a base win (or a verdict replaced); the summaries with every verdict
+        categories.refresh(con, run_id, hits=v.winner == "base" or rejudge)
         con.commit()
     except BaseException:
         con.rollback()
