@@ -97,6 +97,11 @@ def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
         raise DatabaseError(f"cannot be opened ({str(exc).splitlines()[0]}){hint}", path=path) from None
 
 
+def scratch_dir(con: duckdb.DuckDBPyConnection) -> Path:
+    """The folder for a write's scratch files: the database's own, where DuckDB spills as well."""
+    return Path(scalar(con, "store/temp_directory")).parent
+
+
 def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open the database; a writable connection is migrated to the current schema."""
     con = _open(path, read_only)

@@ -1,9 +1,14 @@
 """Judge log (the user's own judge script's output; format in the README, "Judge log"):
 verdicts for every judged entry, transcripts for the base wins. Parsed by ``logparse`` in one
-streamed pass inside the ingest's transaction (an error rolls it back)."""
+streamed pass inside the ingest's transaction (an error rolls it back).
+
+Transcript chunks go to Parquet files in a scratch folder beside the database and are loaded
+in one statement: DuckDB keeps every row appended by a separate statement in memory until the
+transaction ends, which made a 1M-item ingest hold 3 GB of transcript text beyond its budget."""
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import polars as pl
@@ -32,33 +37,44 @@ def check(path: Path, options: Options) -> None:
 
 
 def _stream(con, path: Path) -> logparse.LogSummary:
-    """Parse the log, streaming verdicts and transcripts into the staging tables in chunks."""
+    """Parse the log, streaming verdicts (small) into their staging table in chunks and
+    transcripts into Parquet files that are loaded at the end."""
     summary = logparse.LogSummary()
     store.run(con, "ingest/create_log_staging")
     verdicts: list[tuple] = []
     transcripts: list[tuple] = []
+    with tempfile.TemporaryDirectory(prefix=".reportgen-log-", dir=store.scratch_dir(con)) as scratch:
+        parts: list[Path] = []
 
-    def flush(rows: list[tuple], query: str, schema: dict) -> None:
-        if rows:
-            con.register("chunk", pl.DataFrame(rows, schema=schema, orient="row").to_arrow())
-            try:
-                store.run(con, query)
-            finally:
-                con.unregister("chunk")
-            rows.clear()
+        def flush_verdicts() -> None:
+            if verdicts:
+                con.register("chunk", pl.DataFrame(verdicts, schema=_V_SCHEMA, orient="row").to_arrow())
+                try:
+                    store.run(con, "ingest/append_log_verdicts")
+                finally:
+                    con.unregister("chunk")
+                verdicts.clear()
 
-    for rec in logparse.parse(path, summary):
-        if isinstance(rec, logparse.Verdict):
-            verdicts.append((rec.seq, rec.winner, rec.line))
-            if len(verdicts) >= CHUNK:
-                flush(verdicts, "ingest/append_log_verdicts", _V_SCHEMA)
-        else:
-            transcripts.append((rec.seq, rec.line, rec.question, rec.paper, rec.reference_answer,
-                                rec.base_answer, rec.finetuned_answer))
-            if len(transcripts) >= CHUNK // 4:
-                flush(transcripts, "ingest/append_transcripts", _T_SCHEMA)
-    flush(verdicts, "ingest/append_log_verdicts", _V_SCHEMA)
-    flush(transcripts, "ingest/append_transcripts", _T_SCHEMA)
+        def flush_transcripts() -> None:
+            if transcripts:
+                parts.append(Path(scratch) / f"{len(parts):06d}.parquet")
+                pl.DataFrame(transcripts, schema=_T_SCHEMA, orient="row").write_parquet(parts[-1])
+                transcripts.clear()
+
+        for rec in logparse.parse(path, summary):
+            if isinstance(rec, logparse.Verdict):
+                verdicts.append((rec.seq, rec.winner, rec.line))
+                if len(verdicts) >= CHUNK:
+                    flush_verdicts()
+            else:
+                transcripts.append((rec.seq, rec.line, rec.question, rec.paper, rec.reference_answer,
+                                    rec.base_answer, rec.finetuned_answer))
+                if len(transcripts) >= CHUNK // 4:
+                    flush_transcripts()
+        flush_verdicts()
+        flush_transcripts()
+        if parts:
+            store.run(con, "ingest/load_transcripts", files=[str(p) for p in parts])
     if not summary.verdicts:
         raise InputError("holds no 'Winner: EvalWinner.…' verdict lines; nothing to ingest", path=path)
     return summary

@@ -1,0 +1,2 @@
+-- The folder DuckDB spills to (reportgen sets it to <database>.tmp beside the database file).
+SELECT current_setting('temp_directory');
