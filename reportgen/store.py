@@ -21,7 +21,7 @@ DEFAULT_DB = "reportgen.duckdb"
 _MIGRATION = re.compile(r"^schema/(\d{3})_(\w+)$")
 # DuckDB's own default buffer pool is 80 % of the machine's memory; reportgen takes a quarter of what
 # is available, at most MAX_MEMORY and at least MIN_MEMORY, and spills the rest to <db>.tmp/.
-MAX_MEMORY = 2 * 2**30
+MAX_MEMORY = 3 * 2**30
 MIN_MEMORY = 256 * 2**20
 
 
