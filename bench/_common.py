@@ -13,6 +13,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / ".data"
 sys.path.insert(0, str(ROOT))
+# child processes (the RSS measurement) import the same reportgen as this one
+os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
 
 
 def dataset(items: int, papers: int = 50, seed: int = 7):
@@ -41,6 +43,11 @@ def median(xs: list[float]) -> float:
     return statistics.median(xs)
 
 
+def load() -> str:
+    """The machine's 1-minute load average (2.0 = both of two cores busy), to say how busy it was."""
+    return f"{os.getloadavg()[0]:.1f}"
+
+
 def machine() -> str:
     cpu = "unknown CPU"
     try:
@@ -58,7 +65,14 @@ def machine() -> str:
 
 
 def peak_rss_mib(cmd: list[str]) -> float:
-    """Run cmd in a child process and return its peak resident memory (MiB)."""
+    """Run cmd in a child process and return its peak resident memory (MiB): GNU time's "Maximum
+    resident set size" (/usr/bin/time -v) where it is installed, else the kernel's ru_maxrss."""
+    if Path("/usr/bin/time").exists():
+        out = subprocess.run(["/usr/bin/time", "-v", *cmd], check=True, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True)
+        for line in out.stderr.splitlines():
+            if "Maximum resident set size" in line:
+                return int(line.rsplit(":", 1)[1]) / 1024
     code = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL); "
             "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
     out = subprocess.run([sys.executable, "-c", code, *cmd], check=True, capture_output=True, text=True)

@@ -4,8 +4,11 @@ a bare line scan of the log. Prints medians, the ratio, and peak RSS of a full i
 
     python bench/ingest.py             # 2,000 items, quick
     python bench/ingest.py --full      # 10k, 100k and 1M items (1M writes ~10 GB of data)
-    python bench/ingest.py --sizes 10000 100000 --repeat 3
-    REPORTGEN_MEMORY_LIMIT=1GB python bench/ingest.py --rss   # DuckDB's buffer pool capped: RSS stays flat
+    python bench/ingest.py --sizes 10000 100000 --repeat 3 --rss
+    python bench/ingest.py --sizes 1000000 --repeat 1 --rss    # ~10 GB of data, several minutes
+    REPORTGEN_MEMORY_LIMIT=8GB python bench/ingest.py --rss    # another DuckDB memory budget than the default
+
+Peak RSS is /usr/bin/time -v's "Maximum resident set size" of a `reportgen ingest` child process.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _common import ROOT, dataset, machine, median, peak_rss_mib, timed
+from _common import ROOT, dataset, load, machine, median, peak_rss_mib, timed
 
 import duckdb
 
@@ -50,19 +53,24 @@ def main() -> None:
     args = ap.parse_args()
     sizes = [10_000, 100_000, 1_000_000] if args.full else args.sizes
     print(f"machine: {machine()}")
-    print(f"{'items':>9}  {'bare s':>8}  {'reportgen s':>11}  {'ratio':>6}  {'peak RSS MiB':>12}  data")
+    print(f"{'items':>9}  {'bare s':>8}  {'reportgen s':>11}  {'ratio':>6}  {'peak RSS MiB':>12}  {'load':>9}  data")
     for n in sizes:
         data = dataset(n)
         size_mb = (data.csv.stat().st_size + data.log.stat().st_size) / 2**20
-        with tempfile.TemporaryDirectory() as t:
+        before = load()
+        with tempfile.TemporaryDirectory(dir=ROOT / "bench" / ".data") as t:
             tmp = Path(t)
-            b = median(timed(lambda: bare(data.csv, data.log, tmp), args.repeat))
-            o = median(timed(lambda: ours(data.csv, data.log, tmp), args.repeat))
+            bs, os_ = [], []
+            for _ in range(args.repeat):  # alternated, so a change in the machine's load hits both sides
+                bs += timed(lambda: bare(data.csv, data.log, tmp), 1)
+                os_ += timed(lambda: ours(data.csv, data.log, tmp), 1)
+            b, o = median(bs), median(os_)
             rss = ""
             if args.rss or args.full:
                 db = tmp / "rss.duckdb"
                 rss = f"{peak_rss_mib([sys.executable, '-m', 'reportgen', '--db', str(db), 'ingest', str(data.csv), str(data.log), '--run', 'bench']):.0f}"
-        print(f"{n:>9,}  {b:>8.2f}  {o:>11.2f}  {o / b:>5.2f}x  {rss:>12}  {size_mb:,.0f} MB CSV+log", flush=True)
+        print(f"{n:>9,}  {b:>8.2f}  {o:>11.2f}  {o / b:>5.2f}x  {rss:>12}  {before:>4}-{load():>4}  "
+              f"{size_mb:,.0f} MB CSV+log", flush=True)
 
 
 if __name__ == "__main__":
