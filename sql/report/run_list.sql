@@ -1,5 +1,7 @@
--- Runs in the database with their size, judges and source files (file names and hashes; full paths are in the sources table).
+-- Runs in the database with their size, judges, source files (file names and hashes; full paths are in the sources table),
+-- the two models' names where the data gives them, and what an item's group is (paper, dataset, cluster, category).
 SELECT r.name AS run, r.synthetic, r.declared_items,
+       r.base_model, r.finetuned_model, coalesce(r.group_label, 'paper') AS group_label,
        (SELECT count(*) FROM items i WHERE i.run_id = r.run_id) AS items_with_text,
        (SELECT count(*) FROM verdicts v WHERE v.run_id = r.run_id) AS verdicts,
        (SELECT string_agg(DISTINCT judge, ', ' ORDER BY judge) FROM verdicts v WHERE v.run_id = r.run_id) AS judges,
