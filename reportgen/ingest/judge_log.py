@@ -48,7 +48,7 @@ def _stream(con, path: Path) -> logparse.LogSummary:
             rows.clear()
 
     for rec in logparse.parse(path, summary):
-        if isinstance(rec, logparse.Verdict):
+        if isinstance(rec, logparse.LogVerdict):
             verdicts.append((rec.seq, rec.winner, rec.line))
             if len(verdicts) >= CHUNK:
                 flush(verdicts, "ingest/append_log_verdicts", _V_SCHEMA)
