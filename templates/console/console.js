@@ -202,7 +202,7 @@
       (byTable[row[0].text] = byTable[row[0].text] || []).push([row[1].text, row[2].text]);
     });
     var known = manifest.tables.map(function (t) { return t.name; });
-    var entries = manifest.tables.map(function (t) { return { name: t.name, note: t.kind + ", " + t.rows + " rows" }; });
+    var entries = manifest.tables.map(function (t) { return { name: t.name, note: t.kind + ", " + t.rows + (t.rows === 1 ? " row" : " rows") }; });
     Object.keys(byTable).sort().forEach(function (name) {
       if (known.indexOf(name) === -1) entries.push({ name: name, note: "view" });
     });
