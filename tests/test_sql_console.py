@@ -70,6 +70,9 @@ def _loaded(db: Path, run: str | None = None):
     import duckdb
     with store.open_db(db, read_only=True) as con:
         files = console.data_files(con, run, data.frames(con, run))
+    for rel, content in files.items():  # no machine paths: the files were ingested from under ROOT and tmp
+        text = gzip.decompress(content) if rel.endswith(".gz") else content
+        assert str(ROOT).encode() not in text and str(db.parent).encode() not in text, rel
     manifest = json.loads(files[console.MANIFEST])
     mem = duckdb.connect()
     for t in manifest["tables"]:

@@ -47,7 +47,7 @@ class Example:
 
 
 def examples() -> list[Example]:
-    """The example queries of the page, by file name."""
+    """The example queries of the page: the one the editor opens with, then the others by file name."""
     found = [Example(f.short_name, f.description, "\n".join(f.text.splitlines()[1:]).strip() + "\n")
              for f in sqlfiles.group("console/examples")]
     return sorted(found, key=lambda e: (e.name != FIRST_EXAMPLE, e.name))

@@ -238,6 +238,7 @@
   async function start() {
     say("Loading DuckDB-Wasm (about 34 MB the first time; the browser keeps it afterwards)…");
     var manifest = fetchOk("console.json").then(function (r) { return r.json(); });
+    manifest.catch(function () {}); // awaited below, where a failure is reported
     await loadScript(new URL("duckdb/arrow.js", here).href);
     Arrow = window.Arrow;
     var duckdb = await import(new URL("duckdb/duckdb-browser.mjs", here).href);
