@@ -171,3 +171,4 @@ class Site:
     reliability_definitions: tuple[str, ...]
     pages: list[Page] = field(default_factory=list)
     formats: tuple[str, ...] = ()  # what is being rendered (set by the renderer)
+    sql_console: bool = False  # sql.html, the DuckDB-Wasm console, is built (reportgen.site.console)
