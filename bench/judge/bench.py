@@ -21,12 +21,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from reportgen import store
-from reportgen.demo import EXAMPLE_RUN, example_files
-from reportgen.ingest import ingest
-from reportgen.judge import judge_run
+from reportgen.judge import judge_run  # first: it loads llama.cpp before duckdb and polars (judge/_preload.py)
 from reportgen.judge.local import LocalJudge
 from reportgen.judge.prompt import JudgeTemplate, pair_prompts
+from reportgen import store  # noqa: I001
+from reportgen.demo import EXAMPLE_RUN, example_files
+from reportgen.ingest import ingest
 
 
 def main() -> None:

@@ -5,9 +5,14 @@ yet, in both orders, and commit each verdict the moment it exists.
 ``EndpointJudge``: an OpenAI-compatible server, or a fake in tests) only turns a prompt
 into an ``OrderScore``. Each item is one small transaction (its verdict and its two
 per-order rows together), so an interrupted run — Ctrl-C or ``kill -9`` — loses nothing
-and, run again, judges only what is missing."""
+and, run again, judges only what is missing.
+
+Importing this package loads llama.cpp first (``_preload``): import it before duckdb,
+polars, numpy or pyarrow."""
 
 from __future__ import annotations
+
+from reportgen.judge import _preload  # noqa: F401,I001  (first: llama.cpp before any libstdc++ user)
 
 import json
 import time
