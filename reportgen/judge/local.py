@@ -146,6 +146,8 @@ class LocalJudge:
     def tokenize(self, prompt: str) -> list[int]:
         return self.llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=True)
 
+    prepare = tokenize   # judge_run tokenizes the next item on a helper thread while this one evaluates
+
     def _eval_reusing(self, tokens: list[int]) -> int:
         """Evaluate ``tokens`` keeping the longest prefix the context already holds; return how
         many tokens were evaluated."""
@@ -156,8 +158,9 @@ class LocalJudge:
         llm.eval(tokens[keep:])
         return len(tokens) - keep
 
-    def score(self, prompt: str) -> OrderScore:
-        tokens = self.tokenize(prompt)
+    def score(self, prompt: str | list[int]) -> OrderScore:
+        """Score a prompt, as text or as the tokens ``prepare`` made of it."""
+        tokens = prompt if isinstance(prompt, list) else self.tokenize(prompt)
         if len(tokens) >= self.n_ctx:
             raise PromptTooLong(len(tokens), self.n_ctx)
         t0 = time.perf_counter()
