@@ -175,14 +175,12 @@ class LocalJudge:
         ptr = self._llama_cpp.llama_get_logits_ith(self.llm.ctx, -1)
         return np.ctypeslib.as_array(ptr, shape=(self.llm.n_vocab(),))
 
-    def bare_eval_seconds(self, prompt: str) -> tuple[int, float]:
-        """Benchmark baseline: evaluate the whole prompt from an empty cache, as plain llama.cpp would."""
-        tokens = self.tokenize(prompt)
+    def bare_eval(self, tokens: list[int]) -> None:
+        """Benchmark baseline: evaluate the whole prompt from an empty cache and read the last
+        token's logits, all that plain llama.cpp does."""
         self.llm.reset()
-        t0 = time.perf_counter()
         self.llm.eval(tokens)
         self._last_logits()
-        return len(tokens), time.perf_counter() - t0
 
     def explain(self, prompt: str) -> str:
         grammar = self._llama_cpp.LlamaGrammar.from_string(EXPLAIN_GRAMMAR, verbose=False)
