@@ -223,7 +223,7 @@ def test_stats_unchanged_without_a_judge(example_db, invoke):
     out = invoke("stats", "--db", example_db).output
     assert "judge reliability" not in out and "judge agreement" not in out
     data = json.loads(invoke("stats", "--db", example_db, "--format", "json").output)
-    assert set(data) == {"overall", "papers", "categories"}
+    assert set(data) == {"overall", "papers", "categories", "field"}  # field: the length-controlled rate
 
 
 def test_cli_judge_with_fake_backend(example_db, invoke, monkeypatch):
