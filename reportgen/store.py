@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 from contextlib import contextmanager
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,20 @@ from reportgen.errors import DatabaseError
 
 DEFAULT_DB = "reportgen.duckdb"
 _MIGRATION = re.compile(r"^schema/(\d{3})_(\w+)$")
+
+# For crash tests only: REPORTGEN_TEST_KILL_AT=N makes the process SIGKILL itself right after
+# its N-th SQL statement (run, scalar and frame all count), so a test can place a kill at an
+# exact point of an ingest or a judge run instead of at a moment. Unset, it costs one check
+# per statement. In-process, _KILL_AT = -1 counts the statements (_statements_run) without a kill.
+_KILL_AT = int(os.environ.get("REPORTGEN_TEST_KILL_AT") or 0)
+_statements_run = 0
+
+
+def _statement_done() -> None:
+    global _statements_run
+    _statements_run += 1
+    if _statements_run == _KILL_AT:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def default_db_path() -> Path:
@@ -122,6 +137,8 @@ def run(con: duckdb.DuckDBPyConnection, query: str, **params) -> list[tuple]:
     rows: list[tuple] = []
     for text, values in _statements(query, params):
         rows = con.execute(text, values).fetchall()
+        if _KILL_AT:
+            _statement_done()
     return rows
 
 
@@ -136,4 +153,9 @@ def frame(con: duckdb.DuckDBPyConnection, query: str, **params) -> pl.DataFrame:
     *first, (text, values) = _statements(query, params)
     for t, v in first:
         con.execute(t, v).fetchall()
-    return con.sql(text, params=values).pl()
+        if _KILL_AT:
+            _statement_done()
+    result = con.sql(text, params=values).pl()
+    if _KILL_AT:
+        _statement_done()
+    return result
