@@ -1,11 +1,11 @@
 # Two commands on a fresh machine:
 #   make demo   install reportgen (core + site extra) into .venv and run it on the bundled example, offline
-#   make test   install reportgen with the judge and test extras (+ Debian chromium) and run every test
+#   make test   install reportgen with the judge and test extras (+ Debian chromium and libfaketime) and run every test
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test site chromium clean
+.PHONY: demo test site chromium faketime clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +35,13 @@ chromium:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi; }
 
-test: $(VENV)/.test chromium
+# A determinism test builds the site under libfaketime (another date for every clock of the process).
+faketime:
+	@ls /usr/lib/*/faketime/libfaketime.so.1 >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq libfaketime >/dev/null; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq libfaketime >/dev/null; fi; }
+
+test: $(VENV)/.test chromium faketime
 	$(BIN)/python -m pytest -q
 
 clean:
