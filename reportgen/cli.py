@@ -1,7 +1,9 @@
 """The command line: parse options, call one library function, print, map errors.
 
 Library code raises ReportgenError with one sentence; this layer prints it as
-``Error: …`` with exit code 1 and never a traceback."""
+``Error: …`` with exit code 1 and never a traceback. So does an OSError that reaches it
+(an unwritable folder, a missing parent, a full disk), named by its file, and DuckDB failing
+to read or write the database (reportgen.errors.user_error)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from pathlib import Path
 import click
 
 from reportgen import __version__
-from reportgen.errors import ReportgenError
+from reportgen.errors import user_error
 from reportgen.output import FORMATS
 
 
@@ -20,11 +22,14 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except ReportgenError as exc:
-            raise click.ClickException(str(exc)) from None
         except KeyboardInterrupt:
             click.echo("interrupted; everything committed so far is kept", err=True)
             sys.exit(130)
+        except Exception as exc:
+            error = user_error(exc)
+            if error is None:
+                raise
+            raise click.ClickException(str(error)) from None
 
 
 def _db_option(f):

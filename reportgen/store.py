@@ -43,6 +43,9 @@ def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
         raise DatabaseError("no such database; create it with 'reportgen ingest FILE…' or pass --db", path=path)
     if path.exists() and path.is_dir():
         raise DatabaseError("is a folder; --db needs a DuckDB file path", path=path)
+    if not path.parent.is_dir():
+        what = "is a file, not a folder" if path.parent.exists() else "does not exist"
+        raise DatabaseError(f"its folder {path.parent} {what}; create the folder or pass another --db", path=path)
     config = {}
     if limit := os.environ.get("REPORTGEN_MEMORY_LIMIT"):
         config["memory_limit"] = limit  # DuckDB's buffer pool; by default 80 % of the machine's memory
@@ -55,6 +58,9 @@ def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
                 "is in use by another process (DuckDB allows one writer at a time); wait for it "
                 "to finish, then run the command again", path=path,
             ) from None
+        if "Permission denied" in text:
+            raise DatabaseError("cannot be opened (permission denied); fix the permissions of the file and its "
+                                "folder, or pass another --db", path=path) from None
         if "not a valid DuckDB database" in text or "database file" in text.lower():
             raise DatabaseError("is not a DuckDB database file; pass another --db path", path=path) from None
         raise DatabaseError(f"cannot be opened ({text.splitlines()[0]})", path=path) from None
