@@ -73,6 +73,8 @@ def _cases():
         "publish --workflow": ([*ok, "publish", "--workflow"], "{b}/ro/.github"),
         "demo": (["demo", "--out", "{b}/ro/demo"], "{b}/ro/demo"),
         "synth": (["synth", "{b}/ro/synth", "--items", "3"], "{b}/ro/synth"),
+        "synth into /proc": (["synth", "/proc/nope"], "/proc/nope"),  # as the issue reported them
+        "demo into /proc": (["demo", "--out", "/proc/nope"], "/proc/nope"),
         # a missing parent folder (DuckDB does not create one; the others cannot, where it is a file)
         "ingest, missing folder": (["--db", "{b}/gone/db.duckdb", "ingest", "{csv}"], "{b}/gone/db.duckdb"),
         "judge, missing folder": (["--db", "{b}/gone/db.duckdb", *JUDGE], "{b}/gone/db.duckdb"),
