@@ -109,7 +109,7 @@ def test_refused_write_is_one_line(case, place):
     ("-- a typo\nSELEC run_id FROM base_wins", "the category query fails (Parser Error"),
     ("-- an unknown column\nSELECT run_id, judge, item_key, nope AS evidence FROM base_wins", "the category query fails"),
     ("-- a parameter nobody passes\nSELECT * FROM base_wins WHERE run_id = $other", "needs parameters other"),
-])
+], ids=["missing column", "syntax error", "unknown column", "unknown parameter"])
 def test_a_failing_category_file_is_one_line(sql, says, invoke, example_db, example_csv, tmp_path, monkeypatch):
     """A category file (sql/categories/*.sql, which users add) that fails: one line naming the
     file, and the ingest leaves the database as it was."""
