@@ -58,7 +58,7 @@ class FileSystemError(ReportgenError):
 
     @classmethod
     def from_os_error(cls, exc: OSError) -> "FileSystemError":
-        what = cls._WHAT.get(exc.errno) or f"{exc.strerror or exc}; check the path"
+        what = cls._WHAT.get(exc.errno) or str(exc.strerror or exc) + ("; check the path" if exc.filename else "")
         return cls(what, path=exc.filename)
 
 
