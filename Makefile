@@ -1,14 +1,14 @@
 # Two commands on a fresh machine:
 #   make demo   install reportgen (core + site extra) into .venv and run it on the bundled example, offline
 #               (with the SQL console when npm can fetch DuckDB-Wasm; without it, it says how to get it)
-#   make test   install reportgen with the judge and test extras (+ Debian chromium, DuckDB-Wasm) and run every test
+#   make test   install reportgen with the judge and test extras (+ Debian chromium, libfaketime, DuckDB-Wasm) and run every test
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 NPM_DIR := build/npm
 NPM_RETRIES ?= 2
 
-.PHONY: demo test site chromium npm duckdb-wasm clean
+.PHONY: demo test site chromium faketime npm duckdb-wasm clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,7 +56,13 @@ duckdb-wasm: $(VENV)/.core
 	  npm install --no-save --no-audit --no-fund --fetch-retries=$(NPM_RETRIES) --prefix $(NPM_DIR) \
 	    $$($(BIN)/python -c "from reportgen.site.duckdb_wasm import NPM_PACKAGES; print(NPM_PACKAGES)")
 
-test: $(VENV)/.test chromium npm duckdb-wasm
+# A determinism test builds the site under libfaketime (another date for every clock of the process).
+faketime:
+	@ls /usr/lib/*/faketime/libfaketime.so.1 >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq libfaketime >/dev/null; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq libfaketime >/dev/null; fi; }
+
+test: $(VENV)/.test chromium faketime npm duckdb-wasm
 	$(BIN)/python -m pytest -q
 
 clean:

@@ -1,7 +1,9 @@
 """The command line: parse options, call one library function, print, map errors.
 
 Library code raises ReportgenError with one sentence; this layer prints it as
-``Error: …`` with exit code 1 and never a traceback."""
+``Error: …`` with exit code 1 and never a traceback. So does an OSError that reaches it
+(an unwritable folder, a missing parent, a full disk), named by its file, and DuckDB failing
+to read or write the database (reportgen.errors.user_error)."""
 
 from __future__ import annotations
 
