@@ -23,8 +23,10 @@ from reportgen.site import console, data, duckdb_wasm
 from reportgen.site.errors import SiteError
 from reportgen.synth import generate
 
+from conftest import XSS_MAP
+
 try:  # Debian chromium through Playwright, with Pagefind: the browser tests' own helpers
-    from test_browser import Watched, browser, serve  # noqa: F401  (fixtures)
+    from test_browser import Watched, serve  # noqa: F401  (fixtures; browser comes from conftest)
     NO_BROWSER = None
 except pytest.skip.Exception as exc:
     NO_BROWSER = str(exc)
@@ -32,7 +34,6 @@ except pytest.skip.Exception as exc:
 ROOT = Path(__file__).resolve().parent.parent
 NPM = ROOT / "build" / "npm"  # where `make test` installs DuckDB-Wasm
 FIXTURES = Path(__file__).parent / "fixtures" / "site"
-XSS_MAP = {"paper": "paper", "reference_answer": "reference", "base_answer": "base", "finetuned_answer": "finetuned"}
 README_QUERIES = ["SELECT paper, base_wins FROM papers WHERE NOT is_unknown",
                   "SELECT category, count(*) FROM item_categories GROUP BY ALL"]
 
