@@ -16,6 +16,7 @@ from __future__ import annotations
 from reportgen.judge import _preload  # noqa: F401,I001  (first: llama.cpp before any libstdc++ user)
 
 import json
+import os
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
@@ -165,6 +166,14 @@ class _Judging:
             pool.shutdown(wait=True, cancel_futures=True)
 
 
+def _max_batch() -> int | None:
+    """REPORTGEN_JUDGE_MAX_BATCH caps how many items one commit takes (default: all that are ready).
+    With 1, every item commits on its own at the same SQL statements on every run, which the crash
+    tests need to place their kills exactly."""
+    value = os.environ.get("REPORTGEN_JUDGE_MAX_BATCH")
+    return int(value) if value and value.isdigit() and int(value) > 0 else None
+
+
 def _commit(con, run_id: int, judge: str, first_seq: int, batch: list[ItemResult], rejudge: bool) -> None:
     """One transaction for the batch: each item's verdict and both order rows, then the failure categories."""
     con.begin()
@@ -246,7 +255,7 @@ def judge_run(db: Path, backend: Backend, *, run: str | None = None, template: P
                                       r.item["item_key"], r.verdict.winner))
 
         judging = _Judging(backend, tmpl, explain_tmpl, tie_margin, min_mass)
-        writer = Writer(commit)
+        writer = Writer(commit, max_batch=_max_batch())
         try:
             with closing(judging.results(rows)) as results:
                 for r in results:

@@ -42,11 +42,13 @@ def ahead(items: Iterable[T], fn: Callable[[T], R]) -> Iterator[R]:
 
 
 class Writer:
-    """Calls ``commit(batch)`` on its own thread with every item ``put`` since the last call, in
-    order. The first error stops it; ``put`` and ``close`` raise it in the caller's thread."""
+    """Calls ``commit(batch)`` on its own thread with every item ``put`` since the last call (at
+    most ``max_batch`` of them), in order. The first error stops it; ``put`` and ``close`` raise it
+    in the caller's thread."""
 
-    def __init__(self, commit: Callable[[list], None]):
+    def __init__(self, commit: Callable[[list], None], max_batch: int | None = None):
         self._commit = commit
+        self._max = max_batch
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="reportgen-commit", daemon=True)
@@ -67,7 +69,7 @@ class Writer:
     def _run(self) -> None:
         while True:
             batch = [self._queue.get()]
-            while True:
+            while self._max is None or len(batch) < self._max:
                 try:
                     batch.append(self._queue.get_nowait())
                 except queue.Empty:
