@@ -1,7 +1,7 @@
 """Failure categories: why the base model won. Each ``sql/categories/<name>.sql`` selects
 ``run_id, judge, item_key, evidence`` from the ``base_wins`` view for the run ``$run_id``;
 adding a file adds a category. Hits are stored in ``item_categories`` whenever a run's
-verdicts change."""
+verdicts change, and the run's report summaries are recomputed with them."""
 
 from __future__ import annotations
 
@@ -46,11 +46,15 @@ def compute(con: duckdb.DuckDBPyConnection, run_id: int) -> pl.DataFrame:
     return pl.concat(frames)
 
 
-def refresh(con: duckdb.DuckDBPyConnection, run_id: int) -> None:
-    store.run(con, "ingest/clear_categories", run_id=run_id)
-    staged = compute(con, run_id)
-    con.register("staged_categories", staged.to_arrow())
-    try:
-        store.run(con, "ingest/insert_categories", run_id=run_id)
-    finally:
-        con.unregister("staged_categories")
+def refresh(con: duckdb.DuckDBPyConnection, run_id: int, *, hits: bool = True) -> None:
+    """Recompute the run's category hits (``hits=False``: keep them, e.g. after a verdict that is
+    not a base win) and then its report summaries, inside the caller's transaction."""
+    if hits:
+        store.run(con, "ingest/clear_categories", run_id=run_id)
+        staged = compute(con, run_id)
+        con.register("staged_categories", staged.to_arrow())
+        try:
+            store.run(con, "ingest/insert_categories", run_id=run_id)
+        finally:
+            con.unregister("staged_categories")
+    store.refresh_summaries(con, run_id)

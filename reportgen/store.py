@@ -1,8 +1,10 @@
-"""The DuckDB file: opening it (with clear errors), ordered schema migrations, and
-running named SQL files with ``$named`` parameters."""
+"""The DuckDB file: opening it (with clear errors and a bounded memory budget), ordered
+schema migrations, the per-run report summaries, and running named SQL files with
+``$named`` parameters."""
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import signal
@@ -18,6 +20,10 @@ from reportgen.errors import DatabaseError
 
 DEFAULT_DB = "reportgen.duckdb"
 _MIGRATION = re.compile(r"^schema/(\d{3})_(\w+)$")
+# DuckDB's own default buffer pool is 80 % of the machine's memory; reportgen takes a quarter of what
+# is available, at most MAX_MEMORY and at least MIN_MEMORY, and spills the rest to <db>.tmp/.
+MAX_MEMORY = 2 * 2**30
+MIN_MEMORY = 256 * 2**20
 
 # For crash tests only: REPORTGEN_TEST_KILL_AT=N makes the process SIGKILL itself right after
 # its N-th SQL statement (run, scalar and frame all count), so a test can place a kill at an
@@ -38,6 +44,50 @@ def default_db_path() -> Path:
     return Path(os.environ.get("REPORTGEN_DB") or DEFAULT_DB)
 
 
+def available_memory() -> int | None:
+    """Bytes of memory this process could use now: Linux's MemAvailable, bounded by a cgroup
+    (container) limit; else the machine's physical memory; None when neither is known."""
+    found = []
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    found.append(int(line.split()[1]) * 1024)
+                    break
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        with open("/sys/fs/cgroup/memory.max", encoding="ascii") as fh:
+            text = fh.read().strip()
+        if text.isdigit():
+            found.append(int(text))
+    except OSError:
+        pass
+    if not found:
+        try:
+            found.append(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+        except (ValueError, OSError, AttributeError):
+            return None
+    return min(found)
+
+
+def default_budget(available: int | None) -> int:
+    """Bytes for DuckDB's buffer pool given the available memory: a quarter, within MIN..MAX_MEMORY."""
+    return MAX_MEMORY if available is None else min(max(available // 4, MIN_MEMORY), MAX_MEMORY)
+
+
+@functools.cache
+def _default_memory_limit() -> str:
+    # once per process: DuckDB refuses a second connection to a file with another configuration
+    return f"{default_budget(available_memory()) // 2**20}MiB"
+
+
+def memory_limit() -> str:
+    """DuckDB's memory_limit: REPORTGEN_MEMORY_LIMIT when set (any DuckDB size, e.g. 4GB), else a
+    quarter of the available memory between MIN_MEMORY and MAX_MEMORY."""
+    return os.environ.get("REPORTGEN_MEMORY_LIMIT") or _default_memory_limit()
+
+
 def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
     if read_only and not path.exists():
         raise DatabaseError("no such database; create it with 'reportgen ingest FILE…' or pass --db", path=path)
@@ -46,9 +96,8 @@ def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
     if not path.parent.is_dir():
         what = "is a file, not a folder" if path.parent.exists() else "does not exist"
         raise DatabaseError(f"its folder {path.parent} {what}; create the folder or pass another --db", path=path)
-    config = {}
-    if limit := os.environ.get("REPORTGEN_MEMORY_LIMIT"):
-        config["memory_limit"] = limit  # DuckDB's buffer pool; by default 80 % of the machine's memory
+    # What does not fit in the budget spills beside the database (DuckDB removes the folder when done)
+    config = {"memory_limit": memory_limit(), "temp_directory": str(path.with_name(path.name + ".tmp"))}
     try:
         return duckdb.connect(str(path), read_only=read_only, config=config)
     except duckdb.IOException as exc:
@@ -65,7 +114,7 @@ def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
             raise DatabaseError("is not a DuckDB database file; pass another --db path", path=path) from None
         raise DatabaseError(f"cannot be opened ({text.splitlines()[0]})", path=path) from None
     except (duckdb.Error, ValueError) as exc:
-        hint = "; check REPORTGEN_MEMORY_LIMIT" if config else ""
+        hint = "; check REPORTGEN_MEMORY_LIMIT" if os.environ.get("REPORTGEN_MEMORY_LIMIT") else ""
         raise DatabaseError(f"cannot be opened ({str(exc).splitlines()[0]}){hint}", path=path) from None
 
 
@@ -120,6 +169,16 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
         for version, name, _ in pending:
             run(con, f"schema/{version:03d}_{name}")
             run(con, "store/record_migration", version=version, name=name)
+        # the summaries are derived data: a schema change may change what they hold
+        for (run_id,) in run(con, "store/run_ids"):
+            refresh_summaries(con, run_id)
+
+
+def refresh_summaries(con: duckdb.DuckDBPyConnection, run_id: int) -> None:
+    """Recompute the run's report summaries (inside the caller's transaction). Whatever changes a
+    run's verdicts, items, per-order results or category hits calls this before it commits;
+    ``categories.refresh`` does, so the ingest and the judge do."""
+    run(con, "store/refresh_summaries", run_id=run_id)
 
 
 @contextmanager

@@ -155,7 +155,8 @@ def write(ctx: Context, src: Source) -> list[str]:
     rows = stage(ctx.con, src.path, plan, ctx.run_id)
     cols = ", ".join(f"{f}={c}" for f, c in plan.columns.items())
     summary = [f"items CSV, {rows} rows (columns: {cols})"]
-    store.run(ctx.con, "ingest/insert_staged_items", run_id=ctx.run_id, source_id=ctx.record_source(src, summary))
+    store.run(ctx.con, "ingest/insert_staged_items", run_id=ctx.run_id, source_id=ctx.record_source(src, summary),
+              has_id=plan.has_ids)
     return summary
 
 

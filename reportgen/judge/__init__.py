@@ -93,6 +93,7 @@ def _check_identity(con, run_id: int, backend: Backend, template: JudgeTemplate,
                              f"{what}; pass --rejudge to redo them, or --name to judge under another name")
         if changed and verdicts:
             store.run(con, "judge/delete_judge_verdicts", run_id=run_id, judge=backend.judge_name)
+            categories.refresh(con, run_id)
     store.run(con, "judge/upsert_judge", run_id=run_id, judge=backend.judge_name, backend=backend.kind,
               model=backend.model, model_sha256=backend.model_sha256, template=template.path.name,
               template_sha256=template_sha, parameters=json.dumps(params, sort_keys=True))
@@ -193,8 +194,8 @@ def _commit(con, run_id: int, judge: str, first_seq: int, batch: list[ItemResult
                           prompt_tokens=score.prompt_tokens if score else None,
                           evaluated_tokens=score.evaluated_tokens if score else None,
                           seconds=score.seconds if score else None)
-        if rejudge or any(r.verdict.winner == "base" for r in batch):
-            categories.refresh(con, run_id)
+        # hits change only with a base win (or a verdict replaced); the summaries with every verdict
+        categories.refresh(con, run_id, hits=rejudge or any(r.verdict.winner == "base" for r in batch))
         con.commit()
     except BaseException:
         con.rollback()

@@ -1,7 +1,12 @@
 -- Fine-tuned answer carries paper metadata: e-mail addresses, URLs, affiliations, author markers or reference-list lines.
 WITH found AS (
     SELECT run_id, judge, item_key,
-           coalesce(
+           -- one pass that any of the six patterns needs first (most answers match none), then the first that matches
+           CASE WHEN regexp_matches(finetuned_answer,
+                    '[\w.+-]+@[\w-]+\.[\w.-]+|https?://\S+'
+                    || '|\b(?:University|Universit[éà]|Institute|College|Inria|Laborator(?:y|ies)|Department of)\b'
+                    || '|\w\[\d\]|(?m:^\s*(?:\[\d+\]|[-*]\s+[A-Z][\w-]+,\s+[A-Z]\.))|\barXiv(?: preprint)?:?\s*\d{4}\.\d{4,5}')
+           THEN coalesce(
                nullif(regexp_extract(finetuned_answer, '[\w.+-]+@[\w-]+\.[\w.-]+'), ''),
                nullif(regexp_extract(finetuned_answer, 'https?://\S+'), ''),
                nullif(regexp_extract(finetuned_answer,
@@ -9,9 +14,9 @@ WITH found AS (
                nullif(regexp_extract(finetuned_answer, '[^\n]*\w\[\d\][^\n]*'), ''),
                nullif(regexp_extract(finetuned_answer, '(?m)^\s*(?:\[\d+\]|[-*]\s+[A-Z][\w-]+,\s+[A-Z]\.)[^\n]*'), ''),
                nullif(regexp_extract(finetuned_answer, '[^\n]*\barXiv(?: preprint)?:?\s*\d{4}\.\d{4,5}[^\n]*'), '')
-           ) AS snippet
+           ) END AS snippet
     FROM base_wins
-WHERE run_id = $run_id
+    WHERE run_id = $run_id
 )
 SELECT run_id, judge, item_key, left(trim(regexp_replace(snippet, '\s+', ' ', 'g')), 120) AS evidence
 FROM found

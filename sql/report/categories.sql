@@ -1,15 +1,12 @@
 -- Failure categories per run and judge: how many base wins each category matches, and their share of all base wins with text.
 -- base_wins_with_reference: of those, the ones with a reference answer (all that a category marked "needs: reference_answer" looks at).
-WITH wins AS (
-    SELECT run_id, judge, count(*) AS base_wins_with_text,
-           count(reference_answer) AS base_wins_with_reference
-    FROM base_wins GROUP BY ALL
-), hits AS (
-    SELECT run_id, judge, category, count(*) AS hits FROM item_categories GROUP BY ALL
+-- Counts come from summary_categories and summary_judges.
+WITH hits AS (
+    SELECT run_id, judge, category, sum(hits)::BIGINT AS hits FROM summary_categories GROUP BY ALL
 )
 SELECT r.name AS run, h.judge, h.category, h.hits, w.base_wins_with_text, w.base_wins_with_reference,
        h.hits / w.base_wins_with_text AS share
 FROM hits h
-JOIN wins w USING (run_id, judge)
+JOIN summary_judges w USING (run_id, judge)
 JOIN runs r USING (run_id)
 ORDER BY r.name, h.judge, h.hits DESC, h.category;

@@ -1,9 +1,6 @@
--- Items on which two judges of a run give different winners, with both verdicts, by paper then CSV position.
-SELECT r.name AS run, a.judge AS judge_a, b.judge AS judge_b, a.item_key, i.paper, i.question,
-       a.winner AS winner_a, b.winner AS winner_b, a.confidence AS confidence_a, b.confidence AS confidence_b
-FROM verdicts a
-JOIN verdicts b ON b.run_id = a.run_id AND b.item_key = a.item_key AND a.judge < b.judge
-JOIN items i ON i.run_id = a.run_id AND i.item_key = a.item_key
-JOIN runs r ON r.run_id = a.run_id
-WHERE a.winner <> b.winner
-ORDER BY run, judge_a, judge_b, i.paper, i.position NULLS LAST, a.item_key;
+-- Items on which two judges of a run give different winners, with both verdicts, by paper then CSV position (from summary_disagreements).
+SELECT r.name AS run, d.judge_a, d.judge_b, d.item_key, d.paper, d.question,
+       d.winner_a, d.winner_b, d.confidence_a, d.confidence_b
+FROM summary_disagreements d
+JOIN runs r USING (run_id)
+ORDER BY r.name, d.ord;

@@ -1,20 +1,8 @@
 -- Per source paper (the item's group), per run and judge: outcome counts, and the fine-tuned win rate (a tie counts half) with its 95 % Wilson interval
 -- only when every verdict of the run's judge is attributed to an item (otherwise the rate is NULL and rate_note says why).
--- Verdicts whose item is unknown are listed as the paper '(source unknown)'.
-WITH papers AS (
-    SELECT v.run_id, v.judge, coalesce(i.paper, '(source unknown)') AS paper, v.item_key IS NULL AS is_unknown,
-           count(*) AS judged,
-           count(*) FILTER (v.winner = 'base') AS base_wins,
-           count(*) FILTER (v.winner = 'finetuned') AS finetuned_wins,
-           count(*) FILTER (v.winner = 'tie') AS ties,
-           count(*) FILTER (v.winner = 'invalid') AS invalid
-    FROM verdicts v
-    LEFT JOIN items i ON i.run_id = v.run_id AND i.item_key = v.item_key
-    GROUP BY ALL
-), per_judge AS (
-    SELECT run_id, judge, coalesce(sum(judged) FILTER (is_unknown), 0) AS unattributed FROM papers GROUP BY ALL
-), items_per_paper AS (
-    SELECT run_id, paper, count(*) AS items FROM items GROUP BY ALL
+-- Verdicts whose item is unknown are listed as the paper '(source unknown)'. Counts come from summary_papers.
+WITH per_judge AS (
+    SELECT run_id, judge, coalesce(sum(judged) FILTER (is_unknown), 0) AS unattributed FROM summary_papers GROUP BY ALL
 )
 SELECT r.name AS run, p.judge, p.paper, p.is_unknown,
        coalesce(ip.items, 0) AS items_with_text,
@@ -33,8 +21,8 @@ SELECT r.name AS run, p.judge, p.paper, p.is_unknown,
             WHEN pj.unattributed > 0
             THEN printf('%d verdicts of this judge have no known paper, so a per-paper rate would be biased', pj.unattributed)
        END AS rate_note
-FROM papers p
+FROM summary_papers p
 JOIN per_judge pj USING (run_id, judge)
 JOIN runs r USING (run_id)
-LEFT JOIN items_per_paper ip ON ip.run_id = p.run_id AND ip.paper = p.paper AND NOT p.is_unknown
+LEFT JOIN summary_paper_items ip ON ip.run_id = p.run_id AND ip.paper = p.paper AND NOT p.is_unknown
 ORDER BY r.name, p.judge, p.is_unknown, finetuned_win_rate NULLS LAST, p.base_wins DESC, p.paper;

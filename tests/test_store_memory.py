@@ -1,0 +1,29 @@
+"""DuckDB's memory budget: bounded by default (a quarter of the available memory, within
+store.MIN_MEMORY..MAX_MEMORY), spilling beside the database, REPORTGEN_MEMORY_LIMIT overriding it."""
+
+from __future__ import annotations
+
+from reportgen import store
+
+
+def test_memory_budget_is_bounded_and_overridable(tmp_path, monkeypatch):
+    monkeypatch.delenv("REPORTGEN_MEMORY_LIMIT", raising=False)
+    db = tmp_path / "m.duckdb"
+    with store.open_db(db) as con:
+        limit, temp = con.execute("SELECT current_setting('memory_limit'), current_setting('temp_directory')").fetchone()
+    assert temp == str(db) + ".tmp"
+    number, unit = limit.split()
+    mib = float(number) * {"MiB": 1, "GiB": 1024}[unit]
+    assert store.MIN_MEMORY / 2**20 <= mib <= store.MAX_MEMORY / 2**20
+    monkeypatch.setenv("REPORTGEN_MEMORY_LIMIT", "300MB")
+    with store.open_db(tmp_path / "n.duckdb") as con:
+        assert con.execute("SELECT current_setting('memory_limit')").fetchone()[0] == "286.1 MiB"
+
+
+def test_default_budget_is_a_quarter_within_bounds():
+    gib = 2**30
+    assert store.default_budget(4 * gib) == gib
+    assert store.default_budget(64 * gib) == store.MAX_MEMORY
+    assert store.default_budget(512 * 2**20) == store.MIN_MEMORY
+    assert store.default_budget(None) == store.MAX_MEMORY
+    assert 0 < store.available_memory()

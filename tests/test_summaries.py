@@ -1,0 +1,100 @@
+"""The report summaries (migration 005): every report that reads them returns the rows the same
+query computed from the raw tables before (tests/fixtures/reports_from_raw_tables/), on a
+database with the bundled example, a JSONL judge, a two-order judge, a second run, verdicts
+without a known item and the field formats; they stay current through ingest, --replace, the
+judge and --rejudge, and an older database gets them when it is migrated."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from judge_fake import FakeJudge, prefers_first, prefers_longer
+from reportgen import store
+from reportgen.demo import EXAMPLE_RUN, example_files
+from reportgen.ingest import ingest
+from reportgen.judge import judge_run
+
+ORACLES = Path(__file__).resolve().parent / "fixtures" / "reports_from_raw_tables"
+FIELD = Path(__file__).resolve().parent / "fixtures" / "field"
+SUMMARISED = sorted(p.stem for p in ORACLES.glob("*.sql"))
+
+
+def _jsonl(path: Path, keys: list[str]) -> Path:
+    winners = ("base", "finetuned", "tie", "invalid", "finetuned")
+    rows = [{"item": k, "winner": winners[i % 5], "judge": "j2", **({"confidence": 0.6 + i % 4 / 10} if i % 3 else {})}
+            for i, k in enumerate(keys)]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def rich_db(tmp_path_factory) -> Path:
+    tmp = tmp_path_factory.mktemp("summaries")
+    db = tmp / "rich.duckdb"
+    csv, log = example_files()
+    ingest(db, [csv, log], run=EXAMPLE_RUN)
+    with store.open_db(db, read_only=True) as con:
+        keys = [k for (k,) in con.execute("SELECT item_key FROM items ORDER BY position NULLS LAST, item_key").fetchall()]
+    ingest(db, [_jsonl(tmp / "j2.jsonl", keys[:40])], run=EXAMPLE_RUN)         # a second judge, partly
+    judge_run(db, FakeJudge(prefers_longer), run=EXAMPLE_RUN, limit=30)        # two orders per item
+    ingest(db, [log], run="checkpoint-2")                                     # verdicts without a known item
+    ingest(db, [csv, log], run="checkpoint-3")                                # the same items: paired across runs
+    judge_run(db, FakeJudge(prefers_first, name="local:first"), run="checkpoint-3", limit=12)
+    ingest(db, [FIELD / "alpaca_eval" / "annotations.json"], run="alpaca")     # P(fine-tuned better)
+    ingest(db, [FIELD / "arena_hard" / "model_judgment" / "judge-x" / "model-x.jsonl",
+                FIELD / "arena_hard" / "question.jsonl"], run="arena")           # graded two-game battles
+    mt = FIELD / "mt_bench"
+    ingest(db, [mt / "model_judgment" / "gpt-4_pair.jsonl", mt / "question.jsonl",
+                mt / "model_answer" / "tuned-7b.jsonl", mt / "model_answer" / "gpt-3.5-turbo.jsonl",
+                mt / "reference_answer" / "gpt-4.jsonl"], model="tuned-7b", run="mt")
+    return db
+
+
+def _compare(db: Path) -> None:
+    with store.open_db(db, read_only=True) as con:
+        for name in SUMMARISED:
+            now = store.frame(con, f"report/{name}")
+            before = con.sql((ORACLES / f"{name}.sql").read_text(encoding="utf-8")).pl()
+            # same columns, types, rows and order; floats up to the order in which sums were added
+            try:
+                assert_frame_equal(now, before, check_exact=False, rel_tol=1e-12, abs_tol=1e-12)
+            except AssertionError as exc:
+                raise AssertionError(f"report/{name}: {exc}") from None
+
+
+def test_every_summarised_report_equals_the_raw_table_query(rich_db):
+    with store.open_db(rich_db, read_only=True) as con:
+        filled = {name: store.frame(con, f"report/{name}").height for name in SUMMARISED}
+    assert all(filled.values()), f"the test data leaves a report empty: {filled}"
+    _compare(rich_db)
+
+
+def test_summaries_follow_replace_and_rejudge(rich_db, tmp_path):
+    db = tmp_path / "changed.duckdb"
+    shutil.copy(rich_db, db)
+    csv, log = example_files()
+    ingest(db, [log], run="checkpoint-3", replace=True)       # items and verdicts of a run replaced
+    judge_run(db, FakeJudge(prefers_first), run=EXAMPLE_RUN, limit=10, rejudge=True)
+    judge_run(db, FakeJudge(prefers_longer, sha="other"), run=EXAMPLE_RUN, limit=3, rejudge=True)  # new model
+    _compare(db)
+
+
+def test_an_older_database_gets_its_summaries_when_migrated(rich_db, tmp_path):
+    db = tmp_path / "old.duckdb"
+    shutil.copy(rich_db, db)
+    con = duckdb.connect(str(db))
+    for (table,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'summary_%'").fetchall():
+        con.execute(f"DROP TABLE {table}")
+    con.execute("DELETE FROM schema_migrations WHERE version = 5")
+    con.close()
+    with pytest.raises(Exception, match="older reportgen"):
+        store.connect(db, read_only=True)
+    store.connect(db).close()
+    _compare(db)
