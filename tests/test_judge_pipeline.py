@@ -133,11 +133,11 @@ def test_a_failed_commit_stops_the_run_and_keeps_only_whole_items(example_db, mo
     calls = {"n": 0}
     real = categories.refresh
 
-    def refresh(con, run_id):
+    def refresh(con, run_id, **kwargs):
         calls["n"] += 1
         if calls["n"] == 2:
             raise duckdb.IOException("simulated write error")
-        real(con, run_id)
+        real(con, run_id, **kwargs)
 
     monkeypatch.setattr(categories, "refresh", refresh)
     with pytest.raises(duckdb.IOException, match="simulated"):
