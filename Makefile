@@ -1,11 +1,14 @@
 # Two commands on a fresh machine:
 #   make demo   install reportgen (core + site extra) into .venv and run it on the bundled example, offline
-#   make test   install reportgen with the judge and test extras (+ Debian chromium) and run every test
+#               (with the SQL console when npm can fetch DuckDB-Wasm; without it, it says how to get it)
+#   make test   install reportgen with the judge and test extras (+ Debian chromium, libfaketime, DuckDB-Wasm) and run every test
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+NPM_DIR := build/npm
+NPM_RETRIES ?= 2
 
-.PHONY: demo test site chromium clean
+.PHONY: demo test site chromium faketime npm duckdb-wasm clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +23,12 @@ $(VENV)/.test: $(BIN)/python pyproject.toml
 	touch $@ $(VENV)/.core
 
 demo: $(VENV)/.core
-	$(BIN)/reportgen demo --out reportgen-demo
+	@if command -v npm >/dev/null 2>&1 && $(MAKE) --no-print-directory duckdb-wasm NPM_RETRIES=0; then \
+	  $(BIN)/reportgen demo --out reportgen-demo --sql-console $(NPM_DIR); \
+	else \
+	  echo "DuckDB-Wasm could not be fetched (no npm, or no network): the demo site is built without the SQL console"; \
+	  $(BIN)/reportgen demo --out reportgen-demo; \
+	fi
 
 # The repository's site/ is the bundled example's site, search index included; a test checks it is current.
 site: $(VENV)/.test
@@ -35,7 +43,26 @@ chromium:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi; }
 
-test: $(VENV)/.test chromium
+# The SQL console's DuckDB-Wasm (pinned in reportgen/site/duckdb_wasm.py), from the npm registry into build/npm,
+# unless it is there already with the pinned files.
+npm:
+	@command -v npm >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq npm >/dev/null; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq npm >/dev/null; fi; }
+
+duckdb-wasm: $(VENV)/.core
+	@$(BIN)/python -c "from pathlib import Path; from reportgen.site.duckdb_wasm import bundle, find; \
+	  bundle(find(Path('$(NPM_DIR)')))" 2>/dev/null || \
+	  npm install --no-save --no-audit --no-fund --fetch-retries=$(NPM_RETRIES) --prefix $(NPM_DIR) \
+	    $$($(BIN)/python -c "from reportgen.site.duckdb_wasm import NPM_PACKAGES; print(NPM_PACKAGES)")
+
+# A determinism test builds the site under libfaketime (another date for every clock of the process).
+faketime:
+	@ls /usr/lib/*/faketime/libfaketime.so.1 >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq libfaketime >/dev/null; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq libfaketime >/dev/null; fi; }
+
+test: $(VENV)/.test chromium faketime npm duckdb-wasm
 	$(BIN)/python -m pytest -q
 
 clean:

@@ -9,6 +9,7 @@ import duckdb
 import polars as pl
 
 from reportgen import sqlfiles, store
+from reportgen.errors import InputError
 
 COLUMNS = {"run_id": pl.Int32, "judge": pl.String, "item_key": pl.String, "evidence": pl.String}
 
@@ -25,12 +26,21 @@ def needs_reference() -> set[str]:
 def compute(con: duckdb.DuckDBPyConnection, run_id: int) -> pl.DataFrame:
     frames = []
     for f in definitions():
-        hits = store.frame(con, f.name, run_id=run_id).filter(pl.col("run_id") == run_id)
+        try:
+            hits = store.frame(con, f.name, run_id=run_id)
+        except (duckdb.Error, KeyError) as exc:  # KeyError: it needs a parameter other than $run_id
+            reason = exc.args[0] if isinstance(exc, KeyError) else str(exc).strip().splitlines()[0]
+            raise InputError(f"the category query fails ({reason}); fix it or remove the file", path=f.path) from None
         missing = set(COLUMNS) - set(hits.columns)
         if missing:
-            raise ValueError(f"{f.path} must select {', '.join(COLUMNS)}; it lacks {', '.join(sorted(missing))}")
-        frames.append(hits.select(*(pl.col(c).cast(t) for c, t in COLUMNS.items()))
-                      .with_columns(pl.lit(f.short_name).alias("category")))
+            raise InputError(f"a category query must select {', '.join(COLUMNS)}; this one lacks "
+                             f"{', '.join(sorted(missing))}", path=f.path)
+        try:
+            hits = hits.filter(pl.col("run_id") == run_id).select(*(pl.col(c).cast(t) for c, t in COLUMNS.items()))
+        except pl.exceptions.PolarsError as exc:
+            raise InputError(f"a category query's columns must be {', '.join(f'{c} {t}' for c, t in COLUMNS.items())} "
+                             f"({str(exc).strip().splitlines()[0]})", path=f.path) from None
+        frames.append(hits.with_columns(pl.lit(f.short_name).alias("category")))
     if not frames:
         return pl.DataFrame(schema={**COLUMNS, "category": pl.String})
     return pl.concat(frames)

@@ -1,7 +1,9 @@
 """The command line: parse options, call one library function, print, map errors.
 
 Library code raises ReportgenError with one sentence; this layer prints it as
-``Error: …`` with exit code 1 and never a traceback."""
+``Error: …`` with exit code 1 and never a traceback. So does an OSError that reaches it
+(an unwritable folder, a missing parent, a full disk), named by its file, and DuckDB failing
+to read or write the database (reportgen.errors.user_error)."""
 
 from __future__ import annotations
 
@@ -107,10 +109,14 @@ def runs(fmt, db):
 @cli.command()
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=Path("reportgen-demo"),
               show_default=True, help="Folder for the demo database (and site).")
-def demo(out):
+@click.option("--sql-console", "sql_console", is_flag=False, flag_value="", default=None, metavar="[DIR]",
+              help="Build the site with the SQL console, DuckDB-Wasm from DIR (default: with it when "
+                   "./node_modules or the cache has it).")
+def demo(out, sql_console):
     """Ingest the bundled real example (Llama 3.1 8B base vs fine-tuned) and print its report."""
     from reportgen import demo as demo_mod
-    for line in demo_mod.run(out):
+    console = None if sql_console is None else Path(sql_console) if sql_console else True
+    for line in demo_mod.run(out, sql_console=console):
         click.echo(line)
 
 

@@ -10,21 +10,25 @@ from pathlib import Path
 
 import click
 
-from reportgen.errors import ReportgenError
+from reportgen.errors import user_error
 from reportgen.output import FORMATS
 
 
 class Group(click.Group):
-    """Prints a ReportgenError as ``Error: …`` (exit 1, no traceback); Ctrl-C exits 130."""
+    """Prints a user's error (a ReportgenError, an OSError, DuckDB failing to read or write its
+    files; see ``errors.user_error``) as ``Error: …`` (exit 1, no traceback); Ctrl-C exits 130."""
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except ReportgenError as exc:
-            raise click.ClickException(str(exc)) from None
         except KeyboardInterrupt:
             click.echo("interrupted; everything committed so far is kept", err=True)
             sys.exit(130)
+        except Exception as exc:
+            error = user_error(exc)
+            if error is None:
+                raise
+            raise click.ClickException(str(error)) from None
 
 
 def db_option(f):

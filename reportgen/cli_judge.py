@@ -59,16 +59,19 @@ class _Bar:
 @click.option("--threads", type=click.IntRange(1), help="CPU threads (default: every core this process may use).")
 @click.option("--gpu-layers", type=click.IntRange(-1), default=0, show_default=True,
               help="Model layers to offload to the GPU (-1: all); needs llama-cpp-python built with CUDA or Metal.")
+@click.option("--flash-attn", type=click.Choice(["auto", "on", "off"]), default="auto", show_default=True,
+              help="Flash attention (auto: on when --gpu-layers offloads to a GPU, off on the CPU); recorded "
+                   "with the judge's parameters.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed (only --explain samples text).")
 @click.option("--name", "judge_name", help="Judge name stored with the verdicts (default: local:<model file "
                                            "stem> or endpoint:<model>).")
 @with_db
 def judge(run_name, model, endpoint, endpoint_model, chat_template, concurrency, limit, only_paper, rejudge,
-          explain, template, threads, gpu_layers, seed, judge_name, db):
+          explain, template, threads, gpu_layers, flash_attn, seed, judge_name, db):
     """Judge base vs fine-tuned answers of a run in both orders with a local GGUF model or a server.
 
-    Each verdict is committed as soon as it exists: interrupt at any time and run the same
-    command again to continue."""
+    Verdicts are committed as they come: interrupt at any time and run the same command
+    again to continue."""
     from reportgen.judge import judge_run
     if endpoint:
         from reportgen.judge.endpoint import EndpointJudge
@@ -76,7 +79,7 @@ def judge(run_name, model, endpoint, endpoint_model, chat_template, concurrency,
                                 chat_template=chat_template)
     else:
         from reportgen.judge.local import LocalJudge
-        backend = LocalJudge(model, threads=threads, seed=seed, gpu_layers=gpu_layers)
+        backend = LocalJudge(model, threads=threads, seed=seed, gpu_layers=gpu_layers, flash_attn=flash_attn)
     if judge_name:
         backend.judge_name = judge_name
     try:

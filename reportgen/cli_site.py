@@ -15,6 +15,18 @@ def _formats(value: str) -> list[str]:
     return [f.strip() for f in value.split(",") if f.strip()]
 
 
+def sql_console_option(f):
+    """``--sql-console [DIR]``: add sql.html, DuckDB-Wasm found in DIR, ./node_modules or the cache."""
+    return click.option("--sql-console", "sql_console", is_flag=False, flag_value="", default=None, metavar="[DIR]",
+                        help="Add sql.html, a SQL console running DuckDB-Wasm in the browser; the npm package "
+                             "comes from DIR (an npm --prefix folder or node_modules), else ./node_modules or "
+                             "the cache.")(f)
+
+
+def _console(value: str | None) -> bool | Path:
+    return False if value is None else Path(value) if value else True
+
+
 @click.command()
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("site"), show_default=True,
               help="Folder for the site.")
@@ -24,17 +36,21 @@ def _formats(value: str) -> list[str]:
 @click.option("--clean", is_flag=True, help="Rewrite every file and remove every file the build does not produce.")
 @click.option("--templates", "templates_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Folder of templates (html/, md/, static/) that override the bundled ones by name.")
+@sql_console_option
 @with_db
-def build(out, run_name, fmt, clean, templates_dir, db):
+def build(out, run_name, fmt, clean, templates_dir, sql_console, db):
     """Build the static site (HTML + Markdown twin, search index, data files) from the database."""
     from reportgen import site
     start = time.perf_counter()
-    result = site.build(db, out, run=run_name, formats=_formats(fmt), clean=clean, templates_dir=templates_dir)
+    result = site.build(db, out, run=run_name, formats=_formats(fmt), clean=clean, templates_dir=templates_dir,
+                        sql_console=_console(sql_console))
     took = time.perf_counter() - start
     click.echo(f"{result.pages} pages, {result.files} files in {out}: {len(result.written)} written, "
                f"{len(result.removed)} removed, {result.files - len(result.written)} unchanged ({took:.1f} s)")
     if not result.search and "html" in _formats(fmt):
         click.echo("no search index: install pagefind with pip install 'reportgen[site]'")
+    if result.sql_console:
+        click.echo(f"SQL console: {out / 'sql.html'}; it runs when served (reportgen serve {out}, GitHub Pages)")
 
 
 @click.command()
@@ -65,15 +81,16 @@ def serve(directory, port, host):
 @click.option("--message", default="Publish the reportgen site", show_default=True, help="Commit message.")
 @click.option("--workflow", is_flag=True,
               help="Instead: write .github/workflows/pages.yml, which builds and deploys with GitHub's Pages actions.")
+@sql_console_option
 @with_db
-def publish(out, branch, remote, message, workflow, db):
+def publish(out, branch, remote, message, workflow, sql_console, db):
     """Build the site and commit it to the gh-pages branch (working tree and current branch untouched)."""
     from reportgen import publish as pub, site
     if workflow:
-        path = pub.write_workflow(Path.cwd(), out=out)
+        path = pub.write_workflow(Path.cwd(), out=out, sql_console=sql_console is not None)
         click.echo(f"wrote {path}; enable Pages with source 'GitHub Actions' in the repository settings")
         return
-    result = site.build(db, out)
+    result = site.build(db, out, sql_console=_console(sql_console))
     click.echo(f"built {out}: {len(result.written)} files written")
     outcome = pub.publish(out, branch=branch, remote=remote, message=message, repo=Path.cwd())
     click.echo(outcome.line)

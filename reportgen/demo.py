@@ -22,7 +22,9 @@ def example_files() -> list[Path]:
     return [d / f"{EXAMPLE_RUN}.base-wins.csv", d / f"{EXAMPLE_RUN}.judge.log"]
 
 
-def run(out: Path) -> Iterator[str]:
+def run(out: Path, sql_console: bool | Path | None = None) -> Iterator[str]:
+    """The demo, line by line. ``sql_console``: with the SQL console (DuckDB-Wasm from that folder, or
+    found in ./node_modules or the cache when True); None: with it when DuckDB-Wasm is found."""
     out.mkdir(parents=True, exist_ok=True)
     db = out / "reportgen.duckdb"
     result = ingest(db, example_files(), run=EXAMPLE_RUN)
@@ -38,7 +40,18 @@ def run(out: Path) -> Iterator[str]:
         yield stats.text(stats.summary(con, EXAMPLE_RUN))
     yield f"database: {db}  (try: reportgen --db {db} query \"SELECT * FROM papers\")"
     from reportgen import site
-    built = site.build(db, out / "site")
+    from reportgen.site import duckdb_wasm
+    if sql_console is None:
+        try:
+            sql_console = duckdb_wasm.find()
+        except site.SiteError:
+            sql_console = False
+    built = site.build(db, out / "site", sql_console=sql_console)
     search = (f"search works when served: reportgen serve {out / 'site'}" if built.search
               else "no search index: pip install 'reportgen[site]' for Pagefind")
     yield f"site: {out / 'site' / 'index.html'} ({built.pages} pages; {search})"
+    if built.sql_console:
+        yield f"SQL console: {out / 'site' / 'sql.html'} (DuckDB-Wasm in the browser; it runs when served)"
+    else:
+        yield (f"no SQL console: fetch DuckDB-Wasm with '{duckdb_wasm.npm_command()}', then "
+               f"'reportgen --db {db} build --out {out / 'site'} --sql-console'")

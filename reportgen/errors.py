@@ -3,6 +3,8 @@ line, where there is one) and says what to fix; the CLI prints it without a trac
 
 from __future__ import annotations
 
+import errno
+import sys
 from pathlib import Path
 
 
@@ -36,3 +38,46 @@ class QueryError(ReportgenError):
 
 class UsageError(ReportgenError):
     """Arguments that do not fit the data (unknown run, bad --map, ...)."""
+
+
+class FileSystemError(ReportgenError):
+    """The operating system refused to read or write a file or folder (an ``OSError``)."""
+
+    _WHAT = {
+        errno.EACCES: "permission denied; pick another path or fix its permissions",
+        errno.EPERM: "not permitted; pick another path or fix its permissions",
+        errno.EROFS: "is on a read-only file system; pick another path",
+        errno.ENOENT: "no such file or folder, and it cannot be created there; check the path and its parent folder",
+        errno.ENOTDIR: "a part of the path is a file, not a folder; pick another path",
+        errno.EISDIR: "is a folder where a file is needed; pick another path",
+        errno.EEXIST: "already exists; pick another path",
+        errno.ENOSPC: "no space left on the device; free some space and run the command again",
+        errno.EDQUOT: "disk quota exceeded; free some space and run the command again",
+        errno.EFBIG: "file too large for this system; free some space or pick another path",
+    }
+
+    @classmethod
+    def from_os_error(cls, exc: OSError) -> "FileSystemError":
+        what = cls._WHAT.get(exc.errno) or str(exc.strerror or exc) + ("; check the path" if exc.filename else "")
+        return cls(what, path=exc.filename)
+
+
+def user_error(exc: BaseException) -> ReportgenError | None:
+    """The one-line form of an error that is not a bug in reportgen: a ReportgenError, an OSError, or
+    DuckDB failing to read or write its files (also when a failed COMMIT's rollback raised over it).
+    None for anything else."""
+    if isinstance(exc, ReportgenError):
+        return exc
+    duckdb = sys.modules.get("duckdb")
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError):
+            return FileSystemError.from_os_error(seen)
+        if duckdb is None or not isinstance(seen, duckdb.Error):
+            return None
+        text = str(seen).strip().splitlines()[0] if str(seen).strip() else type(seen).__name__
+        if isinstance(seen, (duckdb.IOException, duckdb.PermissionException)) or "Failed to commit" in text:
+            return DatabaseError(f"the database cannot be read or written ({text}); free some space or fix the "
+                                 "permissions of the file and its folder, then run the command again")
+        seen = seen.__cause__ or seen.__context__
+    return None

@@ -114,10 +114,10 @@ jobs:
         with:
           python-version: "3.11"
       - run: pip install '.[site]'
-      - name: Build the site (or use the committed {out}/ folder when there is no database)
+{console_step}      - name: Build the site (or use the committed {out}/ folder when there is no database)
         run: |
           if [ -f "$REPORTGEN_DB" ]; then
-            reportgen build --out _site --clean
+            reportgen build --out _site --clean{console_option}
           else
             cp -r {out} _site
           fi
@@ -137,10 +137,22 @@ jobs:
 """
 
 
-def write_workflow(repo: Path, *, out: Path = Path("site")) -> Path:
-    """Write ``.github/workflows/pages.yml`` under the repository root of ``repo``."""
+# With the SQL console: DuckDB-Wasm, pinned, from npm into a scratch folder the build copies it from.
+CONSOLE_STEP = """\
+      - name: DuckDB-Wasm for the SQL console (pinned; copied into the site, never loaded from a CDN)
+        run: {npm}
+"""
+CONSOLE_PREFIX = "build/npm"
+
+
+def write_workflow(repo: Path, *, out: Path = Path("site"), sql_console: bool = False) -> Path:
+    """Write ``.github/workflows/pages.yml`` under the repository root of ``repo``; with
+    ``sql_console`` it installs DuckDB-Wasm and builds with ``--sql-console``."""
+    from reportgen.site.duckdb_wasm import npm_command
     top = _git(repo, "rev-parse", "--show-toplevel", check=False) or str(repo)
     path = Path(top) / ".github" / "workflows" / "pages.yml"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(WORKFLOW.format(out=out.as_posix()), encoding="utf-8")
+    step = CONSOLE_STEP.format(npm=npm_command(Path(CONSOLE_PREFIX))) if sql_console else ""
+    option = f" --sql-console {CONSOLE_PREFIX}" if sql_console else ""
+    path.write_text(WORKFLOW.format(out=out.as_posix(), console_step=step, console_option=option), encoding="utf-8")
     return path

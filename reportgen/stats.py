@@ -12,7 +12,9 @@ from reportgen.output import percent, rate_with_ci, render
 def summary(con: duckdb.DuckDBPyConnection, run: str | None) -> dict[str, pl.DataFrame]:
     frames = {name: report.frame(con, name, run) for name in ("overall", "papers", "categories")}
     frames["field"] = fieldreport.frame(con, frames["overall"])
-    frames["paired_comparison"] = report.frame(con, "paired_comparison", run)
+    pairs = report.frame(con, "paired_comparison", run)
+    if pairs.height:  # like the reliability reports: left out where there is nothing to compare
+        frames["paired_comparison"] = pairs
     return frames | reliability.frames(con, run)
 
 
@@ -98,8 +100,8 @@ def text(frames: dict[str, pl.DataFrame]) -> str:
 
 
 def _paired_section(frames: dict[str, pl.DataFrame]) -> str:
-    pairs = frames["paired_comparison"]
-    if pairs.height == 0:
+    pairs = frames.get("paired_comparison")
+    if pairs is None:
         return ""
     out = ["paired comparisons (common items; a tie counts half; exact McNemar test on the flips)"]
     for p in pairs.iter_rows(named=True):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import signal
 from contextlib import contextmanager
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +24,20 @@ _MIGRATION = re.compile(r"^schema/(\d{3})_(\w+)$")
 # is available, at most MAX_MEMORY and at least MIN_MEMORY, and spills the rest to <db>.tmp/.
 MAX_MEMORY = 3 * 2**30
 MIN_MEMORY = 256 * 2**20
+
+# For crash tests only: REPORTGEN_TEST_KILL_AT=N makes the process SIGKILL itself right after
+# its N-th SQL statement (run, scalar and frame all count), so a test can place a kill at an
+# exact point of an ingest or a judge run instead of at a moment. Unset, it costs one check
+# per statement. In-process, _KILL_AT = -1 counts the statements (_statements_run) without a kill.
+_KILL_AT = int(os.environ.get("REPORTGEN_TEST_KILL_AT") or 0)
+_statements_run = 0
+
+
+def _statement_done() -> None:
+    global _statements_run
+    _statements_run += 1
+    if _statements_run == _KILL_AT:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def default_db_path() -> Path:
@@ -78,6 +93,9 @@ def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
         raise DatabaseError("no such database; create it with 'reportgen ingest FILE…' or pass --db", path=path)
     if path.exists() and path.is_dir():
         raise DatabaseError("is a folder; --db needs a DuckDB file path", path=path)
+    if not path.parent.is_dir():
+        what = "is a file, not a folder" if path.parent.exists() else "does not exist"
+        raise DatabaseError(f"its folder {path.parent} {what}; create the folder or pass another --db", path=path)
     # What does not fit in the budget spills beside the database (DuckDB removes the folder when done)
     config = {"memory_limit": memory_limit(), "temp_directory": str(path.with_name(path.name + ".tmp"))}
     try:
@@ -89,6 +107,9 @@ def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
                 "is in use by another process (DuckDB allows one writer at a time); wait for it "
                 "to finish, then run the command again", path=path,
             ) from None
+        if "Permission denied" in text:
+            raise DatabaseError("cannot be opened (permission denied); fix the permissions of the file and its "
+                                "folder, or pass another --db", path=path) from None
         if "not a valid DuckDB database" in text or "database file" in text.lower():
             raise DatabaseError("is not a DuckDB database file; pass another --db path", path=path) from None
         raise DatabaseError(f"cannot be opened ({text.splitlines()[0]})", path=path) from None
@@ -193,6 +214,8 @@ def run(con: duckdb.DuckDBPyConnection, query: str, **params) -> list[tuple]:
     rows: list[tuple] = []
     for text, values in _statements(query, params):
         rows = con.execute(text, values).fetchall()
+        if _KILL_AT:
+            _statement_done()
     return rows
 
 
@@ -207,4 +230,9 @@ def frame(con: duckdb.DuckDBPyConnection, query: str, **params) -> pl.DataFrame:
     *first, (text, values) = _statements(query, params)
     for t, v in first:
         con.execute(t, v).fetchall()
-    return con.sql(text, params=values).pl()
+        if _KILL_AT:
+            _statement_done()
+    result = con.sql(text, params=values).pl()
+    if _KILL_AT:
+        _statement_done()
+    return result

@@ -51,3 +51,13 @@ class FakeJudge:
 
     def close(self) -> None:
         pass
+
+
+if __name__ == "__main__":
+    # `python tests/judge_fake.py judge --db DB …`: the real CLI, with this judge in place of the model
+    # (the crash tests kill it as a subprocess).
+    import reportgen.judge.local as local
+    from reportgen.cli import main
+
+    local.LocalJudge = lambda *args, **kwargs: FakeJudge()
+    main()

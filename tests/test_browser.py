@@ -4,40 +4,25 @@ search, no console errors or failed requests, and model text that executes nothi
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from conftest import ROOT, XSS_MAP, free_port
 from reportgen import site as site_mod
 from reportgen.demo import EXAMPLE_RUN
 from reportgen.ingest import ingest
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 FIXTURES = Path(__file__).parent / "fixtures" / "site"
-CHROMIUM = "/usr/bin/chromium"
-XSS_MAP = {"paper": "paper", "reference_answer": "reference", "base_answer": "base", "finetuned_answer": "finetuned"}
 
 sync_api = pytest.importorskip("playwright.sync_api")
 if not site_mod.pagefind_available():
     pytest.skip("pagefind is not installed (the site extra)", allow_module_level=True)
-if not Path(CHROMIUM).exists():
-    pytest.skip("Debian chromium is not installed (make chromium)", allow_module_level=True)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
-        yield b
-        b.close()
 
 
 class Watched:
@@ -82,12 +67,6 @@ def xss_site(tmp_path_factory) -> Path:
     out = base / "site"
     site_mod.build(db, out)
     return out
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -167,7 +146,7 @@ def test_example_over_reportgen_serve_with_search(browser, example_site, serve):
     assert "/t/" in w.page.url and "truncated" in w.page.inner_text(".categories")
     w.goto(url + "no/such/page")
     assert "Page not found" in w.page.inner_text("h1")
-    w.failed = [f for f in w.failed]  # the 404 itself is a response, not a failed request
+    # a 404 is a response, not a failed request; the console reports it as an error
     w.errors = [e for e in w.errors if "404" not in e]
     w.check()
     w.close()

@@ -224,3 +224,21 @@ def test_arena_hard_reproduces_published(model, tmp_path):
     o = overall(db, model)
     assert 100 * o["arena_score"] == pytest.approx(published, abs=0.005)
     assert o["group_label"] == "cluster" and o["base_model"] == "claude-3.7-sonnet"
+
+
+def test_site_of_field_runs_names_models_and_groups(tmp_path):
+    from reportgen.site import collect
+    db = tmp_path / "site.duckdb"
+    ingest(db, [AE], run="ae")
+    ingest(db, [MT / "model_judgment" / "gpt-4_pair.jsonl", MT / "question.jsonl", MT / "model_answer" / "tuned-7b.jsonl",
+                MT / "model_answer" / "gpt-3.5-turbo.jsonl"], model="tuned-7b", run="mt")
+    files, _, _ = collect(db, search=False)
+    ae = files["run/ae/index.html"].decode()
+    assert "phi-3-dpo win rate against gpt4_1106_preview" in ae and "<h3>Per dataset</h3>" in ae
+    assert "60.0 % (6/10, 95 % CI" in ae                       # 5 wins + 2 draws / 2 over 10
+    assert "54.00 ± 9.54" in ae                                 # the probability win rate
+    mt = files["run/mt/index.html"].decode()
+    assert "tuned-7b win rate against gpt-3.5-turbo" in mt and "55.6 % (5/9" in mt and "all categories" in mt
+    page = next(v.decode() for k, v in files.items() if k.startswith("run/mt/t/81-turn2") and k.endswith(".html"))
+    assert "gpt-3.5-turbo <small>(base)</small>" in page
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page

@@ -264,3 +264,20 @@ def test_arena_hard_published_score(model):
     r = fs.arena_hard_score(g1, g2, rounds=100)
     assert r["score"] == pytest.approx(float(board["score"]), abs=0.01)
     assert r["ci_low"] < r["score"] < r["ci_high"]
+
+
+def test_lc_normal_interval_above_the_bootstrap_limit_agrees_with_the_bootstrap(monkeypatch):
+    """Large runs get a robust normal interval instead of refitting resamples; on the same data it
+    must agree with the bootstrap's (widths within 25 %, centres close)."""
+    rng = np.random.default_rng(3)
+    n = 3000
+    d = rng.normal(0, 500, n)
+    p = np.clip(1 / (1 + np.exp(-(0.3 + 0.8 * np.tanh(d / 500)))) + rng.normal(0, 0.1, n), 0, 1)
+    boot = fs.length_controlled_win_rate(p, np.abs(1000 + d), np.full(n, 1000.0), rounds=400, seed=1)
+    monkeypatch.setattr(fs, "BOOTSTRAP_MAX_ITEMS", n - 1)
+    normal = fs.length_controlled_win_rate(p, np.abs(1000 + d), np.full(n, 1000.0))
+    assert boot["interval"].startswith("percentile bootstrap") and normal["interval"].startswith("robust normal")
+    assert normal["length_controlled_win_rate"] == boot["length_controlled_win_rate"]
+    wb, wn = boot["ci_high"] - boot["ci_low"], normal["ci_high"] - normal["ci_low"]
+    assert 0.75 < wn / wb < 1.25
+    assert abs((normal["ci_high"] + normal["ci_low"]) - (boot["ci_high"] + boot["ci_low"])) / 2 < 0.25 * wb

@@ -3,7 +3,7 @@ file names that cannot escape the output folder or collide, reproducible builds,
 database in use during a build."""
 
 import csv
-import hashlib
+import glob
 import json
 import os
 import subprocess
@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import honour_permissions, tree
 from reportgen.ingest import ingest
 
 HERE = Path(__file__).resolve().parent
@@ -21,14 +22,10 @@ TAGS = ("script", "img", "svg", "iframe", "a ", "a>", "body", "style", "link", "
 HEADER = ["id", "question", "context", "true_answer", "base_model_answer", "finetuned_model_answer"]
 
 
-def build(db: Path, out: Path, *extra: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "reportgen", "--db", str(db), "build", "--out", str(out), *extra],
-                          capture_output=True, text=True, timeout=600, env={**os.environ, **(env or {})})
-
-
-def tree(out: Path) -> dict[str, str]:
-    return {p.relative_to(out).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(out.rglob("*")) if p.is_file()}
+def build(db: Path, out: Path, *extra: str, env: dict | None = None, **popen) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "reportgen", "--db", str(db), "build", "--out", str(out),
+                           *map(str, extra)], capture_output=True, text=True, timeout=600,
+                          env={**os.environ, **(env or {})}, **popen)
 
 
 @pytest.fixture(scope="module")
@@ -86,38 +83,33 @@ def test_html_has_no_active_markup_from_the_corpus(xss_site):
 
 
 @pytest.mark.slow
-def test_corpus_executes_nothing_in_chromium(xss_site):
-    sync_api = pytest.importorskip("playwright.sync_api")
+def test_corpus_executes_nothing_in_chromium(xss_site, browser):
     pages = sorted(xss_site.rglob("*.html"))
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
-        context = browser.new_context()
-        page = context.new_page()
-        dialogs, outside, errors = [], [], []
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        page.on("request", lambda r: r.url.startswith(("file://", "data:")) or outside.append(r.url))
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("console", lambda m: m.type == "error" and errors.append(m.text))
-        for html in pages:
-            page.goto(html.as_uri(), wait_until="load")
-            # hover and focus everything a payload might hang an event on, then look at the DOM
-            page.mouse.move(10, 10)
-            page.keyboard.press("Tab")
-            state = page.evaluate("""() => ({
-                pwned: window.__pwned === undefined ? null : String(window.__pwned),
-                handlers: [...document.querySelectorAll('*')].flatMap(e => [...e.attributes]
-                    .filter(a => a.name.startsWith('on')).map(a => e.tagName + ' ' + a.name)),
-                links: [...document.querySelectorAll('a[href]')].map(a => a.getAttribute('href'))
-                    .filter(h => /^\\s*(javascript|vbscript|data|file):/i.test(h)),
-                scripts: [...document.scripts].map(s => s.getAttribute('src') || 'inline:' + s.text.slice(0, 40)),
-                frames: document.querySelectorAll('iframe, object, embed, frame').length,
-            })""")
-            assert state["pwned"] is None, (html, state)
-            assert state["handlers"] == [] and state["links"] == [] and state["frames"] == 0, (html, state)
-            assert all(not s.startswith("inline:") for s in state["scripts"]), (html, state["scripts"])
-        browser.close()
+    context = browser.new_context()
+    page = context.new_page()
+    dialogs, outside, errors = [], [], []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.on("request", lambda r: r.url.startswith(("file://", "data:")) or outside.append(r.url))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    for html in pages:
+        page.goto(html.as_uri(), wait_until="load")
+        # hover and focus everything a payload might hang an event on, then look at the DOM
+        page.mouse.move(10, 10)
+        page.keyboard.press("Tab")
+        state = page.evaluate("""() => ({
+            pwned: window.__pwned === undefined ? null : String(window.__pwned),
+            handlers: [...document.querySelectorAll('*')].flatMap(e => [...e.attributes]
+                .filter(a => a.name.startsWith('on')).map(a => e.tagName + ' ' + a.name)),
+            links: [...document.querySelectorAll('a[href]')].map(a => a.getAttribute('href'))
+                .filter(h => /^\\s*(javascript|vbscript|data|file):/i.test(h)),
+            scripts: [...document.scripts].map(s => s.getAttribute('src') || 'inline:' + s.text.slice(0, 40)),
+            frames: document.querySelectorAll('iframe, object, embed, frame').length,
+        })""")
+        assert state["pwned"] is None, (html, state)
+        assert state["handlers"] == [] and state["links"] == [] and state["frames"] == 0, (html, state)
+        assert all(not s.startswith("inline:") for s in state["scripts"]), (html, state["scripts"])
+    context.close()
     assert dialogs == [] and outside == [] and errors == []
 
 
@@ -158,9 +150,19 @@ def test_file_names_stay_inside_and_never_collide(tmp_path):
 
 
 def test_two_builds_are_byte_identical_whatever_the_date(example_db, tmp_path):
+    """Two builds under libfaketime (every clock of the process, DuckDB's and Pagefind's included,
+    reads another date), in other time zones and with other string-hash seeds: the same bytes."""
+    lib = sorted(glob.glob("/usr/lib/*/faketime/libfaketime.so.1"))
+    if not lib:
+        pytest.skip("libfaketime is not installed (make test installs it: apt-get install libfaketime)")
     a, b = tmp_path / "a", tmp_path / "b"
-    assert build(example_db, a, env={"SOURCE_DATE_EPOCH": "0"}).returncode == 0
-    assert build(example_db, b, env={"SOURCE_DATE_EPOCH": "1900000000"}).returncode == 0
+    for out, date, tz, seed in ((a, "@2001-02-03 04:05:06", "UTC", "1"), (b, "@2041-12-31 23:59:30", "Asia/Tokyo", "2")):
+        env = {"LD_PRELOAD": lib[0], "FAKETIME": date, "DONT_FAKE_MONOTONIC": "1", "TZ": tz, "PYTHONHASHSEED": seed}
+        clock = subprocess.run([sys.executable, "-c", "import time; print(time.strftime('%Y'))"],
+                               env={**os.environ, **env}, capture_output=True, text=True, check=True)
+        assert clock.stdout.strip() == date[1:5]  # the fake clock works
+        r = build(example_db, out, env=env)
+        assert r.returncode == 0, r.stderr
     ta, tb = tree(a), tree(b)
     assert ta == tb and len(ta) > 100
 
@@ -187,24 +189,25 @@ def test_build_while_the_database_is_being_written(example_db, tmp_path):
 
 
 def test_unwritable_output_folder_keeps_the_previous_site(example_db, tmp_path):
-    if os.geteuid() == 0:
-        # root ignores directory permissions; use a path whose parent is a file instead
-        blocker = tmp_path / "file"
-        blocker.write_text("x", encoding="utf-8")
-        r = build(example_db, blocker / "site")
-        assert r.returncode == 1 and "Traceback" not in r.stderr and r.stderr.startswith("Error: ")
-        assert blocker.read_text(encoding="utf-8") == "x"
-        return
+    """A rebuild into a read-only site folder: one line, and the previous site byte-identical (as
+    root too: the rebuild runs without root's permission overrides, see conftest.honour_permissions)."""
     out = tmp_path / "site"
-    assert build(example_db, out).returncode == 0
+    assert build(example_db, out, "--format", "md").returncode == 0
     before = tree(out)
-    out.chmod(0o500)
+    changed = tmp_path / "tpl" / "md"  # a rebuild whose transcript pages all differ from the previous ones
+    changed.mkdir(parents=True)
+    base = (Path(__file__).resolve().parent.parent / "templates" / "md" / "transcript.md").read_text(encoding="utf-8")
+    (changed / "transcript.md").write_text("(changed)\n" + base, encoding="utf-8")
+    out.chmod(0o500)  # its subfolders stay writable: a build that wrote in place would change them
     try:
-        r = build(example_db, out, "--clean")
-        assert r.returncode == 1 and "Traceback" not in r.stderr
-        assert tree(out) == before
+        r = build(example_db, out, "--format", "md", "--templates", tmp_path / "tpl", preexec_fn=honour_permissions)
     finally:
         out.chmod(0o700)
+    assert r.returncode == 1 and r.stdout == "", r.stdout
+    assert r.stderr.startswith(f"Error: {out}: cannot be written (") and r.stderr.count("\n") == 1, r.stderr
+    assert tree(out) == before
+    assert build(example_db, out, "--format", "md", "--templates", tmp_path / "tpl").returncode == 0
+    assert tree(out) != before  # the same rebuild, allowed to write, changes the site
 
 
 def test_disk_full_during_build_keeps_the_previous_site(example_db, tmp_path, monkeypatch):

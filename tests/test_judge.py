@@ -223,12 +223,12 @@ def test_stats_unchanged_without_a_judge(example_db, invoke):
     out = invoke("stats", "--db", example_db).output
     assert "judge reliability" not in out and "judge agreement" not in out
     data = json.loads(invoke("stats", "--db", example_db, "--format", "json").output)
-    assert set(data) == {"overall", "papers", "categories"}
+    assert set(data) == {"overall", "papers", "categories", "field"}  # field: the length-controlled rate
 
 
 def test_cli_judge_with_fake_backend(example_db, invoke, monkeypatch):
     import reportgen.judge.local as local
-    monkeypatch.setattr(local, "LocalJudge", lambda model, threads, seed, gpu_layers: FakeJudge())
+    monkeypatch.setattr(local, "LocalJudge", lambda model, threads, seed, gpu_layers, flash_attn: FakeJudge())
     result = invoke("judge", "--db", example_db, "--limit", "3")
     assert result.exit_code == 0, result.output
     assert "judged 3 items of run llama31-8b-paper-qa with local:fake" in result.output
@@ -239,6 +239,7 @@ def test_cli_judge_with_fake_backend(example_db, invoke, monkeypatch):
 
 
 def test_cli_judge_errors_are_one_line(example_db, invoke, tmp_path):
+    pytest.importorskip("llama_cpp")  # without the judge extra the error says so instead
     result = invoke("judge", "--db", example_db, "--model", tmp_path / "missing.gguf")
     assert result.exit_code == 1
     assert "no such model file" in result.output and "Traceback" not in result.output
@@ -290,8 +291,46 @@ def test_gpu_layers_option_reaches_llama_cpp(monkeypatch):
         def __init__(self, path, **kw):
             seen.update(kw)
             raise ValueError("stop here")
-    import llama_cpp
+    llama_cpp = pytest.importorskip("llama_cpp")
     monkeypatch.setattr(llama_cpp, "Llama", FakeLlama)
     with pytest.raises(Exception, match="cannot be loaded as a GGUF model"):
         local.LocalJudge(gpu_layers=-1)
     assert seen["n_gpu_layers"] == -1
+
+
+@pytest.mark.parametrize("gpu_layers, offload, mode, tried", [
+    (0, True, "auto", [False]),          # CPU: off (its half-precision kernel moves the probabilities)
+    (-1, True, "auto", [True, False]),   # offloaded: on, and off again where llama.cpp cannot create the context
+    (-1, False, "auto", [False]),        # a CPU-only build of llama.cpp offloads nothing
+    (0, False, "on", [True]),            # asked for: no silent fallback
+    (-1, True, "off", [False]),
+])
+def test_flash_attention_default_and_choice_reach_llama_cpp(monkeypatch, gpu_layers, offload, mode, tried):
+    llama_cpp = pytest.importorskip("llama_cpp")
+    from reportgen.judge import local
+    seen = []
+
+    class FakeLlama:
+        def __init__(self, path, **kw):
+            seen.append(kw["flash_attn"])
+            raise ValueError("Failed to create llama_context" if kw["flash_attn"] else "stop here")
+    monkeypatch.setattr(llama_cpp, "Llama", FakeLlama)
+    monkeypatch.setattr(llama_cpp, "llama_supports_gpu_offload", lambda: offload)
+    with pytest.raises(Exception, match="cannot be loaded as a GGUF model"):
+        local.LocalJudge(gpu_layers=gpu_layers, flash_attn=mode)
+    assert seen == tried
+
+
+def test_flash_attn_option_reaches_the_local_judge(example_db, invoke, monkeypatch):
+    import reportgen.judge.local as local
+    got = {}
+
+    def make(model, **kw):
+        got.update(kw)
+        return FakeJudge()
+    monkeypatch.setattr(local, "LocalJudge", make)
+    assert invoke("judge", "--db", example_db, "--limit", "1").exit_code == 0
+    assert got["flash_attn"] == "auto"
+    assert invoke("judge", "--db", example_db, "--limit", "1", "--flash-attn", "off").exit_code == 0
+    assert got["flash_attn"] == "off"
+    assert invoke("judge", "--db", example_db, "--flash-attn", "fast").exit_code == 2

@@ -12,7 +12,7 @@ from reportgen.ingest import logparse as judge_log
 def parse(path: Path):
     summary = judge_log.LogSummary()
     records = list(judge_log.parse(path, summary))
-    verdicts = [r for r in records if isinstance(r, judge_log.Verdict)]
+    verdicts = [r for r in records if isinstance(r, judge_log.LogVerdict)]
     transcripts = [r for r in records if isinstance(r, judge_log.Transcript)]
     return summary, verdicts, transcripts
 

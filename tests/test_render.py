@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from conftest import XSS_MAP
 from reportgen import store
 from reportgen.demo import EXAMPLE_RUN, example_files
 from reportgen.ingest import ingest
@@ -17,7 +21,6 @@ from reportgen.site.render import markdown_html, md_cell, md_quote, md_text, ren
 from reportgen.errors import UsageError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "site"
-XSS_MAP = {"paper": "paper", "reference_answer": "reference", "base_answer": "base", "finetuned_answer": "finetuned"}
 
 
 def _site(db: Path, run: str | None = None, search: bool = False) -> Site:
@@ -75,17 +78,31 @@ def test_markdown_twin_text_has_no_raw_html_or_links():
     assert md_cell("a | b\nc") == "a \\| b c"
 
 
-@pytest.mark.parametrize("text", ["85", "item_7", "abc-DEF", "../../etc/passwd", "a/b", ".hidden", "", " ", "é",
-                                  "x" * 200, "CON", "a\\b"])
-def test_slug_is_a_safe_stable_file_name(text):
+SLUG_TEXTS = ["85", "item_7", "abc-DEF", "../../etc/passwd", "a/b", ".hidden", "", " ", "é", "x" * 200, "CON",
+              "a\\b"]
+
+
+@pytest.fixture(scope="module")
+def slugs_elsewhere() -> dict[str, str]:
+    """The slugs of SLUG_TEXTS computed by another process, with another string-hash seed."""
+    code = ("import json, sys; from reportgen.site import slug; "
+            "print(json.dumps({t: slug(t) for t in json.loads(sys.stdin.read())}))")
+    r = subprocess.run([sys.executable, "-c", code], input=json.dumps(SLUG_TEXTS), capture_output=True, text=True,
+                       env={**os.environ, "PYTHONHASHSEED": "12345"}, timeout=120, check=True)
+    return json.loads(r.stdout)
+
+
+@pytest.mark.parametrize("text", SLUG_TEXTS)
+def test_slug_is_a_safe_stable_file_name(text, slugs_elsewhere):
     s = slug(text)
     assert re.fullmatch(r"[a-z0-9][a-z0-9_-]*", s), s
     assert len(s) <= 64
-    assert slug(text) == s
+    assert slugs_elsewhere[text] == s  # the same page name in every build
 
 
 def test_slug_keeps_distinct_texts_apart():
-    assert slug("Item 1") != slug("item-1") != slug("ITEM 1")
+    texts = ["Item 1", "item-1", "ITEM 1", "item 1", "item_1", "item--1"]
+    assert len({slug(t) for t in texts}) == len(texts)
     assert slug("85") == "85"
     assert slug("A Paper", always_hash=True) != slug("a paper", always_hash=True)
 

@@ -3,7 +3,6 @@ the repository's own site/ folder."""
 
 from __future__ import annotations
 
-import hashlib
 import re
 import threading
 import urllib.error
@@ -12,31 +11,16 @@ from pathlib import Path
 
 import pytest
 
+from conftest import ROOT, XSS_MAP, tree
 from reportgen import site as site_mod
 from reportgen.demo import EXAMPLE_RUN
 from reportgen.errors import ReportgenError
 from reportgen.ingest import ingest
 
-ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures" / "site"
-XSS_MAP = {"paper": "paper", "reference_answer": "reference", "base_answer": "base", "finetuned_answer": "finetuned"}
 LINK = re.compile(r'(?:href|src)="([^"]*)"')
 needs_pagefind = pytest.mark.skipif(not site_mod.pagefind_available(), reason="pagefind is not installed (the site extra)")
 MD_LINK = re.compile(r"(?<!\\)\]\(([^)\s]+)\)")
-
-
-def tree(folder: Path, *, skip_search: bool = False) -> dict[str, str]:
-    """{path: sha256} of every file; with skip_search, without Pagefind's bundle (nor its names in the manifest)."""
-    out = {}
-    for p in sorted(folder.rglob("*")):
-        rel = p.relative_to(folder).as_posix()
-        if not p.is_file() or (skip_search and rel.startswith("pagefind/")):
-            continue
-        data = p.read_bytes()
-        if skip_search and rel == site_mod.MANIFEST:
-            data = b"".join(line for line in data.splitlines(True) if not line.startswith(b"pagefind/"))
-        out[rel] = hashlib.sha256(data).hexdigest()
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -106,11 +90,12 @@ def test_pages_hold_no_machine_specific_text(built, _example_db_template):
             assert needle not in text, f"{path} holds {needle}"
 
 
-@needs_pagefind
 def test_build_is_deterministic(example_db, tmp_path):
+    """Byte-identical builds, with the search index where Pagefind is installed and without it."""
     a = site_mod.build(example_db, tmp_path / "a")
     b = site_mod.build(example_db, tmp_path / "b")
-    assert a.files == b.files > 150
+    assert a.search == b.search == site_mod.pagefind_available()
+    assert a.files == b.files > 140
     assert tree(tmp_path / "a") == tree(tmp_path / "b")
 
 

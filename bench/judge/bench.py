@@ -6,10 +6,14 @@ Per item of the example, in one process and one model load:
   judge  ``LocalJudge.score`` on the same two prompts after a cache reset: order 1 evaluates
          everything (its time vs bare = the judge's overhead), order 2 reuses the item's
          prefix (its time / order 1's = the prefix-reuse saving);
-and then ``judge_run`` end to end (prompts, both orders, DB commit per item) for seconds/item.
+and then ``judge_run`` end to end (prompts, both orders, DB commits) for seconds/item, and the
+host work of preparing an item (both prompts rendered and tokenized, which judge_run does on a
+helper thread while the model evaluates the previous item).
 Also: ``save_state`` (the alternative to rewinding the cache) and ``logits_all=True``
 (the alternative to reading the last token's logits), measured on the first prompt.
-Bare and judge evaluations alternate item by item, so a busy machine slows both alike."""
+Bare and judge evaluations alternate item by item, so a busy machine slows both alike, and
+each is timed in wall time and in this process's CPU time: the ``*_cpu`` figures are what a
+shared, loaded machine cannot distort (with --threads 1 they are the evaluation's own work)."""
 
 from __future__ import annotations
 
@@ -21,12 +25,20 @@ import tempfile
 import time
 from pathlib import Path
 
-from reportgen import store
-from reportgen.demo import EXAMPLE_RUN, example_files
-from reportgen.ingest import ingest
-from reportgen.judge import judge_run
+from reportgen.judge import judge_run  # first: it loads llama.cpp before duckdb and polars (judge/_preload.py)
 from reportgen.judge.local import LocalJudge
 from reportgen.judge.prompt import JudgeTemplate, pair_prompts
+from reportgen import store  # noqa: I001
+from reportgen.demo import EXAMPLE_RUN, example_files
+from reportgen.ingest import ingest
+
+
+def timed(fn, *args):
+    """fn(*args), its wall time and the CPU time of this process (which other processes on a
+    shared machine do not inflate)."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    out = fn(*args)
+    return out, time.perf_counter() - wall, time.process_time() - cpu
 
 
 def main() -> None:
@@ -35,6 +47,8 @@ def main() -> None:
     ap.add_argument("--items", type=int, default=3, help="items of the example to time (default 3)")
     ap.add_argument("--threads", type=int)
     ap.add_argument("--gpu-layers", type=int, default=0, help="layers offloaded to the GPU (-1: all)")
+    ap.add_argument("--flash-attn", choices=["auto", "on", "off"], default="auto",
+                    help="as reportgen judge --flash-attn (auto: on when layers are offloaded to a GPU)")
     ap.add_argument("--repeat", type=int, default=1,
                     help="time every evaluation this many times and keep the fastest (for busy machines)")
     ap.add_argument("--out", type=Path, help="write the figures as JSON here")
@@ -48,26 +62,36 @@ def main() -> None:
     items = items[: args.items]
 
     t0 = time.perf_counter()
-    judge = LocalJudge(args.model, threads=args.threads, gpu_layers=args.gpu_layers)
+    judge = LocalJudge(args.model, threads=args.threads, gpu_layers=args.gpu_layers, flash_attn=args.flash_attn)
     load_s = time.perf_counter() - t0
     tmpl = JudgeTemplate()
     rows = []
     for item in items:
+        t = time.perf_counter()     # the host work judge_run does for the next item on a helper thread
         p = pair_prompts(tmpl, judge.chat, item)
-        bare1 = bare2 = j1 = j2 = float("inf")
+        toks1, toks2 = judge.prepare(p.base_first), judge.prepare(p.finetuned_first)
+        prepare_s = time.perf_counter() - t
+        best: dict[str, tuple[float, float]] = {}
+
+        def keep(key, wall, cpu):
+            w, c = best.get(key, (float("inf"), float("inf")))
+            best[key] = (min(w, wall), min(c, cpu))
+
         for _ in range(args.repeat):
-            n1, t = judge.bare_eval_seconds(p.base_first)
-            bare1 = min(bare1, t)
-            n2, t = judge.bare_eval_seconds(p.finetuned_first)
-            bare2 = min(bare2, t)
+            keep("bare_1", *timed(judge.bare_eval, toks1)[1:])
+            keep("bare_2", *timed(judge.bare_eval, toks2)[1:])
             judge.llm.reset()
-            o1 = judge.score(p.base_first)
-            o2 = judge.score(p.finetuned_first)
-            j1, j2 = min(j1, o1.seconds), min(j2, o2.seconds)
-        rows.append(dict(item=item["item_key"], tokens_1=n1, tokens_2=n2, bare_1=bare1, bare_2=bare2,
-                         judge_1=j1, judge_2=j2, evaluated_2=o2.evaluated_tokens))
-        print(f"item {item['item_key']}: {n1}+{n2} tokens · bare {bare1:.2f}+{bare2:.2f} s · "
-              f"judge {j1:.2f}+{j2:.2f} s (order 2 evaluated {o2.evaluated_tokens})", flush=True)
+            keep("judge_1", *timed(judge.score, toks1)[1:])
+            o2, wall, cpu = timed(judge.score, toks2)      # reuses the item's prefix from order 1
+            keep("judge_2", wall, cpu)
+        evaluated_2 = o2.evaluated_tokens
+        rows.append(dict(item=item["item_key"], tokens_1=len(toks1), tokens_2=len(toks2), evaluated_2=evaluated_2,
+                         prepare_s=prepare_s, **{k: w for k, (w, _) in best.items()},
+                         **{f"{k}_cpu": c for k, (_, c) in best.items()}))
+        print(f"item {item['item_key']}: {len(toks1)}+{len(toks2)} tokens · bare {best['bare_1'][0]:.2f}+"
+              f"{best['bare_2'][0]:.2f} s · judge {best['judge_1'][0]:.2f}+{best['judge_2'][0]:.2f} s "
+              f"(order 2 evaluated {evaluated_2}; CPU s bare {best['bare_1'][1]:.2f}+{best['bare_2'][1]:.2f}, "
+              f"judge {best['judge_1'][1]:.2f}+{best['judge_2'][1]:.2f})", flush=True)
 
     # save_state instead of rewinding: what one snapshot of the context costs
     p = pair_prompts(tmpl, judge.chat, items[0])
@@ -93,34 +117,43 @@ def main() -> None:
     import llama_cpp
     big = llama_cpp.Llama(str(judge.path), n_ctx=judge.n_ctx, n_batch=512, n_threads=judge.threads,
                           n_threads_batch=judge.threads, logits_all=True, n_gpu_layers=args.gpu_layers,
-                          verbose=False)
+                          flash_attn=judge.flash_attn, verbose=False)
     toks = big.tokenize(p.base_first.encode(), add_bos=True, special=True)
-    t = time.perf_counter()
-    big.eval(toks)
-    logits_all_s = time.perf_counter() - t
+    _, logits_all_s, logits_all_cpu = timed(big.eval, toks)
     scores_mib = big.scores.nbytes / 2**20
     big.close()
 
     bare_tok = sum(r["tokens_1"] + r["tokens_2"] for r in rows)
-    bare_s = sum(r["bare_1"] + r["bare_2"] for r in rows)
     j1_tok = sum(r["tokens_1"] for r in rows)
-    j1_s = sum(r["judge_1"] for r in rows)
+
+    def rates(sfx: str) -> dict:
+        bare_s = sum(r["bare_1" + sfx] + r["bare_2" + sfx] for r in rows)
+        j1_s = sum(r["judge_1" + sfx] for r in rows)
+        return {
+            f"bare_prompt_tokens_per_s{sfx}": round(bare_tok / bare_s, 1),
+            f"judge_order1_tokens_per_s{sfx}": round(j1_tok / j1_s, 1),
+            # bare tokens/s (every bare evaluation) over the judge's order-1 tokens/s (same prompts, full eval)
+            f"judge_overhead_pct{sfx}": round(100 * ((bare_tok / bare_s) / (j1_tok / j1_s) - 1), 1),
+            f"order2_over_order1{sfx}": round(statistics.fmean(r["judge_2" + sfx] / r["judge_1" + sfx]
+                                                               for r in rows), 3),
+            f"judge_effective_tokens_per_s{sfx}": round(
+                bare_tok / sum(r["judge_1" + sfx] + r["judge_2" + sfx] for r in rows), 1),
+        }
+
     figures = {
         "model": judge.model, "threads": judge.threads, "repeat": args.repeat, "n_ctx": judge.n_ctx, "items": len(rows),
         "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
+        "flash_attn": judge.parameters["flash_attn"],
         "model_load_s": round(load_s, 2),
-        "bare_prompt_tokens_per_s": round(bare_tok / bare_s, 1),
-        "judge_order1_tokens_per_s": round(j1_tok / j1_s, 1),
-        # overhead: bare tokens/s (every bare evaluation) over the judge's order-1 tokens/s (same prompts, full eval)
-        "judge_overhead_pct": round(100 * ((bare_tok / bare_s) / (j1_tok / j1_s) - 1), 1),
-        "order2_over_order1": round(statistics.fmean(r["judge_2"] / r["judge_1"] for r in rows), 3),
+        **rates("_cpu"), **rates(""),
         "order2_evaluated_share": round(statistics.fmean(r["evaluated_2"] / r["tokens_2"] for r in rows), 3),
-        "judge_effective_tokens_per_s": round(bare_tok / sum(r["judge_1"] + r["judge_2"] for r in rows), 1),
         "end_to_end_s_per_item": round(e2e_s / max(res.judged, 1), 2),
+        "prepare_ms_per_item": round(1000 * statistics.median(r["prepare_s"] for r in rows), 1),
         "save_state_s": round(save_s, 4), "load_state_s": round(load_state_s, 4),
         "save_state_mib": round(state_mib, 1),
         "logits_all_eval_s_first_prompt": round(logits_all_s, 2),
         "logits_all_vs_bare_first_prompt": round(logits_all_s / rows[0]["bare_1"], 2),
+        "logits_all_vs_bare_first_prompt_cpu": round(logits_all_cpu / rows[0]["bare_1_cpu"], 2),
         "logits_all_scores_mib": round(scores_mib, 1),
         "rows": rows,
     }

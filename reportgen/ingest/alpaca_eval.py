@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reportgen.errors import InputError, UsageError
-from reportgen.ingest.common import (Context, Options, Source, item_key, json_array, require, set_models,
-                                     write_items, write_verdicts)
+from reportgen.ingest.common import Context, Options, Source, item_key, json_array, require, write_judgments
 
 NAME = "alpaca-eval"
 ORDER = 2
@@ -125,8 +124,5 @@ def write(ctx: Context, src: Source) -> list[str]:
         f"{counts['finetuned']} {plan.other} wins, {counts['base']} {plan.base} wins, {counts['tie']} draws, "
         f"{counts['invalid']} without a preference (counted as invalid)",
     ]
-    source_id = ctx.record_source(src, summary)
-    write_items(ctx, src, items, source_id)
-    write_verdicts(ctx, src, verdicts, source_id)
-    set_models(ctx, base=plan.base, finetuned=plan.other, group="dataset")
-    return summary
+    return write_judgments(ctx, src, summary, items=items, verdicts=verdicts, base=plan.base, finetuned=plan.other,
+                           group="dataset")

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reportgen.errors import InputError, UsageError
-from reportgen.ingest.common import (Context, Options, Source, first_json_object, json_lines, set_models,
-                                     write_items, write_orders, write_verdicts)
+from reportgen.ingest.common import (Context, Options, Source, first_json_object, json_lines,
+                                     write_judgments)
 from reportgen.ingest import companions
 
 NAME = "arena-hard"
@@ -139,9 +139,5 @@ def write(ctx: Context, src: Source) -> list[str]:
         f"{counts['invalid']} with no scored game (invalid); answers for {with_text} of {len(items)} items"
         + ("" if b.questions else "; no question.jsonl, so questions show as their ids"),
     ]
-    source_id = ctx.record_source(src, summary)
-    write_items(ctx, src, items, source_id)
-    write_verdicts(ctx, src, verdicts, source_id)
-    write_orders(ctx, src, orders)
-    set_models(ctx, base=base, finetuned=finetuned, group="cluster" if b.questions else None)
-    return summary
+    return write_judgments(ctx, src, summary, items=items, verdicts=verdicts, orders=orders, base=base,
+                           finetuned=finetuned, group="cluster" if b.questions else None)

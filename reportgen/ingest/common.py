@@ -108,6 +108,18 @@ def write_orders(ctx: Context, src: Source, rows: list[dict]) -> None:
         ctx.insert("ingest/insert_orders", "staged_orders", pl.DataFrame(rows, schema=ORDER_SCHEMA), path=src.path)
 
 
+def write_judgments(ctx: Context, src: Source, summary: list[str], *, items: list[dict], verdicts: list[dict],
+                    orders: list[dict] | None = None, base: str, finetuned: str, group: str | None) -> list[str]:
+    """What a benchmark's judgment file writes: its source record, items, verdicts, per-order rows
+    and the two models' names; returns the summary."""
+    source_id = ctx.record_source(src, summary)
+    write_items(ctx, src, items, source_id)
+    write_verdicts(ctx, src, verdicts, source_id)
+    write_orders(ctx, src, orders or [])
+    set_models(ctx, base=base, finetuned=finetuned, group=group)
+    return summary
+
+
 def set_models(ctx: Context, *, base: str | None, finetuned: str | None, group: str | None) -> None:
     """Name the run's two models (as the data names them) and what its items' groups are."""
     store.run(ctx.con, "ingest/set_run_models", run_id=ctx.run_id, base=base, finetuned=finetuned, group_label=group)

@@ -62,7 +62,7 @@ def _stream(con, path: Path) -> logparse.LogSummary:
                 transcripts.clear()
 
         for rec in logparse.parse(path, summary):
-            if isinstance(rec, logparse.Verdict):
+            if isinstance(rec, logparse.LogVerdict):
                 verdicts.append((rec.seq, rec.winner, rec.line))
                 if len(verdicts) >= CHUNK:
                     flush_verdicts()

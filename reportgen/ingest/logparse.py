@@ -40,7 +40,7 @@ def looks_like_judge_log(head: str) -> bool:
 
 
 @dataclass
-class Verdict:
+class LogVerdict:
     seq: int
     winner: str
     line: int
@@ -74,14 +74,14 @@ class LogSummary:
     notes: list[str] = field(default_factory=list)
 
 
-def parse(path: Path, summary: LogSummary | None = None) -> Iterator[Verdict | Transcript]:
+def parse(path: Path, summary: LogSummary | None = None) -> Iterator[LogVerdict | Transcript]:
     """Yield every verdict and transcript of the log in file order.
 
     ``summary`` (if given) is filled in as the parse goes; it is complete once the
     iterator is exhausted, after the footer has been cross-checked."""
     s = summary if summary is not None else LogSummary()
     lines = Lines(path)
-    last_verdict: Verdict | None = None
+    last_verdict: LogVerdict | None = None
     transcript_done_for: int | None = None
 
     first = lines.peek()
@@ -118,7 +118,7 @@ def parse(path: Path, summary: LogSummary | None = None) -> Iterator[Verdict | T
                     f"unknown winner label 'EvalWinner.{label}'; expected EvalWinner.BASE or "
                     "EvalWinner.FINE_TUNED", path=path, line=lineno,
                 )
-            last_verdict = Verdict(s.verdicts, WINNERS[label], lineno)
+            last_verdict = LogVerdict(s.verdicts, WINNERS[label], lineno)
             s.verdicts += 1
             if last_verdict.winner == "base":
                 s.base_wins += 1
@@ -173,7 +173,7 @@ def parse(path: Path, summary: LogSummary | None = None) -> Iterator[Verdict | T
         _check_footer(path, s)
 
 
-def _read_transcript(path: Path, lines: Lines, verdict: Verdict, start: int, s: LogSummary) -> Transcript:
+def _read_transcript(path: Path, lines: Lines, verdict: LogVerdict, start: int, s: LogSummary) -> Transcript:
     def expect(prefix: str, what: str) -> str:
         item = lines.next()
         if item is None:

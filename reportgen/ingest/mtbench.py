@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reportgen.errors import InputError, UsageError
-from reportgen.ingest.common import (Context, Options, Source, first_json_object, json_lines, set_models,
-                                     write_items, write_orders, write_verdicts)
+from reportgen.ingest.common import (Context, Options, Source, first_json_object, json_lines,
+                                     write_judgments)
 from reportgen.ingest import companions
 
 NAME = "mt-bench"
@@ -131,9 +131,5 @@ def write(ctx: Context, src: Source) -> list[str]:
         f"{counts['finetuned']} {finetuned} wins, {counts['base']} {base} wins, {counts['tie']} ties, "
         f"{counts['invalid']} with an error game (invalid, left out of the rates as FastChat does)",
     ]
-    source_id = ctx.record_source(src, summary)
-    write_items(ctx, src, items, source_id)
-    write_verdicts(ctx, src, verdicts, source_id)
-    write_orders(ctx, src, orders)
-    set_models(ctx, base=base, finetuned=finetuned, group="category" if b.questions else None)
-    return summary
+    return write_judgments(ctx, src, summary, items=items, verdicts=verdicts, orders=orders, base=base,
+                           finetuned=finetuned, group="category" if b.questions else None)

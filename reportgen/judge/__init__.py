@@ -1,24 +1,33 @@
 """The pairwise judge stage: judge every item of a run that has no verdict of this judge
-yet, in both orders, and commit each verdict the moment it exists.
+yet, in both orders, and commit the verdicts as they come.
 
 ``judge_run`` is the one entry point; the backend (``LocalJudge``: a GGUF in this process,
 ``EndpointJudge``: an OpenAI-compatible server, or a fake in tests) only turns a prompt
-into an ``OrderScore``. Each item is one small transaction (its verdict and its two
-per-order rows together), so an interrupted run — Ctrl-C or ``kill -9`` — loses nothing
-and, run again, judges only what is missing."""
+into an ``OrderScore``. A writer thread commits what has been judged (``pipeline``), every
+item whole (its verdict and its two per-order rows in one transaction), so Ctrl-C loses
+nothing, ``kill -9`` only the items judged since the last commit, and a second run judges
+only what is missing.
+
+Importing this package loads llama.cpp first (``_preload``): import it before duckdb,
+polars, numpy or pyarrow."""
 
 from __future__ import annotations
 
+from reportgen.judge import _preload  # noqa: F401,I001  (first: llama.cpp before any libstdc++ user)
+
 import json
+import os
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from reportgen import categories, store
 from reportgen.errors import UsageError
 from reportgen.judge.base import Backend, OrderScore, PromptTooLong, Verdict, combine
+from reportgen.judge.pipeline import Writer, ahead
 from reportgen.judge.prompt import JudgeTemplate, explain_prompt, pair_prompts
 
 TIE_MARGIN = 0.1
@@ -90,68 +99,103 @@ def _check_identity(con, run_id: int, backend: Backend, template: JudgeTemplate,
               template_sha256=template_sha, parameters=json.dumps(params, sort_keys=True))
 
 
-def _judge_item(backend: Backend, template: JudgeTemplate, explain_template: JudgeTemplate | None, item: dict,
-                tie_margin: float, min_mass: float) -> ItemResult:
-    prompts = pair_prompts(template, backend.chat, item)
-    try:
-        one = backend.score(prompts.base_first)
-        two = backend.score(prompts.finetuned_first)
-    except PromptTooLong as exc:
-        return ItemResult(item, None, None, Verdict("invalid", None, None, None, str(exc)), None)
-    verdict = combine(one, two, tie_margin=tie_margin, min_mass=min_mass)
-    rationale = None
-    if explain_template is not None and verdict.winner == "base":
+@dataclass(frozen=True)
+class Prepared:
+    """One item's two prompts, in the form the backend scores (``backend.prepare``: tokens for the local judge)."""
+    item: dict
+    base_first: object
+    finetuned_first: object
+
+
+class _Judging:
+    """What judging one item takes: the templates, the thresholds and the backend."""
+
+    def __init__(self, backend: Backend, template: JudgeTemplate, explain_template: JudgeTemplate | None,
+                 tie_margin: float, min_mass: float):
+        self.backend, self.template, self.explain_template = backend, template, explain_template
+        self.tie_margin, self.min_mass = tie_margin, min_mass
+        self._prepare = getattr(backend, "prepare", None) or (lambda prompt: prompt)
+
+    def prepare(self, item: dict) -> Prepared:
+        prompts = pair_prompts(self.template, self.backend.chat, item)
+        return Prepared(item, self._prepare(prompts.base_first), self._prepare(prompts.finetuned_first))
+
+    def score(self, p: Prepared) -> ItemResult:
+        backend, item = self.backend, p.item
         try:
-            text = backend.explain(explain_prompt(explain_template, backend.chat, item))
-            rationale = f"The base answer is better because {text}" if text else None
-        except PromptTooLong:
-            rationale = None
-    return ItemResult(item, one, two, verdict, rationale)
+            one = backend.score(p.base_first)
+            two = backend.score(p.finetuned_first)
+        except PromptTooLong as exc:
+            return ItemResult(item, None, None, Verdict("invalid", None, None, None, str(exc)), None)
+        verdict = combine(one, two, tie_margin=self.tie_margin, min_mass=self.min_mass)
+        rationale = None
+        if self.explain_template is not None and verdict.winner == "base":
+            try:
+                text = backend.explain(explain_prompt(self.explain_template, backend.chat, item))
+                rationale = f"The base answer is better because {text}" if text else None
+            except PromptTooLong:
+                rationale = None
+        return ItemResult(item, one, two, verdict, rationale)
+
+    def results(self, items: list[dict]) -> Iterator[ItemResult]:
+        """Judge items one after the other (the next one prepared while this one is scored), or
+        ``backend.concurrency`` at a time (results as they complete)."""
+        if self.backend.concurrency <= 1:
+            with closing(ahead(items, self.prepare)) as prepared:
+                for p in prepared:
+                    yield self.score(p)
+            return
+        pool = ThreadPoolExecutor(max_workers=self.backend.concurrency)
+
+        def work(item: dict) -> ItemResult:
+            return self.score(self.prepare(item))
+        try:
+            pending = iter(items)
+            running = set()
+            for item in pending:
+                running.add(pool.submit(work, item))
+                if len(running) >= self.backend.concurrency * 2:
+                    break
+            while running:
+                done, running = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield future.result()
+                    nxt = next(pending, None)
+                    if nxt is not None:
+                        running.add(pool.submit(work, nxt))
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _results(backend: Backend, items: list[dict], work: Callable[[dict], ItemResult]) -> Iterator[ItemResult]:
-    """Judge items one after the other, or ``backend.concurrency`` at a time (results as they complete)."""
-    if backend.concurrency <= 1:
-        for item in items:
-            yield work(item)
-        return
-    pool = ThreadPoolExecutor(max_workers=backend.concurrency)
-    try:
-        pending = iter(items)
-        running = set()
-        for item in pending:
-            running.add(pool.submit(work, item))
-            if len(running) >= backend.concurrency * 2:
-                break
-        while running:
-            done, running = wait(running, return_when=FIRST_COMPLETED)
-            for future in done:
-                yield future.result()
-                nxt = next(pending, None)
-                if nxt is not None:
-                    running.add(pool.submit(work, nxt))
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+def _max_batch() -> int | None:
+    """REPORTGEN_JUDGE_MAX_BATCH caps how many items one commit takes (default: all that are ready).
+    With 1, every item commits on its own at the same SQL statements on every run, which the crash
+    tests need to place their kills exactly."""
+    value = os.environ.get("REPORTGEN_JUDGE_MAX_BATCH")
+    return int(value) if value and value.isdigit() and int(value) > 0 else None
 
 
-def _commit(con, run_id: int, judge: str, seq: int, r: ItemResult, rejudge: bool) -> None:
-    v = r.verdict
-    key = r.item["item_key"]
+def _commit(con, run_id: int, judge: str, first_seq: int, batch: list[ItemResult], rejudge: bool) -> None:
+    """One transaction for the batch: each item's verdict and both order rows, then the failure categories."""
     con.begin()
     try:
-        if rejudge:
-            store.run(con, "judge/delete_item_verdict", run_id=run_id, judge=judge, item_key=key)
-        store.run(con, "judge/insert_verdict", run_id=run_id, judge=judge, seq=seq, item_key=key, winner=v.winner,
-                  confidence=v.confidence, rationale=r.rationale or (v.reason if v.winner == "invalid" else None))
-        for ord_, first, score in ((1, "base", r.base_first), (2, "finetuned", r.finetuned_first)):
-            store.run(con, "judge/insert_order", run_id=run_id, judge=judge, item_key=key, ord=ord_,
-                      first_answer=first, p_first=score.p_first if score else None,
-                      letter_mass=score.letter_mass if score else None,
-                      prompt_tokens=score.prompt_tokens if score else None,
-                      evaluated_tokens=score.evaluated_tokens if score else None,
-                      seconds=score.seconds if score else None)
+        for seq, r in enumerate(batch, start=first_seq):
+            v = r.verdict
+            key = r.item["item_key"]
+            if rejudge:
+                store.run(con, "judge/delete_item_verdict", run_id=run_id, judge=judge, item_key=key)
+            store.run(con, "judge/insert_verdict", run_id=run_id, judge=judge, seq=seq, item_key=key,
+                      winner=v.winner, confidence=v.confidence,
+                      rationale=r.rationale or (v.reason if v.winner == "invalid" else None))
+            for ord_, first, score in ((1, "base", r.base_first), (2, "finetuned", r.finetuned_first)):
+                store.run(con, "judge/insert_order", run_id=run_id, judge=judge, item_key=key, ord=ord_,
+                          first_answer=first, p_first=score.p_first if score else None,
+                          letter_mass=score.letter_mass if score else None,
+                          prompt_tokens=score.prompt_tokens if score else None,
+                          evaluated_tokens=score.evaluated_tokens if score else None,
+                          seconds=score.seconds if score else None)
         # hits change only with a base win (or a verdict replaced); the summaries with every verdict
-        categories.refresh(con, run_id, hits=v.winner == "base" or rejudge)
+        categories.refresh(con, run_id, hits=rejudge or any(r.verdict.winner == "base" for r in batch))
         con.commit()
     except BaseException:
         con.rollback()
@@ -164,7 +208,7 @@ def judge_run(db: Path, backend: Backend, *, run: str | None = None, template: P
               on_start: Callable[[JudgeResult], None] | None = None,
               progress: Callable[[Progress], None] | None = None) -> JudgeResult:
     """Judge the items of ``run`` that have no verdict of ``backend`` yet (``rejudge``: the selected
-    items again), committing each verdict as soon as it exists."""
+    items again), committing the verdicts on a writer thread as they come."""
     if limit is not None and limit < 0:
         raise UsageError("--limit must be 0 or more")
     tmpl = JudgeTemplate(template)
@@ -195,20 +239,30 @@ def judge_run(db: Path, backend: Backend, *, run: str | None = None, template: P
         seq = int(store.scalar(con, "judge/next_seq", run_id=run_id, judge=backend.judge_name))
         t0 = time.perf_counter()
 
-        def work(item: dict) -> ItemResult:
-            return _judge_item(backend, tmpl, explain_tmpl, item, tie_margin, min_mass)
-
-        for r in _results(backend, rows, work):
-            _commit(con, run_id, backend.judge_name, seq, r, rejudge)
-            seq += 1
-            result.judged += 1
-            result.winners[r.verdict.winner] = result.winners.get(r.verdict.winner, 0) + 1
-            for s in (r.base_first, r.finetuned_first):
-                if s is not None:
-                    result.prompt_tokens += s.prompt_tokens
-                    result.evaluated_tokens += s.evaluated_tokens
+        def commit(batch: list[ItemResult]) -> None:      # on the writer thread
+            nonlocal seq
+            _commit(con, run_id, backend.judge_name, seq, batch, rejudge)
+            seq += len(batch)
             result.seconds = time.perf_counter() - t0
-            if progress:
-                progress(Progress(result.judged, len(rows), result.prompt_tokens, result.seconds,
-                                  r.item["item_key"], r.verdict.winner))
+            for r in batch:
+                result.judged += 1
+                result.winners[r.verdict.winner] = result.winners.get(r.verdict.winner, 0) + 1
+                for score in (r.base_first, r.finetuned_first):
+                    if score is not None:
+                        result.prompt_tokens += score.prompt_tokens
+                        result.evaluated_tokens += score.evaluated_tokens
+                if progress:
+                    progress(Progress(result.judged, len(rows), result.prompt_tokens, result.seconds,
+                                      r.item["item_key"], r.verdict.winner))
+
+        judging = _Judging(backend, tmpl, explain_tmpl, tie_margin, min_mass)
+        writer = Writer(commit, max_batch=_max_batch())
+        try:
+            with closing(judging.results(rows)) as results:
+                for r in results:
+                    writer.put(r)
+        except BaseException:
+            writer.close(raise_error=False)   # commit what was judged, then report the first error
+            raise
+        writer.close()
     return result

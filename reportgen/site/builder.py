@@ -11,7 +11,7 @@ from reportgen.errors import UsageError
 from reportgen.output import SITE_FORMATS
 from reportgen.site.render import render_site
 from reportgen.resources import resource_dir
-from reportgen.site import data
+from reportgen.site import console, data, duckdb_wasm
 from reportgen.site.gathering import gather
 from reportgen.site.search import pagefind_available, search_data, search_index
 from reportgen.site.writer import MANIFEST, write
@@ -25,6 +25,7 @@ class BuildResult:
     removed: list[str] = field(default_factory=list)
     pages: int = 0
     search: bool = False
+    sql_console: bool = False
 
 
 def static_files(templates_dir: Path | None) -> dict[str, bytes]:
@@ -39,9 +40,11 @@ def static_files(templates_dir: Path | None) -> dict[str, bytes]:
 
 
 def collect(db: Path, *, run: str | None = None, formats=SITE_FORMATS, templates_dir: Path | None = None,
-            search: bool | None = None, previous: Path | None = None) -> tuple[dict[str, bytes], int, bool]:
+            search: bool | None = None, previous: Path | None = None,
+            sql_console: bool | Path = False) -> tuple[dict[str, bytes], int, bool]:
     """Every file of the site as ``{relative path: bytes}`` (no writing), the number of pages, and
-    whether it has a search index. ``previous``: a built site whose search index may be reused."""
+    whether it has a search index. ``previous``: a built site whose search index may be reused.
+    ``sql_console``: add the SQL console, with DuckDB-Wasm from that folder (True: ./node_modules or the cache)."""
     formats = list(formats)
     if not formats or any(f not in SITE_FORMATS for f in formats):
         raise UsageError(f"--format takes {', '.join(SITE_FORMATS)} or {','.join(SITE_FORMATS)}, "
@@ -50,9 +53,18 @@ def collect(db: Path, *, run: str | None = None, formats=SITE_FORMATS, templates
         raise UsageError("--templates must be a folder of templates (html/, md/, static/)", path=templates_dir)
     if search is None:
         search = "html" in formats and pagefind_available()
+    package = None
+    if sql_console is not False:
+        if "html" not in formats:
+            raise UsageError("--sql-console adds an HTML page; build with --format html or html,md")
+        package = duckdb_wasm.find(None if sql_console is True else Path(sql_console))
+    console_files: dict[str, bytes] = {}
     with store.open_db(db, read_only=True) as con:
         tables = data.frames(con, run)
         site = gather(con, run, search=search, tables=tables)
+        if package is not None:
+            console.add_page(site)
+            console_files = console.files(con, run, tables, package)
     rendered = render_site(site, formats, templates_dir)
     files: dict[str, bytes] = {path: text.encode("utf-8") for path, text in rendered.items()}
     pages_count = len(files)
@@ -61,6 +73,7 @@ def collect(db: Path, *, run: str | None = None, formats=SITE_FORMATS, templates
         files.update(static_files(templates_dir))
         files["search-data.js"] = search_data(site)
         files[".nojekyll"] = b""
+    files.update(console_files)
     if search:
         files.update(search_index(files, previous))
     files[MANIFEST] = ("".join(p + "\n" for p in sorted(files))).encode("utf-8")
@@ -68,10 +81,10 @@ def collect(db: Path, *, run: str | None = None, formats=SITE_FORMATS, templates
 
 
 def build(db: Path, out: Path, *, run: str | None = None, formats=SITE_FORMATS, clean: bool = False,
-          templates_dir: Path | None = None, search: bool | None = None) -> BuildResult:
+          templates_dir: Path | None = None, search: bool | None = None, sql_console: bool | Path = False) -> BuildResult:
     """Build the site of ``db`` into ``out``; return what was written."""
     files, pages_count, searched = collect(db, run=run, formats=formats, templates_dir=templates_dir, search=search,
-                                          previous=None if clean else out)
+                                          previous=None if clean else out, sql_console=sql_console)
     written, removed = write(files, out, clean=clean)
     return BuildResult(out=out, files=len(files), written=written, removed=removed, pages=pages_count,
-                       search=searched)
+                       search=searched, sql_console=sql_console is not False)

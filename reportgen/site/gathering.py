@@ -8,7 +8,7 @@ from collections import Counter
 import duckdb
 import polars as pl
 
-from reportgen import reliability, sqlfiles, store
+from reportgen import fieldreport, reliability, sqlfiles, store
 from reportgen.site import data
 from reportgen.site.errors import SiteError
 from reportgen.site.model import (Agreement, Category, CategoryHit, Comparison, JudgeReport, Page, Paper, Row,
@@ -36,8 +36,9 @@ def gather(con: duckdb.DuckDBPyConnection, run: str | None = None, *, search: bo
         verdicts.setdefault((v["run"], v["item_key"]), []).append(v)
     descriptions = {f.short_name: f.description for f in sqlfiles.group("categories")}
     single = len(run_rows) == 1
-    runs = [_run(r, tables, verdicts, single, descriptions) for r in run_rows]
-    comparisons = [_comparison(con, a, b) for i, a in enumerate(runs) for b in runs[i + 1:]]
+    field = fieldreport.frame(con, tables["overall"])
+    runs = [_run(r, tables, field, verdicts, single, descriptions) for r in run_rows]
+    comparisons = [_comparison(con, a, b, tables["paired_comparison"]) for i, a in enumerate(runs) for b in runs[i + 1:]]
     site = Site(
         title="reportgen: " + (runs[0].name if single else f"{len(runs)} runs"),
         single=single, runs=runs, comparisons=comparisons, search=search,
@@ -67,7 +68,7 @@ class _Links:
         return f"{self.prefix}t/{slug(item_key)}"
 
 
-def _run(r: Row, tables: dict[str, pl.DataFrame], verdicts: dict[tuple[str, str], list[Row]], single: bool,
+def _run(r: Row, tables: dict[str, pl.DataFrame], field: pl.DataFrame, verdicts: dict[tuple[str, str], list[Row]], single: bool,
          descriptions: dict[str, str]) -> Run:
     name = r["run"]
     links = _Links(f"run/{slug(name)}/")
@@ -92,7 +93,8 @@ def _run(r: Row, tables: dict[str, pl.DataFrame], verdicts: dict[tuple[str, str]
                       for c in _rows(tables["categories"], **mine)]
         judges.append(JudgeReport(judge=o["judge"], overall=o, papers=papers, categories=categories,
                                   reliability=_rows(tables["reliability"], **mine),
-                                  rate_note=notes[0] if notes else None))
+                                  rate_note=notes[0] if notes else None,
+                                  field=next(iter(_rows(field, **mine)), None)))
 
     papers = [Paper(paper=p, page=links.paper(p), transcripts=by_paper.get(p, []),
                     rows=[row for j in judges for row in j.papers if row["paper"] == p])
@@ -134,7 +136,21 @@ def _transcripts(rows: list[Row], links: _Links) -> list[Transcript]:
     return sorted(items.values(), key=lambda t: (t.paper, t.position is None, t.position or 0, t.seq, t.key))
 
 
-def _comparison(con: duckdb.DuckDBPyConnection, a: Run, b: Run) -> Comparison:
+def _paired(pairs: pl.DataFrame, a: str, judge_a: str | None, b: str, judge_b: str | None) -> Row | None:
+    """The paired_comparison row of (a, judge_a) and (b, judge_b), oriented as b against a."""
+    for row in _rows(pairs, run_a=a, run_b=b):
+        if (row["judge_a"], row["judge_b"]) == (judge_a, judge_b):
+            return row
+    for row in _rows(pairs, run_a=b, run_b=a):
+        if (row["judge_a"], row["judge_b"]) == (judge_b, judge_a):
+            return {**row, "run_a": a, "judge_a": judge_a, "run_b": b, "judge_b": judge_b,
+                    "rate_a": row["rate_b"], "rate_b": row["rate_a"], "flips_to_b": row["flips_to_a"],
+                    "flips_to_a": row["flips_to_b"], "difference": -row["difference"],
+                    "ci_low": -row["ci_high"], "ci_high": -row["ci_low"]}
+    return None
+
+
+def _comparison(con: duckdb.DuckDBPyConnection, a: Run, b: Run, pairs: pl.DataFrame) -> Comparison:
     page_a = {t.key: t.page for t in a.transcripts}
     page_b = {t.key: t.page for t in b.transcripts}
     rows = [{**row, "page_a": page_a.get(row["item_key"]), "page_b": page_b.get(row["item_key"])}
@@ -146,7 +162,8 @@ def _comparison(con: duckdb.DuckDBPyConnection, a: Run, b: Run) -> Comparison:
         counts=sorted(Counter(row["change"] for row in rows).items()),
         judge_a=judge_a, judge_b=judge_b,
         unknown_a=sum(j.overall["source_unknown"] for j in a.judges if j.judge == judge_a),
-        unknown_b=sum(j.overall["source_unknown"] for j in b.judges if j.judge == judge_b))
+        unknown_b=sum(j.overall["source_unknown"] for j in b.judges if j.judge == judge_b),
+        paired=_paired(pairs, a.name, judge_a, b.name, judge_b))
 
 
 def pages(site: Site) -> list[Page]:

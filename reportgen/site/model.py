@@ -64,6 +64,7 @@ class JudgeReport:
     categories: list[Row]  # the categories report, each row with its "page" and the rule's "description"
     reliability: list[Row]
     rate_note: str | None  # why per-paper rates are not shown, when they are not
+    field: Row | None = None  # reportgen.fieldreport: length-controlled rate, Arena-Hard interval
 
 
 @dataclass(eq=False)
@@ -111,6 +112,27 @@ class Run(_RowColumns):
     def judge_names(self) -> str | None:
         return self.row["judges"]
 
+    @property
+    def group(self) -> str:
+        """What an item's group is: paper (the default), dataset, cluster, category."""
+        return self.row.get("group_label") or "paper"
+
+    @property
+    def groups(self) -> str:
+        return {"category": "categories"}.get(self.group, self.group + "s")
+
+    @property
+    def finetuned_name(self) -> str:
+        return self.row.get("finetuned_model") or "fine-tuned"
+
+    @property
+    def base_name(self) -> str:
+        return self.row.get("base_model") or "base"
+
+    @property
+    def named_models(self) -> bool:
+        return bool(self.row.get("finetuned_model") or self.row.get("base_model"))
+
 
 @dataclass(eq=False)
 class Comparison:
@@ -124,6 +146,7 @@ class Comparison:
     judge_b: str | None
     unknown_a: int  # verdicts of judge_a in run a whose item is unknown (they cannot be matched)
     unknown_b: int
+    paired: Row | None = None  # the paired_comparison row of these two runs' judges, oriented b against a
 
 
 @dataclass(frozen=True)
@@ -148,3 +171,4 @@ class Site:
     reliability_definitions: tuple[str, ...]
     pages: list[Page] = field(default_factory=list)
     formats: tuple[str, ...] = ()  # what is being rendered (set by the renderer)
+    sql_console: bool = False  # sql.html, the DuckDB-Wasm console, is built (reportgen.site.console)
