@@ -3,6 +3,7 @@ Its verdict is a rule on the two answers it finds in the prompt (first, second) 
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 
@@ -53,6 +54,31 @@ class FakeJudge:
         pass
 
 
+class FixedBatches:
+    """A stand-in for the judge's commit thread that commits exactly every ``size`` items (the rest at
+    close), in the caller's thread: the real batching depends on timing, this one on nothing, so a
+    crash test can place a kill inside a multi-item transaction."""
+
+    def __init__(self, commit: Callable[[list], None], size: int):
+        self._commit, self._size, self._batch = commit, size, []
+
+    def put(self, item) -> None:
+        self._batch.append(item)
+        if len(self._batch) == self._size:
+            batch, self._batch = self._batch, []
+            self._commit(batch)
+
+    def close(self, *, raise_error: bool = True) -> None:
+        if self._batch:
+            batch, self._batch = self._batch, []
+            self._commit(batch)
+
+
+def fixed_batches(size: int) -> Callable:
+    """``reportgen.judge.Writer``'s replacement committing every ``size`` items."""
+    return lambda commit, max_batch=None: FixedBatches(commit, size)
+
+
 if __name__ == "__main__":
     # `python tests/judge_fake.py judge --db DB …`: the real CLI, with this judge in place of the model
     # (the crash tests kill it as a subprocess).
@@ -60,4 +86,7 @@ if __name__ == "__main__":
     from reportgen.cli import main
 
     local.LocalJudge = lambda *args, **kwargs: FakeJudge()
+    if os.environ.get("FAKE_JUDGE_BATCH"):            # commit every N items (crash tests)
+        import reportgen.judge
+        reportgen.judge.Writer = fixed_batches(int(os.environ["FAKE_JUDGE_BATCH"]))
     main()

@@ -187,6 +187,45 @@ def test_kill_judge_at_any_statement(tmp_path, judge_db_template, count_statemen
 
 
 @pytest.mark.slow
+def test_kill_judge_inside_multi_item_batches(tmp_path, judge_db_template, count_statements, monkeypatch):
+    # The judge commits whatever has been judged in one transaction; here exactly three items at a
+    # time (tests/judge_fake.py's FixedBatches replaces the timing-dependent commit thread), so that
+    # kills land between the items of one batch, and none of the batch may survive them.
+    import reportgen.judge
+    from judge_fake import fixed_batches
+    monkeypatch.setattr(reportgen.judge, "Writer", fixed_batches(3))
+    ref = tmp_path / "ref.duckdb"
+    shutil.copy(judge_db_template, ref)
+    start = count_statements()
+    commits = [c - start for c in reference_judge_run(ref, count_statements)]
+    # the progress callback runs once per item after its batch's COMMIT: two batches of three
+    assert commits[:3] == [commits[0]] * 3 and commits[3:] == [commits[3]] * 3 and commits[0] < commits[3]
+    batch_ends = sorted(set(commits))
+    full = verdict_rows(ref)
+    cmd = [sys.executable, str(HERE / "judge_fake.py"), "judge"]
+    monkeypatch.setenv("FAKE_JUDGE_BATCH", "3")
+    # inside each batch's transaction (it opens right after the previous COMMIT), its last statement, after it
+    first = {1, *(c + 1 for c in batch_ends[:-1])}
+    points = set()
+    for lo, hi in zip(sorted(first), batch_ends):
+        points |= spread(lo, hi, 8)
+    points |= {batch_ends[0] + 1}
+    assert len(points) >= 15
+    for point in sorted(points):
+        db = tmp_path / f"b{point}.duckdb"
+        shutil.copy(judge_db_template, db)
+        killed_at(point, [*cmd, "--db", str(db)])
+        committed = sum(c < point for c in commits)          # 0, 3 or 6 items: whole batches only
+        verdicts, orders, cats = verdict_rows(db)
+        assert len(verdicts) in (0, 3) and verdicts == full[0][:committed], point
+        keys = {k for _, k, _, _, _ in verdicts}
+        assert orders == [o for o in full[1] if o[0] in keys], point
+        assert cats == [c for c in full[2] if c[0] in keys], point
+        judge_run(db, FakeJudge(), run="kill")
+        assert contents(db) == contents(ref), point
+
+
+@pytest.mark.slow
 def test_kill_the_real_model_judge_mid_transaction(tmp_path, count_statements):
     """One kill of `reportgen judge` with the bundled model: after its first verdict's COMMIT,
     inside the second item's transaction."""

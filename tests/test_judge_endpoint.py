@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import types
 import urllib.request
 
 import duckdb
@@ -86,8 +87,14 @@ def test_endpoint_judge_matches_the_local_judge(server, tiny_db, invoke):
     assert "judge agreement · run tiny · endpoint:SmolLM2-135M-Instruct.Q4_1.gguf vs local:" in out
 
 
-def test_endpoint_down_is_one_clear_error(tiny_db, invoke):
+def test_endpoint_down_is_one_clear_error(tiny_db, invoke, monkeypatch):
+    import reportgen.judge.endpoint as endpoint
+    waits = []                                    # the back-off is recorded, not slept
+    monkeypatch.setattr(endpoint, "time", types.SimpleNamespace(sleep=waits.append, perf_counter=time.perf_counter))
     url = f"http://127.0.0.1:{_free_port()}"
     result = invoke("judge", "--db", tiny_db, "--endpoint", url, "--endpoint-model", "m", "--limit", "1")
     assert result.exit_code == 1
-    assert "failed after" in result.output and "Traceback" not in result.output
+    assert "failed after 4 tries" in result.output and "Traceback" not in result.output
+    assert result.output.count("Error:") == 1
+    # each request waits 1, 2 and 4 s between its four tries, and not after the last one
+    assert waits and sorted(waits) == sorted([1, 2, 4] * (len(waits) // 3))

@@ -177,8 +177,7 @@ def _max_batch() -> int | None:
 
 def _commit(con, run_id: int, judge: str, first_seq: int, batch: list[ItemResult], rejudge: bool) -> None:
     """One transaction for the batch: each item's verdict and both order rows, then the failure categories."""
-    con.begin()
-    try:
+    with store.transaction(con):
         for seq, r in enumerate(batch, start=first_seq):
             v = r.verdict
             key = r.item["item_key"]
@@ -196,10 +195,6 @@ def _commit(con, run_id: int, judge: str, first_seq: int, batch: list[ItemResult
                           seconds=score.seconds if score else None)
         # hits change only with a base win (or a verdict replaced); the summaries with every verdict
         categories.refresh(con, run_id, hits=rejudge or any(r.verdict.winner == "base" for r in batch))
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
 
 
 def judge_run(db: Path, backend: Backend, *, run: str | None = None, template: Path | None = None,
@@ -218,13 +213,8 @@ def judge_run(db: Path, backend: Backend, *, run: str | None = None, template: P
               "min_letter_mass": min_mass, "explain": explain}
     with store.open_db(db) as con:
         run_id, run_name = _run_id(con, run)
-        con.begin()
-        try:
+        with store.transaction(con):
             _check_identity(con, run_id, backend, tmpl, template_sha, params, rejudge)
-            con.commit()
-        except BaseException:
-            con.rollback()
-            raise
         rows = store.frame(con, "judge/select_items", run_id=run_id, judge=backend.judge_name, rejudge=rejudge,
                            paper=only_paper).to_dicts()
         if limit is not None:

@@ -96,7 +96,8 @@ class EndpointJudge:
             except ValueError:
                 raise EndpointError(f"{self.url}{path} did not answer JSON; is --endpoint an OpenAI-compatible "
                                     "server?") from None
-            time.sleep(min(2 ** attempt, 10))
+            if attempt < self.retries:
+                time.sleep(min(2 ** attempt, 10))
         raise EndpointError(f"{self.url}{path} failed after {self.retries + 1} tries ({last}); check the server "
                             "and run the same command again to continue")
 
