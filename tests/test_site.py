@@ -35,7 +35,7 @@ def test_build_cli(invoke, example_db, tmp_path):
     out = tmp_path / "site"
     result = invoke("--db", example_db, "build", "--out", out)
     assert result.exit_code == 0, result.output
-    assert re.match(r"142 pages, \d+ files in .*: \d+ written, 0 removed, 0 unchanged", result.output)
+    assert re.match(r"146 pages, \d+ files in .*: \d+ written, 0 removed, 0 unchanged", result.output)
     again = invoke("build", "--db", example_db, "--out", out)
     assert re.search(r": 0 written, 0 removed, \d+ unchanged", again.output), again.output
 

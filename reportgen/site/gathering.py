@@ -9,11 +9,13 @@ import duckdb
 import polars as pl
 
 from reportgen import fieldreport, reliability, sqlfiles, store
-from reportgen.site import data
+from reportgen.site import data, paging
 from reportgen.site.errors import SiteError
 from reportgen.site.model import (Agreement, Category, CategoryHit, Comparison, JudgeReport, Page, Paper, Row,
                                   Run, Site, Transcript)
 from reportgen.site.slugs import slug
+
+TOP = 20  # papers, reliability rows, disagreements and least-confident base wins a run's home page shows
 
 
 def _rows(df: pl.DataFrame, **equal: str) -> list[Row]:
@@ -81,7 +83,6 @@ def _run(r: Row, tables: dict[str, pl.DataFrame], field: pl.DataFrame, verdicts:
         for i, t in enumerate(group):
             t.prev = group[i - 1] if i > 0 else None
             t.next = group[i + 1] if i + 1 < len(group) else None
-            t.index_in_paper, t.count_in_paper = i + 1, len(group)
 
     judges = []
     for o in _rows(tables["overall"], run=name):
@@ -91,28 +92,68 @@ def _run(r: Row, tables: dict[str, pl.DataFrame], field: pl.DataFrame, verdicts:
         notes = [p["rate_note"] for p in papers if not p["is_unknown"] and p["rate_note"]]
         categories = [{**c, "page": links.category(c["category"]), "description": descriptions.get(c["category"], "")}
                       for c in _rows(tables["categories"], **mine)]
+        reliability_rows = _rows(tables["reliability"], **mine)
         judges.append(JudgeReport(judge=o["judge"], overall=o, papers=papers, categories=categories,
-                                  reliability=_rows(tables["reliability"], **mine),
+                                  reliability=reliability_rows,
                                   rate_note=notes[0] if notes else None,
-                                  field=next(iter(_rows(field, **mine)), None)))
+                                  field=next(iter(_rows(field, **mine)), None),
+                                  top_papers=_top(papers, "is_unknown", "base_wins"),
+                                  top_reliability=_top(reliability_rows, "is_total", "items")))
 
     papers = [Paper(paper=p, page=links.paper(p), transcripts=by_paper.get(p, []),
                     rows=[row for j in judges for row in j.papers if row["paper"] == p])
               for p in sorted(set(links.papers) | set(by_paper))]
+    for p in papers:
+        p.listing = paging.paginate(p.page, p.transcripts, _transcript_key)
     names = sorted({c for t in transcripts for c in t.categories}
                    | {row["category"] for j in judges for row in j.categories})
     categories = [Category(name=c, page=links.category(c), description=descriptions.get(c, ""),
                            hits=[row for j in judges for row in j.categories if row["category"] == c],
                            transcripts=[t for t in transcripts if c in t.categories])
                   for c in names]
+    for c in categories:
+        c.listing = paging.paginate(c.page, c.transcripts, _transcript_key)
     page_of = {t.key: t.page for t in transcripts}
     agreements = []
     for a in _rows(tables["judge_agreement"], run=name):
         pair = _rows(tables["judge_disagreements"], run=name, judge_a=a["judge_a"], judge_b=a["judge_b"])
-        agreements.append(Agreement(row=a, disagreements=[{**d, "page": page_of.get(d["item_key"])} for d in pair]))
-    return Run(row=r, name=name, slug=slug(name), home="index" if single else f"{links.prefix}index", judges=judges,
-               transcripts=transcripts, papers=papers, categories=categories, agreements=agreements,
-               sources=_rows(tables["sources"], run=name))
+        rows = [{**d, "page": page_of.get(d["item_key"])} for d in pair]
+        base = f"{links.prefix}disagreements/{slug(a['judge_a'] + ' vs ' + a['judge_b'], always_hash=True)}"
+        # Where one judge saw a base win and the other a fine-tuned win first, then one tie or invalid.
+        decisive = sorted(rows, key=lambda d: {d["winner_a"], d["winner_b"]} != {"base", "finetuned"})
+        agreements.append(Agreement(row=a, disagreements=rows, page=base, top=decisive[:TOP],
+                                    listing=paging.paginate(base, rows, lambda d: str(d["item_key"]))))
+    run = Run(row=r, name=name, slug=slug(name), home="index" if single else f"{links.prefix}index", judges=judges,
+              transcripts=transcripts, papers=papers, categories=categories, agreements=agreements,
+              sources=_rows(tables["sources"], run=name),
+              transcripts_page=f"{links.prefix}transcripts", papers_page=f"{links.prefix}papers",
+              least_confident=_least_confident(transcripts),
+              busiest_papers=sorted((p for p in papers if p.transcripts), key=lambda p: -len(p.transcripts))[:TOP])
+    run.transcript_listing = paging.paginate(run.transcripts_page, transcripts, _transcript_key)
+    run.paper_listing = paging.paginate(run.papers_page, papers, lambda p: p.paper)
+    return run
+
+
+def _transcript_key(t: Transcript) -> str:
+    return t.key
+
+
+def _top(rows: list[Row], kept: str, by: str) -> list[Row]:
+    """``rows`` when there are at most TOP of them besides those marked ``kept`` (the unknown paper,
+    the total); otherwise those marked and the TOP with the most ``by``, in their report order."""
+    if sum(not row[kept] for row in rows) <= TOP:
+        return rows
+    ranked = sorted((i for i, row in enumerate(rows) if not row[kept]), key=lambda i: -(rows[i][by] or 0))
+    chosen = set(ranked[:TOP])
+    return [row for i, row in enumerate(rows) if row[kept] or i in chosen]
+
+
+def _least_confident(transcripts: list[Transcript]) -> list[tuple[Transcript, Row]]:
+    """The TOP base-win verdicts that carry a confidence, the least confident first: the wins most
+    worth a second look."""
+    wins = [(t, v) for t in transcripts for v in t.all_verdicts if v["winner"] == "base" and v["confidence"] is not None]
+    wins.sort(key=lambda tv: (tv[1]["confidence"], tv[0].key, tv[1]["judge"]))
+    return wins[:TOP]
 
 
 def _transcripts(rows: list[Row], links: _Links) -> list[Transcript]:
@@ -157,8 +198,9 @@ def _comparison(con: duckdb.DuckDBPyConnection, a: Run, b: Run, pairs: pl.DataFr
             for row in _rows(store.frame(con, "site/compare", run_a=a.name, run_b=b.name))]
     judge_a = rows[0]["judge_a"] if rows else None
     judge_b = rows[0]["judge_b"] if rows else None
+    page = f"compare/{a.slug}--{b.slug}"
     return Comparison(
-        a=a, b=b, page=f"compare/{a.slug}--{b.slug}", rows=rows,
+        a=a, b=b, page=page, rows=rows, listing=paging.paginate(page, rows, lambda row: str(row["item_key"])),
         counts=sorted(Counter(row["change"] for row in rows).items()),
         judge_a=judge_a, judge_b=judge_b,
         unknown_a=sum(j.overall["source_unknown"] for j in a.judges if j.judge == judge_a),
@@ -173,8 +215,13 @@ def pages(site: Site) -> list[Page]:
         if not site.single:
             out.append(Page(run.home, "run", {"run": run}))
         out += [Page(t.page, "transcript", {"run": run, "t": t}) for t in run.transcripts]
-        out += [Page(p.page, "paper", {"run": run, "paper": p}) for p in run.papers]
-        out += [Page(c.page, "category", {"run": run, "category": c}) for c in run.categories]
-    out += [Page(c.page, "compare", {"cmp": c}) for c in site.comparisons]
+        # Every list that grows with the data is paginated: page 1 at the list's permalink, page n at permalink/n.
+        out += [Page(lp.path, "transcripts", {"run": run, "lp": lp}) for lp in run.transcript_listing]
+        out += [Page(lp.path, "papers", {"run": run, "lp": lp}) for lp in run.paper_listing]
+        out += [Page(lp.path, "paper", {"run": run, "paper": p, "lp": lp}) for p in run.papers for lp in p.listing]
+        out += [Page(lp.path, "category", {"run": run, "category": c, "lp": lp}) for c in run.categories for lp in c.listing]
+        out += [Page(lp.path, "disagreements", {"run": run, "a": a, "lp": lp}) for a in run.agreements if a.disagreements
+                for lp in a.listing]
+    out += [Page(lp.path, "compare", {"cmp": c, "lp": lp}) for c in site.comparisons for lp in c.listing]
     out += [Page("search", "search", html_only=True), Page("404", "404", html_only=True)]
     return out

@@ -48,11 +48,38 @@ class Transcript:
     categories: list[str] = field(default_factory=list)
     category_hits: list[CategoryHit] = field(default_factory=list)
     all_verdicts: list[Row] = field(default_factory=list)  # site/item_verdicts: what each judge said
-    # Its neighbours among the transcripts of its paper, and its place there (from 1).
+    # Its neighbours among the transcripts of its paper (no "i of n": that would change with every base win).
     prev: Transcript | None = field(default=None, repr=False)
     next: Transcript | None = field(default=None, repr=False)
-    index_in_paper: int = 0
-    count_in_paper: int = 0
+
+
+@dataclass(eq=False)
+class ListPage:
+    """One page of a list that grows with the data (``reportgen.site.paging``): page ``number`` of
+    ``count``, with its items. Page 1 is at ``base`` (the list's permalink), page n at ``base/n``."""
+    base: str
+    number: int
+    count: int
+    items: list[Any]
+
+    def path_of(self, number: int) -> str:
+        return self.base if number == 1 else f"{self.base}/{number}"
+
+    @property
+    def path(self) -> str:
+        return self.path_of(self.number)
+
+    @property
+    def window(self) -> list[int | None]:
+        """The page numbers the navigation links to: the first, the last, and two either side of
+        this one; None where numbers are left out."""
+        shown = sorted({1, self.count, *range(max(1, self.number - 2), min(self.count, self.number + 2) + 1)})
+        out: list[int | None] = []
+        for n in shown:
+            if out and n - out[-1] > 1:
+                out.append(None)
+            out.append(n)
+        return out
 
 
 @dataclass(eq=False)
@@ -64,6 +91,11 @@ class JudgeReport:
     categories: list[Row]  # the categories report, each row with its "page" and the rule's "description"
     reliability: list[Row]
     rate_note: str | None  # why per-paper rates are not shown, when they are not
+    # What the run's home page shows of ``papers`` and ``reliability`` when there are many: the unknown
+    # paper and the papers with the most base wins (all of them when few); the rest is a link away.
+    # (Before ``field`` below, which hides dataclasses.field in the rest of this class.)
+    top_papers: list[Row] = field(default_factory=list)
+    top_reliability: list[Row] = field(default_factory=list)
     field: Row | None = None  # reportgen.fieldreport: length-controlled rate, Arena-Hard interval
 
 
@@ -74,6 +106,7 @@ class Paper:
     page: str
     transcripts: list[Transcript]
     rows: list[Row]
+    listing: list[ListPage] = field(default_factory=list)  # its transcripts, paginated
 
 
 @dataclass(eq=False)
@@ -84,6 +117,7 @@ class Category:
     description: str
     hits: list[Row]
     transcripts: list[Transcript]
+    listing: list[ListPage] = field(default_factory=list)  # its transcripts, paginated
 
 
 @dataclass(eq=False)
@@ -92,6 +126,9 @@ class Agreement(_RowColumns):
     the "page" of its transcript, None when the base model did not win it)."""
     row: Row
     disagreements: list[Row]
+    page: str = ""  # the first page of the disagreements list
+    top: list[Row] = field(default_factory=list)  # what the run's home page shows: base against fine-tuned first
+    listing: list[ListPage] = field(default_factory=list)  # the disagreements, paginated
 
 
 @dataclass(eq=False)
@@ -107,6 +144,13 @@ class Run(_RowColumns):
     categories: list[Category]
     agreements: list[Agreement]
     sources: list[Row]  # site/sources: the files ingested, without folders
+    # The lists the home page only samples, each paginated from its own permalink.
+    transcripts_page: str = ""  # every base-win transcript
+    transcript_listing: list[ListPage] = field(default_factory=list)
+    papers_page: str = ""  # every paper with its numbers per judge
+    paper_listing: list[ListPage] = field(default_factory=list)
+    least_confident: list[tuple[Transcript, Row]] = field(default_factory=list)  # base wins, lowest confidence first
+    busiest_papers: list[Paper] = field(default_factory=list)  # the papers with the most base-win transcripts
 
     @property
     def judge_names(self) -> str | None:
@@ -147,6 +191,7 @@ class Comparison:
     unknown_a: int  # verdicts of judge_a in run a whose item is unknown (they cannot be matched)
     unknown_b: int
     paired: Row | None = None  # the paired_comparison row of these two runs' judges, oriented b against a
+    listing: list[ListPage] = field(default_factory=list)  # the rows, paginated
 
 
 @dataclass(frozen=True)
