@@ -59,6 +59,15 @@ def mkdocs_build(md_root: Path, work: Path) -> float | None:
     return time.perf_counter() - t
 
 
+def largest_pages(out: Path) -> str:
+    """The largest HTML page, the largest that is not a transcript, and the run's page, in KB."""
+    sizes = sorted(((p.stat().st_size, p.relative_to(out).as_posix()) for p in out.rglob("*.html")), reverse=True)
+    lists = [(b, p) for b, p in sizes if "/t/" not in p]
+    index = (out / "index.html").stat().st_size
+    return (f"{sizes[0][0] / 1000:.0f} KB ({sizes[0][1]}); not a transcript: {lists[0][0] / 1000:.0f} KB "
+            f"({lists[0][1]}); index.html {index / 1000:.0f} KB")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--wins", type=int, nargs="+", default=[300], help="approximate base-win transcripts")
@@ -94,6 +103,7 @@ def main() -> None:
             inc_s = time.perf_counter() - t0
             mk = None if args.no_mkdocs else mkdocs_build(out, tmp / "mk")
             print(f"\n{len(rows):,} base-win transcripts, {result.pages:,} pages (html + md), {result.files:,} files")
+            print(f"  largest HTML pages                       {largest_pages(out)}")
             print(f"  bare markdown-it + Jinja2 loop (1 core)  {bare:7.2f} s  (transcript pages only)")
             print(f"  reportgen build --clean, no search       {full:7.2f} s  {full / bare:5.2f}x bare")
             print(f"    of which gathering + rendering          {collect_s:7.2f} s")

@@ -105,6 +105,10 @@ def test_example_over_file_url(browser, example_site):
     w.page.locator("table.sortable").first.locator("th button", has_text="base wins").click()
     first_row = w.page.locator("table.sortable").first.locator("tbody tr").first.inner_text()
     assert "(source unknown)" in first_row  # 0 base wins sorts first
+    # the index links to the paginated list of every transcript, which links to each
+    w.page.locator("a", has_text="Every base-win transcript").first.click()
+    w.page.wait_for_load_state("load")
+    assert w.page.url.endswith(f"/run/{EXAMPLE_RUN}/transcripts.html")
     w.page.locator("a", has_text="What are the potential limitations").first.click()
     w.page.wait_for_load_state("load")
     assert w.page.url.endswith(f"/run/{EXAMPLE_RUN}/t/85.html")
@@ -159,7 +163,7 @@ def test_site_under_a_path_prefix(browser, example_site, serve, tmp_path):
     (host / "reportgen").symlink_to(example_site, target_is_directory=True)
     url = serve(host) + "reportgen/"
     w = Watched(browser, url, viewport={"width": 390, "height": 844})  # narrow: answers stack
-    w.goto(url)
+    w.goto(url + f"run/{EXAMPLE_RUN}/transcripts.html")
     w.page.locator("ol.transcripts a").first.click()
     w.page.wait_for_load_state("load")
     boxes = [w.page.locator(".answers .answer").nth(i).bounding_box() for i in range(3)]
