@@ -233,3 +233,20 @@ def test_run_page_does_not_grow_with_the_data(tmp_path):
             assert f'href="{t.page}.html"' in index
     (html_small, md_small), (html_big, md_big) = sizes[400], sizes[800]
     assert html_big < 1.05 * html_small and md_big < 1.05 * md_small, sizes
+
+
+def test_comparison_pages(small_pages, tmp_path):
+    """Two runs: the comparison's questions over several pages, changes first, the counts on page 1 only."""
+    from reportgen.site.render import render_site
+    db = _judge(tmp_path / "a.duckdb", tmp_path, run="first")
+    _judge(db, tmp_path, flip="87", run="second")
+    site = _site(db)
+    [cmp] = site.comparisons
+    assert len(cmp.listing) > 3 and [r for lp in cmp.listing for r in lp.items] == cmp.rows
+    pages = render_site(site)
+    first, second = pages[cmp.page + ".html"], pages[cmp.listing[1].path + ".html"]
+    assert "<strong>1</strong> flipped to fine-tuned" in first and "flipped" not in second
+    assert 'rel="next" href="first--second/2.html"' in first
+    assert 'rel="prev" href="../first--second.html"' in second and f"page 2 of {len(cmp.listing)}" in second
+    md = pages[cmp.listing[1].path + ".md"]
+    assert "[← previous](../first--second.md)" in md and md.count("\n| same |") == len(cmp.listing[1].items)
