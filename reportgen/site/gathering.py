@@ -3,6 +3,7 @@ and list the pages."""
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
 
 import duckdb
@@ -128,7 +129,7 @@ def _run(r: Row, tables: dict[str, pl.DataFrame], field: pl.DataFrame, verdicts:
               sources=_rows(tables["sources"], run=name),
               transcripts_page=f"{links.prefix}transcripts", papers_page=f"{links.prefix}papers",
               least_confident=_least_confident(transcripts),
-              busiest_papers=sorted((p for p in papers if p.transcripts), key=lambda p: -len(p.transcripts))[:TOP])
+              busiest_papers=heapq.nsmallest(TOP, (p for p in papers if p.transcripts), key=lambda p: -len(p.transcripts)))
     run.transcript_listing = paging.paginate(run.transcripts_page, transcripts, _transcript_key)
     run.paper_listing = paging.paginate(run.papers_page, papers, lambda p: p.paper)
     return run
@@ -151,9 +152,8 @@ def _top(rows: list[Row], kept: str, by: str) -> list[Row]:
 def _least_confident(transcripts: list[Transcript]) -> list[tuple[Transcript, Row]]:
     """The TOP base-win verdicts that carry a confidence, the least confident first: the wins most
     worth a second look."""
-    wins = [(t, v) for t in transcripts for v in t.all_verdicts if v["winner"] == "base" and v["confidence"] is not None]
-    wins.sort(key=lambda tv: (tv[1]["confidence"], tv[0].key, tv[1]["judge"]))
-    return wins[:TOP]
+    wins = ((t, v) for t in transcripts for v in t.all_verdicts if v["winner"] == "base" and v["confidence"] is not None)
+    return heapq.nsmallest(TOP, wins, key=lambda tv: (tv[1]["confidence"], tv[0].key, tv[1]["judge"]))
 
 
 def _transcripts(rows: list[Row], links: _Links) -> list[Transcript]:
