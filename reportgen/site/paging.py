@@ -6,7 +6,7 @@ the end, not on how many items came before, so adding or removing one item chang
 that holds it: the pages before and after keep their items, and so their bytes. The exceptions:
 the item was the one ending its page (its page joins the next), the change crosses
 ``MIN_ITEMS`` or ``MAX_ITEMS`` on its page, or the number of pages changes (every page shows
-"page i of n", and later pages are numbered): about 5 changes in a hundred with these sizes
+"page i of n", and later pages are numbered): about 2 changes in a hundred with these sizes
 (tests/test_pagination.py counts them). A page cut at ``MAX_ITEMS`` passes a change on to the
 next page, up to the next key that ends a page.
 
