@@ -199,7 +199,7 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
 
 
 @functools.lru_cache(maxsize=None)
-def _split(query: str, text: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+def _split(text: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """The statements of a SQL file with their parameter names, parsed once per text (parsing a
     long report query costs a few milliseconds, as much as running it on its summary tables)."""
     return tuple((s.query, tuple(s.named_parameters)) for s in duckdb.extract_statements(text))
@@ -207,7 +207,7 @@ def _split(query: str, text: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
 
 def _statements(query: str, params: dict) -> list[tuple[str, dict | None]]:
     out = []
-    for text, names in _split(query, sqlfiles.sql(query)):
+    for text, names in _split(sqlfiles.sql(query)):
         missing = set(names) - set(params)
         if missing:
             raise KeyError(f"sql/{query}.sql needs parameters {', '.join(sorted(missing))}")
