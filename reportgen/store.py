@@ -198,14 +198,20 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     con.commit()
 
 
+@functools.lru_cache(maxsize=None)
+def _split(text: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The statements of a SQL file with their parameter names, parsed once per text (parsing a
+    long report query costs a few milliseconds, as much as running it on its summary tables)."""
+    return tuple((s.query, tuple(s.named_parameters)) for s in duckdb.extract_statements(text))
+
+
 def _statements(query: str, params: dict) -> list[tuple[str, dict | None]]:
     out = []
-    for statement in duckdb.extract_statements(sqlfiles.sql(query)):
-        names = statement.named_parameters
+    for text, names in _split(sqlfiles.sql(query)):
         missing = set(names) - set(params)
         if missing:
             raise KeyError(f"sql/{query}.sql needs parameters {', '.join(sorted(missing))}")
-        out.append((statement.query, {k: params[k] for k in names} if names else None))
+        out.append((text, {k: params[k] for k in names} if names else None))
     return out
 
 

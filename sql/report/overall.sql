@@ -6,6 +6,10 @@
 -- The counts come from summary_judges (sql/store/refresh_summaries.sql keeps them current).
 WITH item_counts AS (
     SELECT run_id, sum(items)::BIGINT AS items_with_text FROM summary_paper_items GROUP BY ALL
+), c AS (
+    -- n and the half-counted wins k once, so the interval macros expand over two columns
+    SELECT s.*, s.base_wins + s.finetuned_wins + s.ties AS n, s.finetuned_wins + 0.5 * s.ties AS k
+    FROM summary_judges s
 )
 SELECT r.name AS run, c.judge, r.synthetic,
        greatest(coalesce(r.declared_items, 0), coalesce(i.items_with_text, 0)) AS items,
@@ -15,13 +19,13 @@ SELECT r.name AS run, c.judge, r.synthetic,
        -- of the unjudged, those whose text is in the database (a judge could still see them)
        greatest(coalesce(i.items_with_text, 0) - c.judged_with_text, 0) AS unjudged_with_text,
        c.source_unknown,
-       c.base_wins + c.finetuned_wins + c.ties AS n,
-       (c.finetuned_wins + 0.5 * c.ties) / nullif(c.base_wins + c.finetuned_wins + c.ties, 0) AS finetuned_win_rate,
-       wilson_low(c.finetuned_wins + 0.5 * c.ties, c.base_wins + c.finetuned_wins + c.ties) AS ci_low,
-       wilson_high(c.finetuned_wins + 0.5 * c.ties, c.base_wins + c.finetuned_wins + c.ties) AS ci_high,
-       c.finetuned_wins / nullif(c.base_wins + c.finetuned_wins + c.ties, 0) AS strict_win_rate,
-       wilson_low(c.finetuned_wins, c.base_wins + c.finetuned_wins + c.ties) AS strict_ci_low,
-       wilson_high(c.finetuned_wins, c.base_wins + c.finetuned_wins + c.ties) AS strict_ci_high,
+       c.n,
+       c.k / nullif(c.n, 0) AS finetuned_win_rate,
+       wilson_low(c.k, c.n) AS ci_low,
+       wilson_high(c.k, c.n) AS ci_high,
+       c.finetuned_wins / nullif(c.n, 0) AS strict_win_rate,
+       wilson_low(c.finetuned_wins, c.n) AS strict_ci_low,
+       wilson_high(c.finetuned_wins, c.n) AS strict_ci_high,
        c.p_n, c.p_mean, c.p_se,
        greatest(c.p_mean - 1.959963984540054 * c.p_se, 0) AS p_ci_low,
        least(c.p_mean + 1.959963984540054 * c.p_se, 1) AS p_ci_high,
@@ -29,7 +33,7 @@ SELECT r.name AS run, c.judge, r.synthetic,
        coalesce(r.base_model, 'base') AS base_model, coalesce(r.finetuned_model, 'fine-tuned') AS finetuned_model,
        coalesce(r.group_label, 'paper') AS group_label,
        c.mean_confidence
-FROM summary_judges c
+FROM c
 JOIN runs r USING (run_id)
 LEFT JOIN item_counts i USING (run_id)
 ORDER BY r.name, c.judge;

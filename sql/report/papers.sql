@@ -3,26 +3,28 @@
 -- Verdicts whose item is unknown are listed as the paper '(source unknown)'. Counts come from summary_papers.
 WITH per_judge AS (
     SELECT run_id, judge, coalesce(sum(judged) FILTER (is_unknown), 0) AS unattributed FROM summary_papers GROUP BY ALL
+), p AS (
+    -- n, the half-counted wins k and whether a rate is shown, once, so the interval macros expand over columns
+    SELECT s.*, pj.unattributed, s.base_wins + s.finetuned_wins + s.ties AS n, s.finetuned_wins + 0.5 * s.ties AS k,
+           pj.unattributed = 0 AND NOT s.is_unknown AS rated
+    FROM summary_papers s
+    JOIN per_judge pj USING (run_id, judge)
 )
 SELECT r.name AS run, p.judge, p.paper, p.is_unknown,
        coalesce(ip.items, 0) AS items_with_text,
        p.judged, p.base_wins, p.finetuned_wins, p.ties, p.invalid,
        CASE WHEN p.is_unknown THEN 0 ELSE greatest(coalesce(ip.items, 0) - p.judged, 0) END AS unjudged_with_text,
-       p.base_wins + p.finetuned_wins + p.ties AS n,
+       p.n,
        -- "few items" qualifies a rate; where the rate is withheld there is nothing to qualify
-       pj.unattributed = 0 AND NOT p.is_unknown AND (p.base_wins + p.finetuned_wins + p.ties) < 10 AS few_items,
-       CASE WHEN pj.unattributed = 0 AND NOT p.is_unknown
-            THEN (p.finetuned_wins + 0.5 * p.ties) / nullif(p.base_wins + p.finetuned_wins + p.ties, 0) END AS finetuned_win_rate,
-       CASE WHEN pj.unattributed = 0 AND NOT p.is_unknown
-            THEN wilson_low(p.finetuned_wins + 0.5 * p.ties, p.base_wins + p.finetuned_wins + p.ties) END AS ci_low,
-       CASE WHEN pj.unattributed = 0 AND NOT p.is_unknown
-            THEN wilson_high(p.finetuned_wins + 0.5 * p.ties, p.base_wins + p.finetuned_wins + p.ties) END AS ci_high,
+       p.rated AND p.n < 10 AS few_items,
+       CASE WHEN p.rated THEN p.k / nullif(p.n, 0) END AS finetuned_win_rate,
+       CASE WHEN p.rated THEN wilson_low(p.k, p.n) END AS ci_low,
+       CASE WHEN p.rated THEN wilson_high(p.k, p.n) END AS ci_high,
        CASE WHEN p.is_unknown THEN 'verdicts whose question is not in the data'
-            WHEN pj.unattributed > 0
-            THEN printf('%d verdicts of this judge have no known paper, so a per-paper rate would be biased', pj.unattributed)
+            WHEN p.unattributed > 0
+            THEN printf('%d verdicts of this judge have no known paper, so a per-paper rate would be biased', p.unattributed)
        END AS rate_note
-FROM summary_papers p
-JOIN per_judge pj USING (run_id, judge)
+FROM p
 JOIN runs r USING (run_id)
 LEFT JOIN summary_paper_items ip ON ip.run_id = p.run_id AND ip.paper = p.paper AND NOT p.is_unknown
 ORDER BY r.name, p.judge, p.is_unknown, finetuned_win_rate NULLS LAST, p.base_wins DESC, p.paper;
