@@ -1,25 +1,22 @@
-"""The search index and the search page: Pagefind indexes the question and the answers of each
-transcript page (not the page's labels), records paper, run and categories as its filters, covers
-a fixed sample above --search-limit; the page loads the fragments of the results it shows only."""
+"""The search index: Pagefind indexes the question and the answers of each transcript page (not
+the page's labels), records paper, run and categories as its filters, gives the same bytes for the
+same pages, and covers a fixed sample above --search-limit, which the search page states.
+The search page in a browser: tests/test_search_browser.py."""
 
 from __future__ import annotations
 
 import gzip
 import json
 import re
-from pathlib import Path
 
 import pytest
 
-from conftest import free_port
 from reportgen import site as site_mod
 from reportgen import store
-from reportgen.demo import EXAMPLE_RUN
-from reportgen.ingest import ingest
 from reportgen.site import gather, indexed_pages, search_index
-from reportgen.synth import generate
 
-needs_pagefind = pytest.mark.skipif(not site_mod.pagefind_available(), reason="pagefind is not installed (the site extra)")
+needs_pagefind = pytest.mark.skipif(not site_mod.pagefind_available(),
+                                    reason="pagefind is not installed (the site extra)")
 # words of the transcript pages that are labels, not what the models or the question said
 CHROME = ["source paper", "verdict", "base model won", "Base win", "permalink", "Failure categories",
           "Reference answer", "imported-log", "judge's text", "None matched"]

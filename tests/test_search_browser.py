@@ -139,5 +139,11 @@ def test_filters_are_pagefinds(browser, synthetic_site, serve):
     metas = w.page.locator("#search-results .meta").all_inner_texts()
     assert metas and all(category in m.split(" · ") and "syn-a" in m for m in metas)
     assert "category=" + category in w.page.url and "run=syn-a" in w.page.url
+    # an address with a filter opens with it picked
+    w.goto(url + "search.html?run=syn-b")
+    count_b = int(re.search(r"\((\d+)\)$", options["run"][1]).group(1))
+    _status(w, f"{count_b} transcripts found")
+    assert w.page.locator("#f-run").input_value() == "syn-b"
+    assert all("syn-b" in m for m in w.page.locator("#search-results .meta").all_inner_texts())
     w.check()
     w.close()

@@ -42,7 +42,8 @@ def gather(con: duckdb.DuckDBPyConnection, run: str | None = None, *, search: bo
     comparisons = [_comparison(con, a, b, tables["paired_comparison"]) for i, a in enumerate(runs) for b in runs[i + 1:]]
     site = Site(
         title="reportgen: " + (runs[0].name if single else f"{len(runs)} runs"),
-        single=single, runs=runs, comparisons=comparisons, search=search, search_limit=search_limit if search else None,
+        single=single, runs=runs, comparisons=comparisons, search=search,
+        search_limit=search_limit if search else None,
         sql={f.short_name: f.text for f in sqlfiles.group("report")} | {f.name: f.text for f in sqlfiles.group("site")},
         data=data.tables(), reliability_definitions=reliability.DEFINITIONS,
     )

@@ -115,7 +115,7 @@
     return function (e) { if (mine === generation) say("Search failed: " + e.message); };
   }
 
-  function run(page) {
+  function run(page, typing) {
     var q = input.value.trim();
     var f = chosenFilters();
     var mine = ++generation;
@@ -129,8 +129,10 @@
       return;
     }
     say("Searching…");
-    // debounced: while words are being typed, only the last search loads results
-    ready.then(function (pf) { return pf.debouncedSearch(q || null, { filters: f }, 200); }).then(function (search) {
+    pagefind.then(function (pf) {
+      // while words are being typed, only the last search loads results
+      return typing ? pf.debouncedSearch(q || null, { filters: f }, 200) : pf.search(q || null, { filters: f });
+    }).then(function (search) {
       if (search === null || mine !== generation) return;
       found = search.results;
       var last = Math.max(0, Math.ceil(found.length / PAGE) - 1);
@@ -147,22 +149,24 @@
 
   var params = new URLSearchParams(location.search);
   if (params.get("q") && !input.value) input.value = params.get("q");
-  var ready = import(new URL("pagefind/pagefind.js", siteRoot).href).then(function (pf) {
-    return Promise.resolve(pf.options({ baseUrl: siteRoot.pathname })).then(function () { return pf.filters(); })
-      .then(function (filters) {
-        Object.keys(selects).forEach(function (k) {
-          fill(selects[k], filters[k]);
-          if (params.get(k)) selects[k].value = params.get(k);
-        });
-        return pf;
-      });
+  var pagefind = import(new URL("pagefind/pagefind.js", siteRoot).href).then(function (pf) {
+    return Promise.resolve(pf.options({ baseUrl: siteRoot.pathname })).then(function () { return pf; });
   });
+  // the filters' values and counts; the first search waits for them only when the address picks one
+  var filled = pagefind.then(function (pf) { return pf.filters(); }).then(function (filters) {
+    Object.keys(selects).forEach(function (k) {
+      fill(selects[k], filters[k]);
+      if (params.get(k)) selects[k].value = params.get(k);
+    });
+  });
+  filled.catch(function () {});  // a failure to load shows below
+  var picked = Object.keys(selects).some(function (k) { return params.get(k); });
   form.addEventListener("submit", function (e) { e.preventDefault(); run(1); });
-  input.addEventListener("input", function () { run(1); });
+  input.addEventListener("input", function () { run(1, true); });
   Object.keys(selects).forEach(function (k) { selects[k].addEventListener("change", function () { run(1); }); });
   prev.addEventListener("click", function () { turn(-1); });
   next.addEventListener("click", function () { turn(1); });
   say("Loading the search index…");
-  ready.then(function () { run(parseInt(params.get("page"), 10) || 1); },
-             function (e) { say("The search index did not load: " + e.message); });
+  (picked ? filled : pagefind).then(function () { run(parseInt(params.get("page"), 10) || 1); },
+                                    function (e) { say("The search index did not load: " + e.message); });
 })();
