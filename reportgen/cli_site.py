@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from reportgen.cli_common import with_db
-from reportgen.output import SITE_FORMATS
+from reportgen.output import SEARCH_LIMIT, SITE_FORMATS
 
 
 def _formats(value: str) -> list[str]:
@@ -36,14 +36,16 @@ def _console(value: str | None) -> bool | Path:
 @click.option("--clean", is_flag=True, help="Rewrite every file and remove every file the build does not produce.")
 @click.option("--templates", "templates_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Folder of templates (html/, md/, static/) that override the bundled ones by name.")
+@click.option("--search-limit", type=int, default=SEARCH_LIMIT, show_default=True,
+              help="The most transcript pages the search index covers; above it, a fixed sample of that many.")
 @sql_console_option
 @with_db
-def build(out, run_name, fmt, clean, templates_dir, sql_console, db):
+def build(out, run_name, fmt, clean, templates_dir, search_limit, sql_console, db):
     """Build the static site (HTML + Markdown twin, search index, data files) from the database."""
     from reportgen import site
     start = time.perf_counter()
     result = site.build(db, out, run=run_name, formats=_formats(fmt), clean=clean, templates_dir=templates_dir,
-                        sql_console=_console(sql_console))
+                        sql_console=_console(sql_console), search_limit=search_limit)
     took = time.perf_counter() - start
     click.echo(f"{result.pages} pages, {result.files} files in {out}: {len(result.written)} written, "
                f"{len(result.removed)} removed, {result.files - len(result.written)} unchanged ({took:.1f} s)")

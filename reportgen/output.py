@@ -10,6 +10,7 @@ import polars as pl
 
 FORMATS = ("table", "csv", "json", "markdown")  # a table: --format of stats, query and runs
 SITE_FORMATS = ("html", "md")  # the site and its Markdown twin: --format of build
+SEARCH_LIMIT = 20_000  # the most transcript pages the site's search index covers: --search-limit of build
 
 
 def _cell(value) -> str:

@@ -150,7 +150,9 @@ def test_transcript_page(example_db):
     html = pages[second.page + ".html"]
     assert not re.search(r"[Bb]ase win \d+ of \d+", html + pages[second.page + ".md"])  # changed with every base win
     assert 'rel="prev" href="85.html"' in html and 'rel="next"' in html
-    assert "<article data-pagefind-body>" in html and 'data-pagefind-meta="title"' in html
+    # the search indexes the question and the three answers (tests/test_search.py), filtered by paper, run, category
+    assert html.count("data-pagefind-body") == 4 and 'data-pagefind-body data-pagefind-meta="title"' in html
+    assert 'data-pagefind-filter="paper"' in html and 'data-pagefind-filter="run"' in html
     assert "Reference answer" in html and "Base model" in html and "Fine-tuned model" in html
     assert "<ol>" in html or "<ul>" in html  # answers are rendered Markdown
     assert html.count('content="default-src \'none\'') == 1
@@ -270,19 +272,6 @@ def test_judge_reliability_and_agreement_as_in_stats(example_db):
     assert agreement["common_items"] == int(numbers[1])
     assert "## Judge agreement: imported-log vs local:fake" in pages["index.md"]
     assert "### Judge reliability" in pages["index.md"]
-
-
-def test_search_data_lists_every_transcript_for_the_filters(example_db):
-    import json as json_mod
-
-    from reportgen.site import search_data
-    site = _site(example_db)
-    text = search_data(site).decode("ascii")
-    assert text.startswith("window.REPORTGEN_PAGES = [") and text.endswith("];\n")
-    pages = json_mod.loads(text[len("window.REPORTGEN_PAGES = "):-2])
-    assert len(pages) == 53 and pages[0]["url"] == f"run/{EXAMPLE_RUN}/t/85.html"
-    assert sum("truncated" in p["categories"] for p in pages) == 1
-    assert search_data(_site(example_db)).decode("ascii") == text
 
 
 def test_parallel_rendering_gives_the_same_pages(tmp_path, monkeypatch):

@@ -52,7 +52,7 @@ def test_build_cli_errors(invoke, example_db, tmp_path):
 @needs_pagefind
 def test_site_files(built):
     for rel in ["index.html", "index.md", "404.html", "search.html", ".nojekyll", "static/site.css", "static/site.js",
-                "static/search.js", "search-data.js", "data/papers.csv", "data/papers.parquet", "data/transcripts.parquet",
+                "static/search.js", "data/papers.csv", "data/papers.parquet", "data/transcripts.parquet",
                 "pagefind/pagefind.js", "pagefind/pagefind-entry.json", site_mod.MANIFEST]:
         assert (built / rel).is_file(), rel
     assert len(list((built / "run" / EXAMPLE_RUN / "t").glob("*.html"))) == 53

@@ -12,11 +12,12 @@ from reportgen.site.builder import BuildResult, build, collect, static_files
 from reportgen.site.data import data_files
 from reportgen.site.errors import SiteError
 from reportgen.site.gathering import gather, pages
-from reportgen.site.search import SEARCH_STAMP, html_digest, pagefind_available, search_data, search_index
+from reportgen.site.search import (SEARCH_LIMIT, SEARCH_STAMP, html_digest, indexed_pages, pagefind_available,
+                                   search_index)
 from reportgen.site.serve import make_server
 from reportgen.site.slugs import slug
 from reportgen.site.writer import MANIFEST, STAGING, write
 
-__all__ = ["BuildResult", "MANIFEST", "SEARCH_STAMP", "STAGING", "SiteError", "build", "collect", "data_files",
-           "gather", "html_digest", "make_server", "pagefind_available", "pages", "search_data", "search_index",
-           "slug", "static_files", "write"]
+__all__ = ["BuildResult", "MANIFEST", "SEARCH_LIMIT", "SEARCH_STAMP", "STAGING", "SiteError", "build", "collect",
+           "data_files", "gather", "html_digest", "indexed_pages", "make_server", "pagefind_available", "pages",
+           "search_index", "slug", "static_files", "write"]

@@ -13,7 +13,7 @@ from reportgen.site.render import render_site
 from reportgen.resources import resource_dir
 from reportgen.site import console, data, duckdb_wasm
 from reportgen.site.gathering import gather
-from reportgen.site.search import pagefind_available, search_data, search_index
+from reportgen.site.search import SEARCH_LIMIT, pagefind_available, search_index
 from reportgen.site.writer import MANIFEST, write
 
 
@@ -41,14 +41,17 @@ def static_files(templates_dir: Path | None) -> dict[str, bytes]:
 
 def collect(db: Path, *, run: str | None = None, formats=SITE_FORMATS, templates_dir: Path | None = None,
             search: bool | None = None, previous: Path | None = None,
-            sql_console: bool | Path = False) -> tuple[dict[str, bytes], int, bool]:
+            sql_console: bool | Path = False, search_limit: int = SEARCH_LIMIT) -> tuple[dict[str, bytes], int, bool]:
     """Every file of the site as ``{relative path: bytes}`` (no writing), the number of pages, and
-    whether it has a search index. ``previous``: a built site whose search index may be reused.
+    whether it has a search index. ``previous``: a built site whose search index may be reused;
+    ``search_limit``: the most transcript pages the index covers (a fixed sample beyond).
     ``sql_console``: add the SQL console, with DuckDB-Wasm from that folder (True: ./node_modules or the cache)."""
     formats = list(formats)
     if not formats or any(f not in SITE_FORMATS for f in formats):
         raise UsageError(f"--format takes {', '.join(SITE_FORMATS)} or {','.join(SITE_FORMATS)}, "
                          f"not {','.join(formats)!r}")
+    if search_limit < 1:
+        raise UsageError(f"--search-limit takes a number of pages, at least 1, not {search_limit}")
     if templates_dir is not None and not templates_dir.is_dir():
         raise UsageError("--templates must be a folder of templates (html/, md/, static/)", path=templates_dir)
     if search is None:
@@ -61,7 +64,7 @@ def collect(db: Path, *, run: str | None = None, formats=SITE_FORMATS, templates
     console_files: dict[str, bytes] = {}
     with store.open_db(db, read_only=True) as con:
         tables = data.frames(con, run)
-        site = gather(con, run, search=search, tables=tables)
+        site = gather(con, run, search=search, tables=tables, search_limit=search_limit)
         if package is not None:
             console.add_page(site)
             console_files = console.files(con, run, tables, package)
@@ -71,20 +74,21 @@ def collect(db: Path, *, run: str | None = None, formats=SITE_FORMATS, templates
     files.update(data.data_files(tables))
     if "html" in formats:
         files.update(static_files(templates_dir))
-        files["search-data.js"] = search_data(site)
         files[".nojekyll"] = b""
     files.update(console_files)
     if search:
-        files.update(search_index(files, previous))
+        files.update(search_index(files, previous, limit=search_limit))
     files[MANIFEST] = ("".join(p + "\n" for p in sorted(files))).encode("utf-8")
     return files, pages_count, search
 
 
 def build(db: Path, out: Path, *, run: str | None = None, formats=SITE_FORMATS, clean: bool = False,
-          templates_dir: Path | None = None, search: bool | None = None, sql_console: bool | Path = False) -> BuildResult:
+          templates_dir: Path | None = None, search: bool | None = None, sql_console: bool | Path = False,
+          search_limit: int = SEARCH_LIMIT) -> BuildResult:
     """Build the site of ``db`` into ``out``; return what was written."""
     files, pages_count, searched = collect(db, run=run, formats=formats, templates_dir=templates_dir, search=search,
-                                          previous=None if clean else out, sql_console=sql_console)
+                                          previous=None if clean else out, sql_console=sql_console,
+                                          search_limit=search_limit)
     written, removed = write(files, out, clean=clean)
     return BuildResult(out=out, files=len(files), written=written, removed=removed, pages=pages_count,
                        search=searched, sql_console=sql_console is not False)

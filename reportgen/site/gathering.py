@@ -27,9 +27,10 @@ def _rows(df: pl.DataFrame, **equal: str) -> list[Row]:
 
 
 def gather(con: duckdb.DuckDBPyConnection, run: str | None = None, *, search: bool = True,
-           tables: dict[str, pl.DataFrame] | None = None) -> Site:
+           tables: dict[str, pl.DataFrame] | None = None, search_limit: int | None = None) -> Site:
     """Everything the pages show, with the list of pages. ``tables`` (``data.frames``) saves
-    reading the reports again when the caller already has them."""
+    reading the reports again when the caller already has them; ``search_limit``: the most
+    transcript pages the search index covers (the search page says so when it covers fewer)."""
     tables = data.frames(con, run) if tables is None else tables
     run_rows = _rows(tables["runs"])
     if not run_rows:
@@ -45,6 +46,7 @@ def gather(con: duckdb.DuckDBPyConnection, run: str | None = None, *, search: bo
     site = Site(
         title="reportgen: " + (runs[0].name if single else f"{len(runs)} runs"),
         single=single, runs=runs, comparisons=comparisons, search=search,
+        search_limit=search_limit if search else None,
         sql={f.short_name: f.text for f in sqlfiles.group("report")} | {f.name: f.text for f in sqlfiles.group("site")},
         data=data.tables(), reliability_definitions=reliability.DEFINITIONS,
     )

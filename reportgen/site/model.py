@@ -217,3 +217,8 @@ class Site:
     pages: list[Page] = field(default_factory=list)
     formats: tuple[str, ...] = ()  # what is being rendered (set by the renderer)
     sql_console: bool = False  # sql.html, the DuckDB-Wasm console, is built (reportgen.site.console)
+    search_limit: int | None = None  # the most transcript pages the search index covers (reportgen.site.search)
+
+    @property
+    def transcript_count(self) -> int:
+        return sum(len(run.transcripts) for run in self.runs)

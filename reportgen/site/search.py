@@ -1,8 +1,15 @@
-"""Search: the Pagefind index over the HTML pages (a subprocess in a scratch folder, kept between
-builds while the pages are the same) and ``search-data.js``, the page list of the search filters."""
+"""Search: the Pagefind index over the transcript pages (a subprocess in a scratch folder, kept
+between builds while those pages are the same).
+
+Pagefind indexes what the transcript template marks ``data-pagefind-body`` (the question and the
+three answers) and records the ``data-pagefind-filter`` values (paper, run, failure categories);
+the search page filters through Pagefind, so no page list grows with the site. Above ``limit``
+transcript pages the index covers a fixed sample of ``limit`` of them (``indexed_pages``), so
+indexing stays a bounded share of the build."""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import os
@@ -12,9 +19,15 @@ import sys
 import tempfile
 from pathlib import Path
 
+from reportgen.output import SEARCH_LIMIT
 from reportgen.site.errors import SiteError
-from reportgen.site.model import Site
 from reportgen.site.writer import MANIFEST
+
+SEARCH_STAMP = "pagefind/reportgen-input.sha256"
+# Pagefind's ready-made UIs: the site has its own search page (they would also need inline styles).
+_UNUSED_BUNDLE = re.compile(r"^pagefind-(component-ui|modular-ui|ui|highlight)\.(js|css)$")
+# A transcript page: run/<run>/t/<item>.html (reportgen.site.gathering names them).
+_TRANSCRIPT = re.compile(r"^run/[^/]+/t/[^/]+\.html$")
 
 
 def pagefind_available() -> bool:
@@ -25,9 +38,17 @@ def pagefind_available() -> bool:
     return True
 
 
-SEARCH_STAMP = "pagefind/reportgen-input.sha256"
-# Pagefind's ready-made UIs: the site has its own search page (they would also need inline styles).
-_UNUSED_BUNDLE = re.compile(r"^pagefind-(component-ui|modular-ui|ui|highlight)\.(js|css)$")
+def indexed_pages(files: dict[str, bytes] | list[str], limit: int = SEARCH_LIMIT) -> list[str]:
+    """The transcript pages the index covers, sorted: every one while there are at most ``limit``;
+    beyond, the ``limit`` pages whose paths hash lowest (SHA-256). The sample is fixed: the same
+    pages give the same choice, and a page stays chosen while other pages come and go unless a new
+    page hashes lower than it."""
+    if limit < 1:
+        raise ValueError("the search limit is at least 1")
+    pages = sorted(p for p in files if _TRANSCRIPT.match(p))
+    if len(pages) <= limit:
+        return pages
+    return sorted(sorted(pages, key=lambda p: hashlib.sha256(p.encode("utf-8")).digest())[:limit])
 
 
 def html_digest(files: dict[str, bytes]) -> str:
@@ -67,20 +88,22 @@ def _previous_index(out: Path | None, digest: str) -> dict[str, bytes] | None:
     return {rel: (out / rel).read_bytes() for rel in listed}
 
 
-def search_index(files: dict[str, bytes], previous: Path | None = None) -> dict[str, bytes]:
-    """Run Pagefind over the HTML pages in a scratch folder; return its bundle as ``pagefind/…`` files
-    (or the bundle already in ``previous`` when the pages are the same)."""
-    digest = html_digest(files)
+def search_index(files: dict[str, bytes], previous: Path | None = None, *,
+                 limit: int = SEARCH_LIMIT) -> dict[str, bytes]:
+    """Run Pagefind over the transcript pages (``indexed_pages``) in a scratch folder; return its
+    bundle as ``pagefind/…`` files (or the bundle already in ``previous`` when those pages are the same)."""
+    chosen = {rel: files[rel] for rel in indexed_pages(files, limit)}
+    digest = html_digest(chosen)
     kept = _previous_index(previous, digest)
     if kept is not None:
         return kept
     with tempfile.TemporaryDirectory(prefix="reportgen-pagefind-") as tmp:
         root = Path(tmp) / "site"
-        for rel, data in files.items():
-            if rel.endswith(".html"):
-                path = root / rel
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(data)
+        for rel, data in chosen.items():
+            path = root / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        root.mkdir(parents=True, exist_ok=True)
         cmd = [sys.executable, "-m", "pagefind", "--site", str(root), "--output-subdir", "pagefind", "--silent",
                "--force-language", "en"]
         proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PAGEFIND_SOURCE": str(root)})
@@ -92,15 +115,100 @@ def search_index(files: dict[str, bytes], previous: Path | None = None) -> dict[
         for path in sorted((root / "pagefind").rglob("*")):
             if path.is_file() and not _UNUSED_BUNDLE.match(path.name):
                 out["pagefind/" + path.relative_to(root / "pagefind").as_posix()] = path.read_bytes()
+        out = _stable_filters(out)
         out[SEARCH_STAMP] = _stamp(digest)
         return out
 
 
-def search_data(site: Site) -> bytes:
-    """``search-data.js``: every transcript page with its title, paper and categories, for the search
-    page's paper and category filters. A classic script, so the filters also work from ``file://``."""
-    pages = [{"url": t.page + ".html", "title": t.question, "paper": t.paper, "run": run.name,
-              "categories": t.categories}
-             for run in site.runs for t in run.transcripts]
-    text = json.dumps(pages, ensure_ascii=True, sort_keys=True, separators=(",", ":"))
-    return f"window.REPORTGEN_PAGES = {text};\n".encode("ascii")
+_SIGNATURE = b"pagefind_dcd"  # what a decompressed Pagefind file starts with
+
+
+def _cbor_end(data: bytes, i: int) -> int:
+    """Where the CBOR item that starts at ``data[i]`` ends (definite lengths only, as Pagefind writes)."""
+    major, info = data[i] >> 5, data[i] & 31
+    i += 1
+    if info < 24:
+        n = info
+    elif info <= 27:
+        size = 1 << (info - 24)
+        n, i = int.from_bytes(data[i:i + size], "big"), i + size
+    else:
+        raise ValueError("indefinite CBOR length")
+    if major in (0, 1, 7):  # integers, simple values and floats: their bytes are read already
+        return i
+    if major in (2, 3):  # bytes, text
+        return i + n
+    if major in (4, 5):  # array, map
+        for _ in range(n if major == 4 else 2 * n):
+            i = _cbor_end(data, i)
+        return i
+    return _cbor_end(data, i)  # a tag, then its item
+
+
+def _array(data: bytes, i: int) -> tuple[int, list[bytes]]:
+    """The CBOR array at ``data[i]``: where its items start, and each item's bytes."""
+    if data[i] >> 5 != 4:
+        raise ValueError("not a CBOR array")
+    start = i + 1 + {24: 1, 25: 2, 26: 4, 27: 8}.get(data[i] & 31, 0)
+    end = _cbor_end(data, i)
+    items, j = [], start
+    while j < end:
+        k = _cbor_end(data, j)
+        items.append(data[j:k])
+        j = k
+    return start, items
+
+
+def _stable_filters(bundle: dict[str, bytes]) -> dict[str, bytes]:
+    """Pagefind writes the filters, and each filter's values, in hash-map order, which changes from
+    run to run (and with it the filter files' names, the metadata file that lists them, and the
+    entry file that names that): sort them, and name the files after what they hold, so the same
+    pages give the same bytes.
+
+    A filter file is [name, [[value, [page numbers]], ...]] in CBOR, and the metadata file lists
+    [[filter name, file name], ...]; only the order of those changes. Any other shape (another
+    Pagefind version) is left as it is."""
+    renamed: dict[str, str] = {}
+    out = dict(bundle)
+    try:
+        for rel in sorted(p for p in bundle if p.startswith("pagefind/filter/") and p.endswith(".pf_filter")):
+            raw = gzip.decompress(bundle[rel])
+            data = raw[len(_SIGNATURE):]
+            if not raw.startswith(_SIGNATURE) or data[0] != 0x82 or _cbor_end(data, 0) != len(data):
+                return bundle
+            values_at = _cbor_end(data, 1)  # after the filter's name
+            start, values = _array(data, values_at)
+            body = _SIGNATURE + data[:start] + b"".join(sorted(values))
+            old = rel.rsplit("/", 1)[1][:-len(".pf_filter")]
+            lang, digest = old.split("_", 1)
+            new = f"{lang}_{hashlib.sha256(body).hexdigest()[:len(digest)]}"
+            if len(old) != len(new) or len(old) >= 24:
+                return bundle
+            del out[rel]
+            out[f"pagefind/filter/{new}.pf_filter"] = gzip.compress(body, mtime=0)
+            renamed[old] = new
+        if not renamed:
+            return out
+        entry = out["pagefind/pagefind-entry.json"]
+        for lang in json.loads(entry)["languages"].values():
+            raw = gzip.decompress(out.pop(f"pagefind/pagefind.{lang['hash']}.pf_meta"))
+            for old, new in renamed.items():  # a short CBOR text (its length, then the name), as long as before
+                raw = raw.replace(bytes([0x60 + len(old)]) + old.encode(), bytes([0x60 + len(new)]) + new.encode())
+            data = raw[len(_SIGNATURE):]
+            start, fields = _array(data, 0)
+            names = {bytes([0x60 + len(new)]) + new.encode() for new in renamed.values()}
+            # the list of filters: [[name, file name], ...] with the file names just given
+            for n, field in enumerate(fields):
+                if field[0] >> 5 == 4 and field[0] & 31:
+                    first, pairs = _array(field, 0)
+                    if all(pair[0] == 0x82 and pair[_cbor_end(pair, 1):] in names for pair in pairs):
+                        fields[n] = field[:first] + b"".join(sorted(pairs))
+            meta = _SIGNATURE + data[:start] + b"".join(fields)
+            prefix, digest = lang["hash"].split("_", 1)
+            meta_hash = f"{prefix}_{hashlib.sha256(meta).hexdigest()[:len(digest)]}"
+            out[f"pagefind/pagefind.{meta_hash}.pf_meta"] = gzip.compress(meta, mtime=0)
+            entry = entry.replace(f'"hash":"{lang["hash"]}"'.encode(), f'"hash":"{meta_hash}"'.encode())
+        out["pagefind/pagefind-entry.json"] = entry
+    except (ValueError, IndexError, KeyError, OSError, EOFError):
+        return bundle
+    return out

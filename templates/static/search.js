@@ -1,7 +1,9 @@
-// Search over the transcripts: words with Pagefind, and filters by paper and category from
-// search-data.js (a plain script, so filtering works even for a page opened from a file).
+// Search over the transcripts with Pagefind: words, and filters by paper, category and run
+// (Pagefind's own filters, recorded from the transcript pages). Results come a page at a time:
+// Pagefind finds every match at once, but each shown result loads its own fragment (title,
+// excerpt, filters), so only the PAGE results on screen are fetched.
 // Pagefind fetches its index, which browsers refuse for pages opened from a file, so on
-// file:// word search explains itself and nothing is fetched.
+// file:// the page explains itself and nothing is fetched.
 (function () {
   "use strict";
   var script = document.currentScript;
@@ -9,38 +11,47 @@
   var form = document.getElementById("search-form");
   var input = document.getElementById("q");
   var results = document.getElementById("search-results");
-  var selects = { paper: document.getElementById("f-paper"), category: document.getElementById("f-category") };
-  var pages = window.REPORTGEN_PAGES || [];
+  var pager = document.getElementById("search-pages");
+  var prev = document.getElementById("search-prev");
+  var next = document.getElementById("search-next");
+  var selects = { paper: document.getElementById("f-paper"), category: document.getElementById("f-category"),
+                  run: document.getElementById("f-run") };
   if (!form) return;
   var siteRoot = new URL("../", script.src);
   var served = location.protocol === "http:" || location.protocol === "https:";
   var wantsIndex = script.getAttribute("data-index") === "yes";
-  var pagefind = null;
-  var loading = null;
+  var PAGE = 20;
   var generation = 0;
-  var LIMIT = 50;
+  var found = [];  // every match of the current search: Pagefind's results, not yet loaded
+  var offset = 0;  // the first shown result
 
   function say(text) { status.textContent = text; }
 
+  if (!wantsIndex) {
+    say("This site was built without a search index. Every transcript is listed on the index, by paper, and on the category pages.");
+    return;
+  }
+  if (!served) {
+    say("Search needs the site served over http(s), e.g. by 'reportgen serve' or GitHub Pages. Opened as a file, every transcript is listed on the index, by paper, and on the category pages.");
+    return;
+  }
+
   function fill(select, counts) {
-    Object.keys(counts).sort().forEach(function (v) {
+    Object.keys(counts || {}).sort().forEach(function (v) {
       var o = document.createElement("option");
       o.value = v;
       o.textContent = v + " (" + counts[v] + ")";
       select.appendChild(o);
     });
+    select.disabled = false;
+    // a filter with one value (the run of a one-run site) filters nothing
+    if (select.options.length <= 2) select.parentNode.hidden = true;
   }
-  var papers = {}, categories = {};
-  pages.forEach(function (p) {
-    papers[p.paper] = (papers[p.paper] || 0) + 1;
-    p.categories.forEach(function (c) { categories[c] = (categories[c] || 0) + 1; });
-  });
-  fill(selects.paper, papers);
-  fill(selects.category, categories);
 
-  function matches(p) {
-    return (!selects.paper.value || p.paper === selects.paper.value) &&
-           (!selects.category.value || p.categories.indexOf(selects.category.value) !== -1);
+  function chosenFilters() {
+    var f = {};
+    Object.keys(selects).forEach(function (k) { if (selects[k].value) f[k] = selects[k].value; });
+    return f;
   }
 
   // Pagefind's excerpt is escaped text with <mark> around hits; keep the text and the marks only.
@@ -59,72 +70,103 @@
     return p;
   }
 
-  function show(items, total) {
-    results.textContent = "";
-    items.slice(0, LIMIT).forEach(function (item) {
-      var li = document.createElement("li");
-      var a = document.createElement("a");
-      a.href = new URL(item.url, siteRoot).href;
-      a.textContent = item.title;
-      li.appendChild(a);
-      if (item.excerpt !== undefined) li.appendChild(excerptNode(item.excerpt));
-      var meta = document.createElement("span");
-      meta.className = "meta";
-      meta.textContent = [item.paper].concat(item.categories).join(" · ");
-      li.appendChild(meta);
-      results.appendChild(li);
-    });
-    say(total + " transcript" + (total === 1 ? "" : "s") + " found" + (total > LIMIT ? ", showing " + LIMIT : "") + ".");
+  function item(d) {
+    var li = document.createElement("li");
+    var a = document.createElement("a");
+    a.href = new URL(d.url, location.href).href;
+    a.textContent = (d.meta && d.meta.title) || d.url;
+    li.appendChild(a);
+    if (d.excerpt) li.appendChild(excerptNode(d.excerpt));
+    var f = d.filters || {};
+    var meta = document.createElement("span");
+    meta.className = "meta";
+    meta.textContent = [].concat(f.paper || [], selects.run.parentNode.hidden ? [] : f.run || [], f.category || []).join(" · ");
+    li.appendChild(meta);
+    return li;
   }
 
-  function loadIndex() {
-    if (!loading) {
-      loading = import(new URL("pagefind/pagefind.js", siteRoot).href).then(function (pf) {
-        return Promise.resolve(pf.options({ baseUrl: siteRoot.pathname })).then(function () { pagefind = pf; return pf; });
-      });
-    }
-    return loading;
-  }
-
-  function run() {
-    var q = input.value.trim();
-    var mine = ++generation;
+  function remember() {
     var params = new URLSearchParams();
-    if (q) params.set("q", q);
-    Object.keys(selects).forEach(function (k) { if (selects[k].value) params.set(k, selects[k].value); });
+    if (input.value.trim()) params.set("q", input.value.trim());
+    var f = chosenFilters();
+    Object.keys(f).forEach(function (k) { params.set(k, f[k]); });
+    if (offset) params.set("page", String(offset / PAGE + 1));
     history.replaceState(null, "", "?" + params.toString());
-    if (!q) {
-      if (!selects.paper.value && !selects.category.value) { results.textContent = ""; say("Type words, or pick a paper or category."); return; }
-      var found = pages.filter(matches);
-      show(found, found.length);
+  }
+
+  // Load and show the results offset..offset+PAGE of the current search: PAGE fragments at most.
+  function showPage(mine) {
+    var shown = found.slice(offset, offset + PAGE);
+    remember();
+    return Promise.all(shown.map(function (r) { return r.data(); })).then(function (datas) {
+      if (mine !== generation) return;
+      results.textContent = "";
+      datas.forEach(function (d) { results.appendChild(item(d)); });
+      var total = found.length;
+      say(total + " transcript" + (total === 1 ? "" : "s") + " found" +
+          (total > PAGE ? ", showing " + (offset + 1) + "–" + (offset + shown.length) : "") + ".");
+      pager.hidden = total <= PAGE;
+      prev.disabled = offset === 0;
+      next.disabled = offset + PAGE >= total;
+    });
+  }
+
+  function fail(mine) {
+    return function (e) { if (mine === generation) say("Search failed: " + e.message); };
+  }
+
+  function run(page, typing) {
+    var q = input.value.trim();
+    var f = chosenFilters();
+    var mine = ++generation;
+    if (!q && !Object.keys(f).length) {
+      found = [];
+      offset = 0;
+      remember();
+      results.textContent = "";
+      pager.hidden = true;
+      say("Type words, or pick a paper, a category or a run.");
       return;
     }
-    if (!wantsIndex) { say("This site was built without a search index; pick a paper or a category instead."); return; }
-    if (!served) { say("Word search needs the site served over http(s), e.g. by 'reportgen serve' or GitHub Pages; the paper and category filters work here."); return; }
     say("Searching…");
-    var byUrl = {};
-    pages.forEach(function (p) { byUrl[p.url] = p; });
-    loadIndex().then(function (pf) { return pf.search(q); }).then(function (search) {
-      return Promise.all(search.results.slice(0, 500).map(function (r) { return r.data(); }));
-    }).then(function (datas) {
-      if (mine !== generation) return;
-      var found = [];
-      datas.forEach(function (d) {
-        var href = new URL(d.url, location.href).href;
-        var rel = href.indexOf(siteRoot.href) === 0 ? href.slice(siteRoot.href.length) : href;
-        var p = byUrl[rel];
-        if (p && matches(p)) found.push({ url: p.url, title: p.title, paper: p.paper, categories: p.categories, excerpt: d.excerpt || "" });
-      });
-      show(found, found.length);
-    }).catch(function (e) { if (mine === generation) say("Search failed: " + e.message); });
+    pagefind.then(function (pf) {
+      // while words are being typed, only the last search loads results
+      return typing ? pf.debouncedSearch(q || null, { filters: f }, 200) : pf.search(q || null, { filters: f });
+    }).then(function (search) {
+      if (search === null || mine !== generation) return;
+      found = search.results;
+      var last = Math.max(0, Math.ceil(found.length / PAGE) - 1);
+      offset = Math.min(Math.max(0, (page || 1) - 1), last) * PAGE;
+      return showPage(mine);
+    }).catch(fail(mine));
+  }
+
+  function turn(by) {
+    var mine = ++generation;
+    offset = Math.max(0, Math.min(offset + by * PAGE, found.length - 1));
+    showPage(mine).then(function () { status.scrollIntoView({ block: "nearest" }); }).catch(fail(mine));
   }
 
   var params = new URLSearchParams(location.search);
   if (params.get("q") && !input.value) input.value = params.get("q");
-  Object.keys(selects).forEach(function (k) { if (params.get(k)) selects[k].value = params.get(k); });
-  form.addEventListener("submit", function (e) { e.preventDefault(); run(); });
-  input.addEventListener("input", run);
-  Object.keys(selects).forEach(function (k) { selects[k].addEventListener("change", run); });
-  if (input.value || selects.paper.value || selects.category.value) run();
-  else say("Type words, or pick a paper or category." + (served || !wantsIndex ? "" : " Word search needs the site served over http(s) (reportgen serve, GitHub Pages); the filters work here."));
+  var pagefind = import(new URL("pagefind/pagefind.js", siteRoot).href).then(function (pf) {
+    return Promise.resolve(pf.options({ baseUrl: siteRoot.pathname })).then(function () { return pf; });
+  });
+  // the filters' values and counts; the first search waits for them only when the address picks one
+  var filled = pagefind.then(function (pf) { return pf.filters(); }).then(function (filters) {
+    Object.keys(selects).forEach(function (k) {
+      fill(selects[k], filters[k]);
+      if (params.get(k)) selects[k].value = params.get(k);
+    });
+  });
+  filled.catch(function () {});  // a failure to load shows below
+  var picked = Object.keys(selects).some(function (k) { return params.get(k); });
+  form.addEventListener("submit", function (e) { e.preventDefault(); run(1); });
+  input.addEventListener("input", function () { run(1, true); });
+  Object.keys(selects).forEach(function (k) { selects[k].addEventListener("change", function () { run(1); }); });
+  prev.addEventListener("click", function () { turn(-1); });
+  next.addEventListener("click", function () { turn(1); });
+  say("Loading the search index…");
+  (picked ? filled : pagefind).then(function () { run(parseInt(params.get("page"), 10) || 1); },
+                                    function (e) { say("The search index did not load: " + e.message); });
 })();

@@ -1,0 +1,149 @@
+"""The search page in Chromium on a synthetic site with many matching transcripts: a page of
+results loads the fragments of the results it shows and no others, excerpts come from the
+answers, and the paper, category and run filters are Pagefind's."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from reportgen import site as site_mod
+from reportgen.ingest import ingest
+from reportgen.synth import generate
+from test_browser import Watched, serve  # noqa: F401  (serve: the fixture)
+
+pytestmark = pytest.mark.slow
+
+sync_api = pytest.importorskip("playwright.sync_api")
+if not site_mod.pagefind_available():
+    pytest.skip("pagefind is not installed (the site extra)", allow_module_level=True)
+
+PAGE = 20  # results per page (templates/static/search.js)
+FRAGMENT = "/pagefind/fragment/"
+
+
+@pytest.fixture(scope="module")
+def synthetic_site(tmp_path_factory) -> Path:
+    """Two runs of the same 150 synthetic items (~50 base wins each, nearly all saying "model")."""
+    base = tmp_path_factory.mktemp("search")
+    data = generate(base / "data", items=150, papers=6, seed=11)
+    db = base / "s.duckdb"
+    ingest(db, [data.csv, data.log], run="syn-a")
+    ingest(db, [data.csv, data.log], run="syn-b")
+    out = base / "site"
+    site_mod.build(db, out, formats=["html"])
+    return out
+
+
+def _fragments(w: Watched) -> list[str]:
+    return [u for u in w.requests if FRAGMENT in u]
+
+
+def _watch(browser, url) -> Watched:
+    w = Watched(browser, url, viewport={"width": 1280, "height": 900})
+    w.requests = []
+    w.page.on("request", lambda r: w.requests.append(r.url))
+    return w
+
+
+def _status(w: Watched, text: str):
+    sync_api.expect(w.page.locator("#search-status")).to_contain_text(text, timeout=20000)
+
+
+def test_a_page_of_results_loads_only_its_fragments(browser, synthetic_site, serve):
+    url = serve(synthetic_site)
+    w = _watch(browser, url)
+    w.goto(url + "search.html")
+    _status(w, "Type words")
+    assert _fragments(w) == []  # loading the page and its filters fetches no result
+    w.page.fill("#q", "model")
+    _status(w, "found, showing 1–20")
+    w.page.wait_for_load_state("networkidle")
+    total = int(re.match(r"(\d+) transcripts found", w.page.inner_text("#search-status")).group(1))
+    assert total > 2 * PAGE  # many matches: three pages or more
+    first = _fragments(w)
+    assert len(first) == len(set(first)) == PAGE == w.page.locator("#search-results li").count()
+    assert w.page.locator("#search-prev").is_disabled() and w.page.locator("#search-next").is_enabled()
+    shown_first = w.page.locator("#search-results a").evaluate_all("els => els.map(e => e.href)")
+    # the next page loads its own 20 fragments, none of the first page's
+    w.page.click("#search-next")
+    _status(w, "showing 21–40")
+    w.page.wait_for_load_state("networkidle")
+    second = _fragments(w)[len(first):]
+    assert len(second) == len(set(second)) == PAGE and not set(second) & set(first)
+    shown_second = w.page.locator("#search-results a").evaluate_all("els => els.map(e => e.href)")
+    assert not set(shown_first) & set(shown_second)
+    assert "page=2" in w.page.url
+    # back to the first page: its fragments are loaded already
+    w.page.click("#search-prev")
+    _status(w, "showing 1–20")
+    w.page.wait_for_load_state("networkidle")
+    assert len(_fragments(w)) == 2 * PAGE
+    # a link to the second page opens on the second page
+    w.goto(url + "search.html?q=model&page=2")
+    _status(w, "showing 21–40")
+    w.check()
+    w.close()
+
+
+def test_excerpts_come_from_the_answers(browser, synthetic_site, serve):
+    url = serve(synthetic_site)
+    w = _watch(browser, url)
+    w.goto(url + "search.html?q=hallucination")
+    _status(w, "found")
+    items = w.page.locator("#search-results li").all()
+    assert items
+    checked = 0
+    for li in items[:5]:
+        excerpt = " ".join(li.locator("p").inner_text().split())
+        assert "hallucination" in li.locator("p mark").first.inner_text().lower()
+        href = li.locator("a").get_attribute("href")
+        page = w.context.new_page()
+        page.goto(href)
+        # what the page shows as the question and the answers, and nothing else
+        body = page.locator("[data-pagefind-body]").evaluate_all("els => els.map(e => e.innerText).join(' ')")
+        page.close()
+        assert excerpt.rstrip(".…") in " ".join(body.split()), (href, excerpt)
+        checked += 1
+    assert checked == min(5, len(items))
+    # words only the labels of a page say find nothing
+    for label in ["permalink", "verdict", "imported-log"]:
+        w.page.fill("#q", label)
+        _status(w, "0 transcripts found")
+    w.check()
+    w.close()
+
+
+def test_filters_are_pagefinds(browser, synthetic_site, serve):
+    url = serve(synthetic_site)
+    w = _watch(browser, url)
+    w.goto(url + "search.html")
+    _status(w, "Type words")
+    options = {k: w.page.locator(f"#f-{k} option").all_inner_texts()[1:] for k in ["paper", "category", "run"]}
+    assert [o.split(" (")[0] for o in options["run"]] == ["syn-a", "syn-b"]
+    assert len(options["paper"]) == 6 and options["category"]
+    # a filter alone lists its transcripts, as many as the option says
+    run_a = options["run"][0]
+    w.page.select_option("#f-run", "syn-a")
+    count = int(re.search(r"\((\d+)\)$", run_a).group(1))
+    _status(w, f"{count} transcripts found")
+    for meta in w.page.locator("#search-results .meta").all_inner_texts():
+        assert "syn-a" in meta and "syn-b" not in meta
+    # words and a category together: every result has that category
+    category = options["category"][0].split(" (")[0]
+    w.page.select_option("#f-category", category)
+    w.page.fill("#q", "model")
+    _status(w, "found")
+    metas = w.page.locator("#search-results .meta").all_inner_texts()
+    assert metas and all(category in m.split(" · ") and "syn-a" in m for m in metas)
+    assert "category=" + category in w.page.url and "run=syn-a" in w.page.url
+    # an address with a filter opens with it picked
+    w.goto(url + "search.html?run=syn-b")
+    count_b = int(re.search(r"\((\d+)\)$", options["run"][1]).group(1))
+    _status(w, f"{count_b} transcripts found")
+    assert w.page.locator("#f-run").input_value() == "syn-b"
+    assert all("syn-b" in m for m in w.page.locator("#search-results .meta").all_inner_texts())
+    w.check()
+    w.close()
