@@ -94,14 +94,19 @@ def _plan(db: Path, state: State, *, run: str | None, formats: list[str], templa
         if package is not None:
             console.add_page(site)
         site.formats = tuple(renderer.formats)
-        site_digest = incremental.dumps(incremental.site_inputs(site))
+        site_digest = incremental.site_digest(site)
         todo = []
         for page in site.pages:
-            plan.pages += len(renderer.outputs(page))
+            outputs = renderer.outputs(page)
+            plan.pages += len(outputs)
+            inputs = incremental.inputs_digest(page)
             formats_due = []
-            for rel, fmt in zip(renderer.outputs(page), renderer.formats):
-                key = incremental.page_key(site_digest, [templates.digest(fmt, f"{page.template}.{fmt}")],
-                                           rel, page.html_only, page.inputs)
+            for fmt in renderer.formats:
+                if fmt == "md" and page.html_only:
+                    continue
+                rel = f"{page.path}.{fmt}"
+                key = incremental.page_key(site_digest, templates.digest(fmt, f"{page.template}.{fmt}"),
+                                           rel, page.html_only, inputs)
                 if state.current(rel, key):
                     plan.kept(rel, state)
                 else:

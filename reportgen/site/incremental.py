@@ -92,12 +92,16 @@ class Inputs:
             seen = self._memo.get(id(value))
             if seen is not None and seen[0] is value:
                 return seen[1]
-            fields = {f.name: self(getattr(value, f.name)) for f in dataclasses.fields(value)
-                      if f.metadata.get("input", True)}
+            fields = {name: self(getattr(value, name)) for name in _input_fields(type(value))}
             digest = type(value).__name__ + ":" + _sha(dumps(fields))
             self._memo[id(value)] = (value, digest)
             return digest
         return str(value)
+
+
+@functools.cache
+def _input_fields(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls) if f.metadata.get("input", True))
 
 
 def site_inputs(site) -> Any:
@@ -145,11 +149,21 @@ class Templates:
         return digest
 
 
-def page_key(site_digest: str, template_digests: list[str], path: str, html_only: bool, inputs: Any) -> str | None:
-    """The key of a page's files; None (render every time) for a page without inputs."""
+def site_digest(site) -> str:
+    return _sha(code_stamp() + "\0" + dumps(site_inputs(site)))
+
+
+def inputs_digest(page) -> str | None:
+    """A digest of a page's inputs; None for a page without inputs."""
+    return None if page.inputs is None else _sha(dumps(page.inputs))
+
+
+def page_key(site: str, template: str, rel: str, html_only: bool, inputs: str | None) -> str | None:
+    """The key of one file of a page (``rel``, in the format of ``template``): from the site's digest,
+    its template's digest and its inputs' digest; None (render every time) for a page without inputs."""
     if inputs is None:
         return None
-    return _sha("\0".join([code_stamp(), site_digest, *template_digests, path, str(html_only), dumps(inputs)]))
+    return _sha("\0".join([site, template, rel, str(html_only), inputs]))
 
 
 def content_key(data: bytes) -> str:
