@@ -205,3 +205,19 @@ def test_relative_links_match_posixpath():
         path = "/".join(rng.choice(parts) for _ in range(rng.randint(1, 5)))
         here = "/".join(rng.choice(parts) for _ in range(rng.randint(0, 4))) or "."
         assert relative(path, here) == posixpath.relpath(path, here), (path, here)
+
+
+def test_template_references_match_jinja(tmp_path):
+    """The cheap scan for extends/include/import finds what Jinja2's parser finds, and treats a
+    template named at run time as depending on every template."""
+    import jinja2.meta
+    from reportgen.site.incremental import _references
+    from reportgen.site.render import environment
+    for fmt in ("html", "md"):
+        env = environment(fmt)
+        for name in env.list_templates(filter_func=lambda n: not n.startswith("static/")):
+            source = env.loader.get_source(env, name)[0]
+            assert set(_references(env, source)) == set(jinja2.meta.find_referenced_templates(env.parse(source))), name
+    env = environment("html")
+    text = '{%- include ["a.html", "b.html"] %}{% from "m.html" import x %}{% include name %}{% extends "base.html" -%}'
+    assert sorted(_references(env, text), key=str) == sorted([None, "m.html", None, "base.html"], key=str)

@@ -20,6 +20,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -92,11 +93,17 @@ class Inputs:
             seen = self._memo.get(id(value))
             if seen is not None and seen[0] is value:
                 return seen[1]
-            fields = {name: self(getattr(value, name)) for name in _input_fields(type(value))}
+            fields = {}
+            for name in _input_fields(type(value)):
+                field = getattr(value, name)
+                fields[name] = field if type(field) in _PLAIN else self(field)
             digest = type(value).__name__ + ":" + _sha(dumps(fields))
             self._memo[id(value)] = (value, digest)
             return digest
         return str(value)
+
+
+_PLAIN = frozenset({str, int, float, bool, type(None)})
 
 
 @functools.cache
@@ -135,11 +142,7 @@ class Templates:
         except jinja2.TemplateNotFound:
             return "missing:" + name  # rendering says which template is missing
         parts = [name, source]
-        try:
-            names = sorted(jinja2.meta.find_referenced_templates(env.parse(source)), key=lambda n: (n is None, n or ""))
-        except jinja2.TemplateSyntaxError:
-            names = []  # rendering reports it
-        for ref in names:
+        for ref in _references(env, source):
             if ref is None:
                 parts.append(self._all(fmt))
             elif ref not in _path and ref != name:
@@ -147,6 +150,27 @@ class Templates:
         digest = _sha("\0".join(parts))
         self._digests[key] = digest
         return digest
+
+
+_TAG = re.compile(r"\{%[-+]?\s*(?:extends|include|import|from)\b\s*(.*?)\s*[-+]?%\}", re.S)
+_LITERAL = re.compile(r"""(["'])([^"'\\]*)\1(?=\s|$)""")
+
+
+def _references(env: jinja2.Environment, source: str) -> list[str | None]:
+    """The templates ``source`` extends, includes or imports; None for one named at run time.
+    A tag whose argument starts with a plain string literal names that template; any other
+    (a variable, a list) is None. Cheaper than parsing, and errs on the side of None."""
+    refs: list[str | None] = []
+    start = env.block_start_string
+    if start != "{%":  # another syntax: parse it
+        try:
+            return sorted(jinja2.meta.find_referenced_templates(env.parse(source)), key=lambda n: (n is None, n or ""))
+        except jinja2.TemplateSyntaxError:
+            return []
+    for tag in _TAG.finditer(source):
+        literal = _LITERAL.match(tag.group(1))
+        refs.append(literal.group(2) if literal else None)
+    return refs
 
 
 def site_digest(site) -> str:
