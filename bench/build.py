@@ -3,9 +3,12 @@
 - a bare loop over the same transcripts: markdown-it-py renders the three answers and a
   one-line Jinja2 template makes each page (the floor of the work, single core);
 - `mkdocs build` over the same pages as Markdown (the site's Markdown twin), if mkdocs is
-  installed (`pip install mkdocs`).
+  installed (`pip install mkdocs`, or `--mkdocs PATH` to its executable).
 
-Also: an incremental rebuild after one verdict changes, and the search index on its own.
+Also, into the same folder: incremental rebuilds after one verdict changes (a base win becomes a
+tie; a fine-tuned win becomes a tie, which keeps every transcript), after a template change
+(transcript.html; base.html), with the pages each one rendered; and the search index on its own.
+Bare loop and full build alternate, so both see the same load; the load average is printed.
 
     python bench/build.py                  # ~300 base-win transcripts (under a minute)
     python bench/build.py --full           # 1k and 10k
@@ -21,13 +24,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import dataset, machine, median, timed
+from _common import ROOT, dataset, load, machine, median
 
 import jinja2
 from markdown_it import MarkdownIt
 
 from reportgen import report, site, store
 from reportgen.ingest import ingest
+from reportgen.site import render
 
 BARE_PAGE = jinja2.Environment(autoescape=True).from_string(
     "<!doctype html><title>{{ q }}</title><h1>{{ q }}</h1><p>{{ paper }}</p>"
@@ -45,14 +49,14 @@ def bare_loop(rows: list[dict]) -> int:
     return pages
 
 
-def mkdocs_build(md_root: Path, work: Path) -> float | None:
-    if shutil.which("mkdocs") is None and not (Path(sys.executable).parent / "mkdocs").exists():
+def mkdocs_build(md_root: Path, work: Path, exe: str | None) -> float | None:
+    exe = exe or shutil.which("mkdocs") or str(Path(sys.executable).parent / "mkdocs")
+    if not Path(exe).exists():
         return None
     docs = work / "docs"
     shutil.copytree(md_root, docs, ignore=shutil.ignore_patterns("*.html", "*.css", "*.js", "pagefind", "data",
-                                                               "static", ".nojekyll", ".reportgen-files"))
+                                                               "static", ".nojekyll", ".reportgen-*"))
     (work / "mkdocs.yml").write_text("site_name: bench\nuse_directory_urls: false\n", encoding="utf-8")
-    exe = shutil.which("mkdocs") or str(Path(sys.executable).parent / "mkdocs")
     t = time.perf_counter()
     subprocess.run([exe, "build", "-q", "-f", str(work / "mkdocs.yml"), "-d", str(work / "out")], check=True,
                    capture_output=True)
@@ -68,14 +72,35 @@ def largest_pages(out: Path) -> str:
             f"({lists[0][1]}); index.html {index / 1000:.0f} KB")
 
 
+def timed_build(db: Path, out: Path, **kwargs) -> tuple[float, site.BuildResult]:
+    t = time.perf_counter()
+    result = site.build(db, out, **kwargs)
+    return time.perf_counter() - t, result
+
+
+def change_verdicts(db: Path, old: str, new: str, n: int) -> None:
+    """Change the n-th verdict (by seq) whose winner is ``old`` into ``new``, as ingest would (summaries
+    and categories refreshed)."""
+    from reportgen import categories
+    con = store.connect(db)
+    seq, run_id = con.execute("SELECT seq, run_id FROM verdicts WHERE winner = ? AND item_key IS NOT NULL "
+                              "ORDER BY seq LIMIT 1 OFFSET ?", [old, n]).fetchone()
+    con.execute("UPDATE verdicts SET winner = ? WHERE seq = ? AND run_id = ?", [new, seq, run_id])
+    categories.refresh(con, run_id)
+    con.close()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--wins", type=int, nargs="+", default=[300], help="approximate base-win transcripts")
     ap.add_argument("--full", action="store_true", help="1k and 10k base-win transcripts")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--no-mkdocs", action="store_true", help="skip the mkdocs comparison (minutes at 10k)")
+    ap.add_argument("--mkdocs", help="the mkdocs executable (default: on PATH or beside this Python)")
+    ap.add_argument("--no-search", action="store_true", help="skip the search index (Pagefind)")
     args = ap.parse_args()
-    print(f"machine: {machine()}")
+    print(f"machine: {machine()}; reportgen renders with {render._workers(10**6)} worker processes "
+          f"above {render.PARALLEL_FROM} pages")
     for wins in ([1000, 10000] if args.full else args.wins):
         data = dataset(int(wins / 0.35), papers=50)
         with tempfile.TemporaryDirectory() as t:
@@ -84,34 +109,56 @@ def main() -> None:
             ingest(db, [data.csv, data.log], run="bench")
             with store.open_db(db, read_only=True) as con:
                 rows = report.frame(con, "transcripts").to_dicts()
-            bare = median(timed(lambda: bare_loop(rows), args.repeat))
             out = tmp / "site"
-            full = median(timed(lambda: site.build(db, out, clean=True, search=False), args.repeat))
-            result = site.build(db, out, search=False)
-            t0 = time.perf_counter()
-            files, _, _ = site.collect(db, search=False)
-            collect_s = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            site.search_index(files)
-            search_s = time.perf_counter() - t0
-            # incremental: one verdict changes, then rebuild into the same folder
-            con = store.connect(db)
-            con.execute("UPDATE verdicts SET winner = 'tie' WHERE seq = (SELECT min(seq) FROM verdicts WHERE winner = 'base')")
-            con.close()
-            t0 = time.perf_counter()
-            inc = site.build(db, out, search=False)
-            inc_s = time.perf_counter() - t0
-            mk = None if args.no_mkdocs else mkdocs_build(out, tmp / "mk")
-            print(f"\n{len(rows):,} base-win transcripts, {result.pages:,} pages (html + md), {result.files:,} files")
+            bares, fulls, loads = [], [], []
+            for _ in range(args.repeat):  # alternate, so both see the same load
+                loads.append(load())
+                t0 = time.perf_counter()
+                bare_loop(rows)
+                bares.append(time.perf_counter() - t0)
+                shutil.rmtree(out, ignore_errors=True)
+                took, result = timed_build(db, out, search=False)
+                fulls.append(took)
+            bare, full = median(bares), median(fulls)
+            print(f"\n{len(rows):,} base-win transcripts, {result.pages:,} pages (html + md), {result.files:,} files; "
+                  f"load {', '.join(loads)}")
             print(f"  largest HTML pages                       {largest_pages(out)}")
             print(f"  bare markdown-it + Jinja2 loop (1 core)  {bare:7.2f} s  (transcript pages only)")
-            print(f"  reportgen build --clean, no search       {full:7.2f} s  {full / bare:5.2f}x bare")
-            print(f"    of which gathering + rendering          {collect_s:7.2f} s")
-            print(f"  search index (pagefind) on its own       {search_s:7.2f} s")
-            print(f"  rebuild after one verdict changed        {inc_s:7.2f} s  {100 * inc_s / full:5.1f} % of full, "
-                  f"{len(inc.written)} files rewritten")
+            print(f"  reportgen build into an empty folder     {full:7.2f} s  {full / bare:5.2f}x bare  (no search)")
+            took, _ = timed_build(db, out, search=False)
+            print(f"  rebuild, nothing changed                 {took:7.2f} s  {100 * took / full:5.1f} % of full")
+            for old, new, what in [("base", "tie", "a base win became a tie"),
+                                   ("finetuned", "tie", "a fine-tuned win became a tie")]:
+                runs = []
+                for n in range(args.repeat):
+                    change_verdicts(db, old, new, n)
+                    runs.append(timed_build(db, out, search=False))
+                took = median([r[0] for r in runs])
+                rendered = sorted(len(r[1].rendered) for r in runs)[len(runs) // 2]
+                print(f"  rebuild, one verdict: {what:30s} {took:7.2f} s  {100 * took / full:5.1f} % of full, "
+                      f"{rendered} page files rendered (median of {len(runs)}); load {load()}")
+            tpl = tmp / "tpl" / "html"
+            tpl.mkdir(parents=True)
+            for name, old, new in [("transcript.html", "Reference answer", "Gold answer"),
+                                   ("base.html", "Skip to content", "Skip to the content")]:
+                text = (ROOT / "templates" / "html" / name).read_text(encoding="utf-8")
+                (tpl / name).write_text(text.replace(old, new), encoding="utf-8")
+                took, r = timed_build(db, out, search=False, templates_dir=tpl.parent)
+                print(f"  rebuild, {name} changed{'':{22 - len(name)}} {took:7.2f} s  {100 * took / full:5.1f} % of full, "
+                      f"{len(r.rendered)} page files rendered")
+            shutil.rmtree(tpl.parent)
+            timed_build(db, out, search=False)
+            if not args.no_search and site.pagefind_available():
+                took, r = timed_build(db, out, search=True)
+                print(f"  rebuild adding the search index          {took:7.2f} s  (Pagefind over every page)")
+                change_verdicts(db, "base", "tie", args.repeat)
+                took, r = timed_build(db, out, search=True)
+                print(f"  rebuild with search, one verdict changed {took:7.2f} s  {100 * took / full:5.1f} % of full, "
+                      f"{len(r.rendered)} page files rendered, Pagefind reruns; load {load()}")
+            mk = None if args.no_mkdocs else mkdocs_build(out, tmp / "mk", args.mkdocs)
             if mk is not None:
-                print(f"  mkdocs build of the Markdown twin        {mk:7.2f} s  reportgen is {mk / full:5.1f}x faster")
+                print(f"  mkdocs build of the Markdown twin        {mk:7.2f} s  reportgen is {mk / full:5.1f}x faster; "
+                      f"load {load()}")
             elif not args.no_mkdocs:
                 print("  mkdocs not installed: pip install mkdocs to compare")
 

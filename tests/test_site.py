@@ -111,8 +111,9 @@ def test_incremental_rebuild_rewrites_only_changed_pages(example_db, tmp_path):
     original = (ROOT / "templates" / "html" / "transcript.html").read_text(encoding="utf-8")
     (tpl / "transcript.html").write_text(original.replace("Reference answer", "Gold answer"), encoding="utf-8")
     changed = site_mod.build(example_db, out, templates_dir=tmp_path / "tpl")
-    pages = [p for p in changed.written if not p.startswith("pagefind/") and p != site_mod.MANIFEST]
+    pages = [p for p in changed.written if not p.startswith("pagefind/") and p not in (site_mod.MANIFEST, site_mod.STATE)]
     assert len(pages) == 53 and all(re.fullmatch(rf"run/{EXAMPLE_RUN}/t/\d+\.html", p) for p in pages)
+    assert sorted(changed.rendered) == pages and changed.skipped == changed.pages - 53
     assert "Gold answer" in (out / pages[0]).read_text(encoding="utf-8")
     assert all(not (out / p).exists() for p in changed.removed)
 

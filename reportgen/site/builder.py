@@ -1,19 +1,22 @@
-"""Build a site: gather the numbers, render every page, add the static files, the data files and
-the search index, all in memory; then write what changed."""
+"""Build a site: gather the numbers, decide which pages changed since the last build into the same
+folder (``reportgen.site.incremental``), render those, add the static files, the data files and the
+search index, all in memory; then write what changed."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reportgen import store
+from reportgen import report, store
 from reportgen.errors import UsageError
 from reportgen.output import SITE_FORMATS
-from reportgen.site.render import render_site
 from reportgen.resources import resource_dir
-from reportgen.site import console, data, duckdb_wasm
-from reportgen.site.gathering import gather
-from reportgen.site.search import SEARCH_LIMIT, pagefind_available, search_index
+from reportgen.site import console, data, duckdb_wasm, incremental
+from reportgen.site.gathering import gather, load_text
+from reportgen.site.incremental import STATE, State, Templates
+from reportgen.site.render import Renderer
+from reportgen.site.search import (SEARCH_LIMIT, SEARCH_STAMP, indexed_pages, pagefind_available,
+                                   pagefind_version, search_index)
 from reportgen.site.writer import MANIFEST, write
 
 
@@ -23,9 +26,11 @@ class BuildResult:
     files: int = 0
     written: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
-    pages: int = 0
+    pages: int = 0  # page files (html and md)
     search: bool = False
     sql_console: bool = False
+    rendered: list[str] = field(default_factory=list)  # the page files rendered by this build
+    skipped: int = 0  # page files the last build left current, neither rendered nor written
 
 
 def static_files(templates_dir: Path | None) -> dict[str, bytes]:
@@ -39,14 +44,31 @@ def static_files(templates_dir: Path | None) -> dict[str, bytes]:
     return out
 
 
-def collect(db: Path, *, run: str | None = None, formats=SITE_FORMATS, templates_dir: Path | None = None,
-            search: bool | None = None, previous: Path | None = None,
-            sql_console: bool | Path = False, search_limit: int = SEARCH_LIMIT) -> tuple[dict[str, bytes], int, bool]:
-    """Every file of the site as ``{relative path: bytes}`` (no writing), the number of pages, and
-    whether it has a search index. ``previous``: a built site whose search index may be reused;
-    ``search_limit``: the most transcript pages the index covers (a fixed sample beyond).
-    ``sql_console``: add the SQL console, with DuckDB-Wasm from that folder (True: ./node_modules or the cache)."""
-    formats = list(formats)
+@dataclass
+class _Plan:
+    """What a build produces: the files to write, the files of the last build kept as they are,
+    and the state (key, size) of every file."""
+    files: dict[str, bytes] = field(default_factory=dict)
+    keep: set[str] = field(default_factory=set)
+    records: dict[str, tuple[str, int]] = field(default_factory=dict)
+    rendered: list[str] = field(default_factory=list)
+    pages: int = 0
+    search: bool = False
+
+    def add(self, rel: str, data: bytes, key: str, state: State) -> None:
+        """A produced file: written unless the last build left it with the same key."""
+        self.records[rel] = (key, len(data))
+        if state.current(rel, key):
+            self.keep.add(rel)
+        else:
+            self.files[rel] = data
+
+    def kept(self, rel: str, state: State) -> None:
+        self.records[rel] = state.records[rel]
+        self.keep.add(rel)
+
+
+def _check(formats: list[str], templates_dir: Path | None, search_limit: int) -> None:
     if not formats or any(f not in SITE_FORMATS for f in formats):
         raise UsageError(f"--format takes {', '.join(SITE_FORMATS)} or {','.join(SITE_FORMATS)}, "
                          f"not {','.join(formats)!r}")
@@ -54,6 +76,11 @@ def collect(db: Path, *, run: str | None = None, formats=SITE_FORMATS, templates
         raise UsageError(f"--search-limit takes a number of pages, at least 1, not {search_limit}")
     if templates_dir is not None and not templates_dir.is_dir():
         raise UsageError("--templates must be a folder of templates (html/, md/, static/)", path=templates_dir)
+
+
+def _plan(db: Path, state: State, *, run: str | None, formats: list[str], templates_dir: Path | None,
+          search: bool | None, previous: Path | None, sql_console: bool | Path, search_limit: int) -> _Plan:
+    _check(formats, templates_dir, search_limit)
     if search is None:
         search = "html" in formats and pagefind_available()
     package = None
@@ -61,34 +88,120 @@ def collect(db: Path, *, run: str | None = None, formats=SITE_FORMATS, templates
         if "html" not in formats:
             raise UsageError("--sql-console adds an HTML page; build with --format html or html,md")
         package = duckdb_wasm.find(None if sql_console is True else Path(sql_console))
-    console_files: dict[str, bytes] = {}
+    plan = _Plan(search=search)
+    renderer = Renderer(formats, templates_dir)
+    templates = Templates(renderer.envs)
     with store.open_db(db, read_only=True) as con:
-        tables = data.frames(con, run)
-        site = gather(con, run, search=search, tables=tables, search_limit=search_limit)
+        tables = data.frames(con, run, skip=("transcripts",))
+        site = gather(con, run, search=search, tables=tables, text=False, search_limit=search_limit)
         if package is not None:
             console.add_page(site)
-            console_files = console.files(con, run, tables, package)
-    rendered = render_site(site, formats, templates_dir)
-    files: dict[str, bytes] = {path: text.encode("utf-8") for path, text in rendered.items()}
-    pages_count = len(files)
-    files.update(data.data_files(tables))
+        site.formats = tuple(renderer.formats)
+        site_digest = incremental.site_digest(site)
+        todo = []
+        for page in site.pages:
+            outputs = renderer.outputs(page)
+            plan.pages += len(outputs)
+            inputs = incremental.inputs_digest(page)
+            formats_due = []
+            for fmt in renderer.formats:
+                if fmt == "md" and page.html_only:
+                    continue
+                rel = f"{page.path}.{fmt}"
+                key = incremental.page_key(site_digest, templates.digest(fmt, f"{page.template}.{fmt}"),
+                                           rel, page.html_only, inputs)
+                if state.current(rel, key):
+                    plan.kept(rel, state)
+                else:
+                    formats_due.append((fmt, key))
+            if formats_due:
+                todo.append((page, formats_due))
+        load_text(con, site, {page.path for page, _ in todo})
+        # The transcripts report holds every transcript's text: read again only when it changed.
+        digest = store.frame(con, "site/transcripts_digest", run=run)["digest"][0]
+        data_key = incremental.derived_key("transcripts", digest)
+        transcript_files = [f"data/transcripts.{ext}" for ext in ("csv", "parquet")]
+        if package is None and all(state.current(rel, data_key) for rel in transcript_files):
+            for rel in transcript_files:
+                plan.kept(rel, state)
+        else:
+            tables["transcripts"] = report.frame(con, "transcripts", run)
+            for rel, content in data.data_files({"transcripts": tables["transcripts"]}).items():
+                plan.add(rel, content, data_key, state)
+        console_files = console.files(con, run, tables, package) if package is not None else {}
+    rendered = renderer.render([(page, [fmt for fmt, _ in due]) for page, due in todo], site)
+    for page, due in todo:
+        for fmt, key in due:
+            rel = f"{page.path}.{fmt}"
+            content = rendered[rel].encode("utf-8")
+            plan.rendered.append(rel)
+            plan.add(rel, content, key or incremental.content_key(content), state)
+    others = data.data_files({name: df for name, df in tables.items() if name != "transcripts"})
     if "html" in formats:
-        files.update(static_files(templates_dir))
-        files[".nojekyll"] = b""
-    files.update(console_files)
+        others.update(static_files(templates_dir))
+        others[".nojekyll"] = b""
+    others.update(console_files)
+    for rel, content in others.items():
+        plan.add(rel, content, incremental.content_key(content), state)
     if search:
-        files.update(search_index(files, previous, limit=search_limit))
+        _search(plan, state, previous, search_limit)
+    return plan
+
+
+def _search(plan: _Plan, state: State, previous: Path | None, limit: int) -> None:
+    """The Pagefind index: kept when none of the pages it covers (``indexed_pages``) changed, else
+    built again over them."""
+    html = indexed_pages(list(plan.records), limit)
+    before = indexed_pages(list(state.records), limit) if state.records else []
+    bundle = [rel for rel in state.records if rel.startswith("pagefind/")]
+    same_pages = html == before and not any(rel in plan.files for rel in html)
+    if (same_pages and SEARCH_STAMP in bundle and all(state.current(rel, state.records[rel][0]) for rel in bundle)
+            and (state.out / SEARCH_STAMP).read_text(encoding="utf-8").endswith(f"pagefind {pagefind_version()}\n")):
+        for rel in bundle:
+            plan.kept(rel, state)
+        return
+    pages = {rel: plan.files[rel] if rel in plan.files else (state.out / rel).read_bytes() for rel in html}
+    for rel, content in search_index(pages, previous, limit=limit).items():
+        plan.add(rel, content, incremental.content_key(content), state)
+
+
+def collect(db: Path, *, run: str | None = None, formats=SITE_FORMATS, templates_dir: Path | None = None,
+            search: bool | None = None, previous: Path | None = None,
+            sql_console: bool | Path = False, search_limit: int = SEARCH_LIMIT) -> tuple[dict[str, bytes], int, bool]:
+    """Every file of the site as ``{relative path: bytes}`` (no writing), the number of page files,
+    and whether it has a search index. ``previous``: a built site whose search index may be reused;
+    ``search_limit``: the most transcript pages the index covers (a fixed sample beyond).
+    ``sql_console``: add the SQL console, with DuckDB-Wasm from that folder (True: ./node_modules or the cache)."""
+    plan = _plan(db, State(Path("."), {}, 0), run=run, formats=list(formats), templates_dir=templates_dir,
+                 search=search, previous=previous, sql_console=sql_console, search_limit=search_limit)
+    files = dict(plan.files)
+    files[STATE] = incremental.state_file(plan.records)
     files[MANIFEST] = ("".join(p + "\n" for p in sorted(files))).encode("utf-8")
-    return files, pages_count, search
+    return files, plan.pages, plan.search
 
 
 def build(db: Path, out: Path, *, run: str | None = None, formats=SITE_FORMATS, clean: bool = False,
           templates_dir: Path | None = None, search: bool | None = None, sql_console: bool | Path = False,
           search_limit: int = SEARCH_LIMIT) -> BuildResult:
-    """Build the site of ``db`` into ``out``; return what was written."""
-    files, pages_count, searched = collect(db, run=run, formats=formats, templates_dir=templates_dir, search=search,
-                                          previous=None if clean else out, sql_console=sql_console,
-                                          search_limit=search_limit)
-    written, removed = write(files, out, clean=clean)
-    return BuildResult(out=out, files=len(files), written=written, removed=removed, pages=pages_count,
-                       search=searched, sql_console=sql_console is not False)
+    """Build the site of ``db`` into ``out``, rendering only the pages whose inputs changed since the
+    last build there (every page with ``clean``); return what was rendered and written."""
+    state = State(out, {}, 0) if clean else State.load(out)
+    plan = _plan(db, state, run=run, formats=list(formats), templates_dir=templates_dir, search=search,
+                 previous=None if clean else out, sql_console=sql_console, search_limit=search_limit)
+    files = plan.files
+    listed = sorted(set(plan.records) | {STATE})  # the manifest does not list itself
+    manifest = ("".join(p + "\n" for p in listed)).encode("utf-8")
+    state_bytes = incremental.state_file(plan.records)
+    # The state file is written after any other file, so a file changed after it is not current.
+    if files or state.raw != state_bytes:
+        files[STATE] = state_bytes
+    else:
+        plan.keep.add(STATE)
+    if state.same_file(MANIFEST, manifest):
+        plan.keep.add(MANIFEST)
+    else:
+        files[MANIFEST] = manifest
+    written, removed = write(files, out, clean=clean, keep=plan.keep)
+    return BuildResult(out=out, files=len(listed) + 1, written=written, removed=removed, pages=plan.pages,
+                       search=plan.search, sql_console=sql_console is not False, rendered=plan.rendered,
+                       skipped=plan.pages - len(plan.rendered))

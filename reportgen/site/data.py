@@ -28,10 +28,10 @@ def tables() -> list[str]:
     return [*_reports(), "runs", "sources"]
 
 
-def frames(con: duckdb.DuckDBPyConnection, run: str | None) -> dict[str, pl.DataFrame]:
-    """Every table of ``run`` (of every run when None), by its data file name. ``runs`` is the
-    run_list report without its sources column: the sources table says more, without folders."""
-    out = {name: report.frame(con, name, run) for name in _reports()}
+def frames(con: duckdb.DuckDBPyConnection, run: str | None, skip: tuple[str, ...] = ()) -> dict[str, pl.DataFrame]:
+    """Every table of ``run`` (of every run when None) but those in ``skip``, by its data file name.
+    ``runs`` is the run_list report without its sources column: the sources table says more, without folders."""
+    out = {name: report.frame(con, name, run) for name in _reports() if name not in skip}
     out["runs"] = report.frame(con, "run_list", run).drop("sources")
     sources = store.frame(con, "site/sources")
     out["sources"] = sources if run is None else sources.filter(pl.col("run") == run)
@@ -45,10 +45,13 @@ def _parquet(df: pl.DataFrame) -> bytes:
 
 
 def data_files(tables_by_name: dict[str, pl.DataFrame]) -> dict[str, bytes]:
-    """``data/<name>.csv`` (list cells joined with ``; ``) and ``data/<name>.parquet`` of every table."""
+    """``data/<name>.csv`` (list cells joined with ``; ``) and ``data/<name>.parquet`` of every table
+    in ``tables_by_name``."""
     out: dict[str, bytes] = {}
     for name in tables():
-        df = tables_by_name[name]
+        df = tables_by_name.get(name)
+        if df is None:
+            continue
         out[f"data/{name}.csv"] = render(df, "csv").encode("utf-8")
         out[f"data/{name}.parquet"] = _parquet(df)
     return out

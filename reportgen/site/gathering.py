@@ -12,6 +12,7 @@ import polars as pl
 from reportgen import fieldreport, reliability, sqlfiles, store
 from reportgen.site import data, paging
 from reportgen.site.errors import SiteError
+from reportgen.site.incremental import Inputs
 from reportgen.site.model import (Agreement, Category, CategoryHit, Comparison, JudgeReport, Page, Paper, Row,
                                   Run, Site, Transcript)
 from reportgen.site.slugs import slug
@@ -27,21 +28,22 @@ def _rows(df: pl.DataFrame, **equal: str) -> list[Row]:
 
 
 def gather(con: duckdb.DuckDBPyConnection, run: str | None = None, *, search: bool = True,
-           tables: dict[str, pl.DataFrame] | None = None, search_limit: int | None = None) -> Site:
-    """Everything the pages show, with the list of pages. ``tables`` (``data.frames``) saves
-    reading the reports again when the caller already has them; ``search_limit``: the most
-    transcript pages the search index covers (the search page says so when it covers fewer)."""
-    tables = data.frames(con, run) if tables is None else tables
+           tables: dict[str, pl.DataFrame] | None = None, text: bool = True, search_limit: int | None = None) -> Site:
+    """Everything the pages show, with the list of pages; with ``text=False``, of the transcripts only
+    what lists show (``load_text`` reads the rest for the pages to render). ``tables``
+    (``data.frames``) saves reading the reports again when the caller already has them (the
+    transcripts report is not needed); ``search_limit``: the most transcript pages the search index
+    covers (the search page says so when it covers fewer)."""
+    tables = data.frames(con, run, skip=("transcripts",)) if tables is None else tables
     run_rows = _rows(tables["runs"])
     if not run_rows:
         raise SiteError("the database holds no runs yet; ingest a judge log or verdict JSONL first")
-    verdicts: dict[tuple[str, str], list[Row]] = {}
-    for v in _rows(store.frame(con, "site/item_verdicts")):
-        verdicts.setdefault((v["run"], v["item_key"]), []).append(v)
+    listed = store.frame(con, "site/transcript_list", run=run)
+    least = store.frame(con, "site/least_confident")
     descriptions = {f.short_name: f.description for f in sqlfiles.group("categories")}
     single = len(run_rows) == 1
     field = fieldreport.frame(con, tables["overall"])
-    runs = [_run(r, tables, field, verdicts, single, descriptions) for r in run_rows]
+    runs = [_run(r, tables, listed, least, field, single, descriptions) for r in run_rows]
     comparisons = [_comparison(con, a, b, tables["paired_comparison"]) for i, a in enumerate(runs) for b in runs[i + 1:]]
     site = Site(
         title="reportgen: " + (runs[0].name if single else f"{len(runs)} runs"),
@@ -51,6 +53,8 @@ def gather(con: duckdb.DuckDBPyConnection, run: str | None = None, *, search: bo
         data=data.tables(), reliability_definitions=reliability.DEFINITIONS,
     )
     site.pages = pages(site)
+    if text:
+        load_text(con, site, {t.page for r in runs for t in r.transcripts})
     return site
 
 
@@ -73,14 +77,14 @@ class _Links:
         return f"{self.prefix}t/{slug(item_key)}"
 
 
-def _run(r: Row, tables: dict[str, pl.DataFrame], field: pl.DataFrame, verdicts: dict[tuple[str, str], list[Row]], single: bool,
+def _run(r: Row, tables: dict[str, pl.DataFrame], listed: pl.DataFrame, least: pl.DataFrame, field: pl.DataFrame,
+         single: bool,
          descriptions: dict[str, str]) -> Run:
     name = r["run"]
     links = _Links(f"run/{slug(name)}/")
-    transcripts = _transcripts(_rows(tables["transcripts"], run=name), links)
+    transcripts = _transcripts(_rows(listed, run=name), links)
     by_paper: dict[str, list[Transcript]] = {}
     for t in transcripts:
-        t.all_verdicts = verdicts.get((name, t.key), [])
         by_paper.setdefault(t.paper, []).append(t)
     for group in by_paper.values():
         for i, t in enumerate(group):
@@ -130,7 +134,7 @@ def _run(r: Row, tables: dict[str, pl.DataFrame], field: pl.DataFrame, verdicts:
               transcripts=transcripts, papers=papers, categories=categories, agreements=agreements,
               sources=_rows(tables["sources"], run=name),
               transcripts_page=f"{links.prefix}transcripts", papers_page=f"{links.prefix}papers",
-              least_confident=_least_confident(transcripts),
+              least_confident=_least_confident(_rows(least, run=name), transcripts),
               busiest_papers=heapq.nsmallest(TOP, (p for p in papers if p.transcripts), key=lambda p: -len(p.transcripts)))
     run.transcript_listing = paging.paginate(run.transcripts_page, transcripts, _transcript_key)
     run.paper_listing = paging.paginate(run.papers_page, papers, lambda p: p.paper)
@@ -151,32 +155,38 @@ def _top(rows: list[Row], kept: str, by: str) -> list[Row]:
     return [row for i, row in enumerate(rows) if row[kept] or i in chosen]
 
 
-def _least_confident(transcripts: list[Transcript]) -> list[tuple[Transcript, Row]]:
-    """The TOP base-win verdicts that carry a confidence, the least confident first: the wins most
-    worth a second look."""
-    wins = ((t, v) for t in transcripts for v in t.all_verdicts if v["winner"] == "base" and v["confidence"] is not None)
-    return heapq.nsmallest(TOP, wins, key=lambda tv: (tv[1]["confidence"], tv[0].key, tv[1]["judge"]))
+def _least_confident(rows: list[Row], transcripts: list[Transcript]) -> list[tuple[Transcript, Row]]:
+    """The TOP base-win verdicts that carry a confidence, the least confident first (site/least_confident):
+    the wins most worth a second look."""
+    by_key = {t.key: t for t in transcripts}
+    return [(by_key[v["item_key"]], v) for v in rows if v["item_key"] in by_key][:TOP]
 
 
 def _transcripts(rows: list[Row], links: _Links) -> list[Transcript]:
-    """One transcript per item the base model won under any judge, by paper then CSV position."""
-    items: dict[str, Transcript] = {}
-    for row in rows:
-        t = items.get(row["item_key"])
-        if t is None:
-            t = items[row["item_key"]] = Transcript(
-                key=row["item_key"], page=links.transcript(row["item_key"]), paper=row["paper"],
-                paper_page=links.paper(row["paper"]), question=row["question"], reference=row["reference_answer"],
-                base=row["base_answer"], finetuned=row["finetuned_answer"], position=row["position"], seq=row["seq"])
-        # Hits are computed from the item's text, so every judge's base win carries the same ones.
-        for category, evidence in zip(row["categories"], row["evidence"]):
-            if category not in t.categories:
-                t.categories.append(category)
-                t.category_hits.append(CategoryHit(name=category, evidence=evidence, page=links.category(category)))
-    for t in items.values():
-        t.categories.sort()
-        t.category_hits.sort(key=lambda h: h.name)
-    return sorted(items.values(), key=lambda t: (t.paper, t.position is None, t.position or 0, t.seq, t.key))
+    """One transcript per item the base model won under any judge (site/transcript_list rows), by
+    paper then CSV position; without their text."""
+    items = [Transcript(key=row["item_key"], page=links.transcript(row["item_key"]), paper=row["paper"],
+                        paper_page=links.paper(row["paper"]), question=row["question"], position=row["position"],
+                        seq=row["seq"], categories=list(row["categories"]), digest=row["digest"])
+             for row in rows]
+    return sorted(items, key=lambda t: (t.paper, t.position is None, t.position or 0, t.seq, t.key))
+
+
+def load_text(con: duckdb.DuckDBPyConnection, site: Site, wanted: set[str]) -> None:
+    """Read the text, failure categories' evidence and verdicts of the transcripts whose page is in
+    ``wanted`` (page paths) into them: what only their own page shows."""
+    found = {(run.name, t.key): (run, t) for run in site.runs for t in run.transcripts if t.page in wanted}
+    if not found:
+        return
+    names, keys = [k[0] for k in found], [k[1] for k in found]
+    for row in _rows(store.frame(con, "site/transcript_texts", runs=names, keys=keys)):
+        run, t = found[(row["run"], row["item_key"])]
+        t.reference, t.base, t.finetuned = row["reference_answer"], row["base_answer"], row["finetuned_answer"]
+        links = _Links(f"run/{run.slug}/")
+        t.category_hits = [CategoryHit(name=c, evidence=e, page=links.category(c))
+                           for c, e in zip(row["categories"], row["evidence"])]
+    for row in _rows(store.frame(con, "site/transcript_verdicts", runs=names, keys=keys)):
+        found[(row["run"], row["item_key"])][1].all_verdicts.append(row)
 
 
 def _paired(pairs: pl.DataFrame, a: str, judge_a: str | None, b: str, judge_b: str | None) -> Row | None:
@@ -210,20 +220,48 @@ def _comparison(con: duckdb.DuckDBPyConnection, a: Run, b: Run, pairs: pl.DataFr
         paired=_paired(pairs, a.name, judge_a, b.name, judge_b))
 
 
+def _run_head(run: Run) -> list:
+    """What a transcript page shows of its run."""
+    return [run.name, run.home, run.group, run.base_name, run.finetuned_name, run.named_models]
+
+
+def _transcript_inputs(run: Run, t: Transcript) -> dict:
+    return {"run": _run_head(run), "digest": t.digest,
+            "t": [t.key, t.page, t.paper, t.paper_page, t.question, t.categories],
+            "prev": t.prev and [t.prev.page, t.prev.question], "next": t.next and [t.next.page, t.next.question]}
+
+
 def pages(site: Site) -> list[Page]:
-    """Every page of the site, in the order they are rendered."""
-    out = [Page("index", "run", {"run": site.runs[0]}) if site.single else Page("index", "runs")]
+    """Every page of the site, in the order they are rendered, each with its inputs (``Page.inputs``)."""
+    of = Inputs()
+    out = ([Page("index", "run", {"run": site.runs[0]}, inputs=of({"run": site.runs[0]})) if site.single
+            else Page("index", "runs", inputs=of({"runs": site.runs, "comparisons": site.comparisons}))])
     for run in site.runs:
         if not site.single:
-            out.append(Page(run.home, "run", {"run": run}))
-        out += [Page(t.page, "transcript", {"run": run, "t": t}) for t in run.transcripts]
-        # Every list that grows with the data is paginated: page 1 at the list's permalink, page n at permalink/n.
-        out += [Page(lp.path, "transcripts", {"run": run, "lp": lp}) for lp in run.transcript_listing]
-        out += [Page(lp.path, "papers", {"run": run, "lp": lp}) for lp in run.paper_listing]
-        out += [Page(lp.path, "paper", {"run": run, "paper": p, "lp": lp}) for p in run.papers for lp in p.listing]
-        out += [Page(lp.path, "category", {"run": run, "category": c, "lp": lp}) for c in run.categories for lp in c.listing]
-        out += [Page(lp.path, "disagreements", {"run": run, "a": a, "lp": lp}) for a in run.agreements if a.disagreements
-                for lp in a.listing]
-    out += [Page(lp.path, "compare", {"cmp": c, "lp": lp}) for c in site.comparisons for lp in c.listing]
-    out += [Page("search", "search", html_only=True), Page("404", "404", html_only=True)]
+            out.append(Page(run.home, "run", {"run": run}, inputs=of({"run": run})))
+        head = _run_head(run)
+        judges = [j.judge for j in run.judges]
+        out += [Page(t.page, "transcript", {"run": run, "t": t}, inputs=_transcript_inputs(run, t))
+                for t in run.transcripts]
+        # Every list that grows with the data is paginated: page 1 at the list's permalink, page n at
+        # permalink/n. Page 1 shows the list's numbers; a later page only its items and the page count.
+        out += [Page(lp.path, "transcripts", {"run": run, "lp": lp}, inputs={"run": head, "lp": of(lp)})
+                for lp in run.transcript_listing]
+        out += [Page(lp.path, "papers", {"run": run, "lp": lp}, inputs={"run": head, "judges": judges, "lp": of(lp)})
+                for lp in run.paper_listing]
+        out += [Page(lp.path, "paper", {"run": run, "paper": p, "lp": lp},
+                     inputs={"run": head, "paper": of(p) if lp.number == 1 else [p.paper, p.page], "lp": of(lp)})
+                for p in run.papers for lp in p.listing]
+        out += [Page(lp.path, "category", {"run": run, "category": c, "lp": lp},
+                     inputs={"run": head, "category": of(c) if lp.number == 1 else [c.name, c.page], "lp": of(lp)})
+                for c in run.categories for lp in c.listing]
+        out += [Page(lp.path, "disagreements", {"run": run, "a": a, "lp": lp},
+                     inputs={"run": head, "a": of(a.row), "lp": of(lp)})
+                for a in run.agreements if a.disagreements for lp in a.listing]
+    out += [Page(lp.path, "compare", {"cmp": c, "lp": lp},
+                 inputs=of({"cmp": c}) if lp.number == 1 else {"cmp": [c.page, c.a.name, c.b.name], "lp": of(lp)})
+            for c in site.comparisons for lp in c.listing]
+    out += [Page("search", "search", html_only=True,
+                 inputs={"limit": site.search_limit, "transcripts": site.transcript_count}),
+            Page("404", "404", html_only=True, inputs={})]
     return out

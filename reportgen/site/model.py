@@ -32,25 +32,35 @@ class CategoryHit:
     page: str
 
 
+PAGE_ONLY = {"input": False}
+"""Field metadata: what only the object's own page shows, left out of ``inputs_of`` (lists of
+objects show the rest); the page's inputs name it, or a digest of it, themselves."""
+
+
 @dataclass(eq=False)
 class Transcript:
-    """An item the base model won (under any judge): one page with its text and every verdict."""
+    """An item the base model won (under any judge): one page with its text and every verdict.
+
+    Gathering reads what lists of transcripts show, and ``digest`` (site/transcript_list): a digest
+    of the rest, the text, failure categories' evidence and verdicts, which ``gathering.load_text``
+    reads only for the transcripts whose page is rendered."""
     key: str
     page: str
     paper: str
     paper_page: str
     question: str
-    reference: str | None
-    base: str | None
-    finetuned: str | None
     position: int | None
     seq: int
     categories: list[str] = field(default_factory=list)
-    category_hits: list[CategoryHit] = field(default_factory=list)
-    all_verdicts: list[Row] = field(default_factory=list)  # site/item_verdicts: what each judge said
+    digest: str = field(default="", metadata=PAGE_ONLY)
+    reference: str | None = field(default=None, metadata=PAGE_ONLY)
+    base: str | None = field(default=None, metadata=PAGE_ONLY)
+    finetuned: str | None = field(default=None, metadata=PAGE_ONLY)
+    category_hits: list[CategoryHit] = field(default_factory=list, metadata=PAGE_ONLY)
+    all_verdicts: list[Row] = field(default_factory=list, metadata=PAGE_ONLY)  # what each judge said
     # Its neighbours among the transcripts of its paper (no "i of n": that would change with every base win).
-    prev: Transcript | None = field(default=None, repr=False)
-    next: Transcript | None = field(default=None, repr=False)
+    prev: Transcript | None = field(default=None, repr=False, metadata=PAGE_ONLY)
+    next: Transcript | None = field(default=None, repr=False, metadata=PAGE_ONLY)
 
 
 @dataclass(eq=False)
@@ -197,11 +207,17 @@ class Comparison:
 @dataclass(frozen=True)
 class Page:
     """One page: its path from the site root without extension, its template (without extension),
-    and what the template gets besides ``site``; an html_only page has no Markdown twin."""
+    and what the template gets besides ``site``; an html_only page has no Markdown twin.
+
+    ``inputs``: everything the page shows that the site-wide inputs (``incremental.site_inputs``:
+    title, runs' names, formats, …) do not cover, as JSON-able data (``inputs_of`` makes it from
+    model objects). A rebuild renders the page again only when its inputs, its templates or
+    reportgen's rendering code changed; a page without inputs (None) is rendered every time."""
     path: str
     template: str
     context: dict[str, Any] = field(default_factory=dict)
     html_only: bool = False
+    inputs: Any = None
 
 
 @dataclass(eq=False)

@@ -12,6 +12,8 @@ of them by name."""
 from __future__ import annotations
 
 import dataclasses
+import functools
+import logging
 import multiprocessing
 import os
 import posixpath
@@ -52,7 +54,39 @@ def _markdown() -> MarkdownIt:
     return md
 
 
+def _quiet_markdown_it() -> None:
+    """markdown-it-py's block rules log a debug line on entry, millions of calls for a large site;
+    unless debug logging is on for it, its loggers become no-ops."""
+    if logging.getLogger("markdown_it").isEnabledFor(logging.DEBUG):
+        return
+    for name, module in list(sys.modules.items()):
+        if name.startswith("markdown_it.") and isinstance(getattr(module, "LOGGER", None), logging.Logger):
+            module.LOGGER = _NO_LOG
+
+
+class _NoLog:
+    def debug(self, *args, **kwargs) -> None:
+        pass
+
+
+_NO_LOG = _NoLog()
 _MD = _markdown()
+_quiet_markdown_it()
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def relative(path: str, here: str) -> str:
+    """``posixpath.relpath(path, here)`` for the site's own paths (relative to the site root,
+    normalised, no ``..``; ``here`` a folder, "." for the root), without its work on each call."""
+    if here == ".":
+        return path
+    folders = here.split("/")
+    parts = path.split("/")
+    common = 0
+    limit = min(len(folders), len(parts))
+    while common < limit and folders[common] == parts[common]:
+        common += 1
+    return "/".join([".."] * (len(folders) - common) + parts[common:]) or "."
 
 
 def markdown_html(text: str | None) -> Markup:
@@ -146,8 +180,9 @@ class Renderer:
         self.formats = [f for f in SITE_FORMATS if f in set(formats)]
         self.envs = {fmt: environment(fmt, templates_dir) for fmt in self.formats}
 
-    def render(self, pages: Iterable[Page], site: Site) -> dict[str, str]:
-        pages = list(pages)
+    def render(self, pages: Iterable[Page | tuple[Page, Iterable[str]]], site: Site) -> dict[str, str]:
+        """Render ``pages`` in every format, or each (page, formats) pair in those formats only."""
+        pages = [p if isinstance(p, tuple) else (p, self.formats) for p in pages]
         site = dataclasses.replace(site, formats=tuple(self.formats))
         workers = _workers(len(pages))
         if workers <= 1:
@@ -167,22 +202,26 @@ class Renderer:
         finally:
             _SHARED = None
 
-    def render_page(self, page: Page, site: Site) -> dict[str, str]:
+    def outputs(self, page: Page) -> list[str]:
+        """The files of a page: one per format (an html_only page has no Markdown twin)."""
+        return [f"{page.path}.{fmt}" for fmt in self.formats if not (fmt == "md" and page.html_only)]
+
+    def render_page(self, page: Page, site: Site, formats: Iterable[str] | None = None) -> dict[str, str]:
         out: dict[str, str] = {}
         stem, template = page.path, page.template
         root = "../" * stem.count("/")
         here = posixpath.dirname(stem) or "."
-        for fmt in self.formats:
+        for fmt in self.formats if formats is None else formats:
             if fmt == "md" and page.html_only:
                 continue
             ext = "." + fmt
 
             def href(path: str, _here=here, _ext=ext) -> str:
                 """Link to another page, by its path from the site root without extension."""
-                return posixpath.relpath(path + _ext, _here)
+                return relative(path + _ext, _here)
 
             def asset(path: str, _here=here) -> str:
-                return posixpath.relpath(path, _here)
+                return relative(path, _here)
 
             try:
                 tpl = self.envs[fmt].get_template(f"{template}.{fmt}")
@@ -208,8 +247,8 @@ def _workers(pages: int) -> int:
 
 def _render_range(renderer: Renderer, pages: list[Page], site: Site, start: int, stop: int) -> dict[str, str]:
     out: dict[str, str] = {}
-    for page in pages[start:stop]:
-        out.update(renderer.render_page(page, site))
+    for page, formats in pages[start:stop]:
+        out.update(renderer.render_page(page, site, formats))
     return out
 
 

@@ -1,0 +1,256 @@
+"""Incremental builds: what each file of the site was made from, so a rebuild renders and writes only
+the pages whose inputs changed.
+
+A page's key is a SHA-256 over reportgen's rendering code (``code_stamp``), the site-wide inputs
+(``site_inputs``: the title, the runs' names and homes, the formats, …), the page's templates with
+everything they extend, include and import (``Templates``), its path, and its own ``inputs``
+(``Page.inputs``, made in gathering; ``inputs_of`` turns model objects into such data). Another
+file's key is the SHA-256 of its bytes, or of what it is made from where reading that costs more
+(``data/transcripts.*``: ``sql/site/transcripts_digest.sql``).
+
+The output folder's ``STATE`` file lists every file of the last build with its key and size; it is
+written after every other file but the manifest. A file is current when its key is the same, its
+size is the recorded one and it was not modified after the state file was written (mtime): a file
+edited by hand or deleted is written again by the next build. Nothing is read back to compare."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import json
+import os
+import re
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import jinja2.meta
+
+from reportgen.resources import resource_dir
+
+STATE = ".reportgen-pages"  # every file of the last build: "<key> <size> <path>", one a line
+_STATE_HEADER = "reportgen-pages 1\n"
+
+
+# What turns the page model into page text besides the templates (builder, writer, search and the
+# data files do not change a page's bytes).
+_RENDERING_CODE = ("render.py", "gathering.py", "model.py", "slugs.py", "incremental.py", "console.py")
+
+
+@functools.cache
+def code_stamp() -> str:
+    """A digest of what turns the database into pages besides the templates: reportgen's rendering
+    code, the SQL the pages are read with, and the versions of Jinja2 and markdown-it-py. (DuckDB's
+    version needs no place here: where its hash() changed, so do the digests made with it.)"""
+    h = hashlib.sha256()
+    package = Path(__file__).resolve().parent.parent
+    sources = [package / "site" / name for name in _RENDERING_CODE] + [package / "output.py"]
+    sql = resource_dir("sql")
+    for folder in ("site", "report", "categories"):
+        sources += sorted((sql / folder).glob("*.sql"))
+    for path in sources:
+        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for dist in ("jinja2", "markdown-it-py"):
+        try:
+            h.update(f"{dist} {version(dist)}\n".encode())
+        except PackageNotFoundError:
+            h.update(f"{dist} ?\n".encode())
+    return h.hexdigest()
+
+
+def _json_default(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        raise TypeError(f"page inputs hold a {type(value).__name__}: pass it through inputs_of()")
+    return str(value)  # dates, decimals
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_json_default)
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class Inputs:
+    """``inputs_of`` with a memory: a model object that many pages show (a run, a transcript in
+    several lists) is turned into data once. Objects become a digest of their fields, leaving out
+    those marked ``PAGE_ONLY`` (what only their own page shows)."""
+
+    def __init__(self):
+        self._memo: dict[int, tuple[Any, str]] = {}
+
+    def __call__(self, value: Any) -> Any:
+        if isinstance(value, (str, int, float, bool)) or value is None:
+            return value
+        if isinstance(value, dict):
+            return {str(k): self(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [self(v) for v in value]
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            seen = self._memo.get(id(value))
+            if seen is not None and seen[0] is value:
+                return seen[1]
+            fields = {}
+            for name in _input_fields(type(value)):
+                field = getattr(value, name)
+                fields[name] = field if type(field) in _PLAIN else self(field)
+            digest = type(value).__name__ + ":" + _sha(dumps(fields))
+            self._memo[id(value)] = (value, digest)
+            return digest
+        return str(value)
+
+
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
+@functools.cache
+def _input_fields(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls) if f.metadata.get("input", True))
+
+
+def site_inputs(site) -> Any:
+    """What every page may show of the site as a whole (base template, navigation, footer)."""
+    return {"title": site.title, "single": site.single, "search": site.search, "sql_console": site.sql_console,
+            "formats": list(site.formats), "data": site.data, "sql": site.sql,
+            "reliability_definitions": list(site.reliability_definitions),
+            "runs": [[r.name, r.slug, r.home] for r in site.runs],
+            "comparisons": [c.page for c in site.comparisons]}
+
+
+class Templates:
+    """The digest of a template with everything it extends, includes and imports, per format."""
+
+    def __init__(self, envs: dict[str, jinja2.Environment]):
+        self.envs = envs
+        self._digests: dict[tuple[str, str], str] = {}
+
+    def _all(self, fmt: str) -> str:
+        """Every template of the format: what a template that names another at run time may use."""
+        env = self.envs[fmt]
+        return _sha("".join(name + "\0" + env.loader.get_source(env, name)[0] for name in sorted(env.list_templates())))
+
+    def digest(self, fmt: str, name: str, _path: tuple[str, ...] = ()) -> str:
+        key = (fmt, name)
+        if key in self._digests:
+            return self._digests[key]
+        env = self.envs[fmt]
+        try:
+            source = env.loader.get_source(env, name)[0]
+        except jinja2.TemplateNotFound:
+            return "missing:" + name  # rendering says which template is missing
+        parts = [name, source]
+        for ref in _references(env, source):
+            if ref is None:
+                parts.append(self._all(fmt))
+            elif ref not in _path and ref != name:
+                parts.append(self.digest(fmt, ref, _path + (name,)))
+        digest = _sha("\0".join(parts))
+        self._digests[key] = digest
+        return digest
+
+
+_TAG = re.compile(r"\{%[-+]?\s*(?:extends|include|import|from)\b\s*(.*?)\s*[-+]?%\}", re.S)
+_LITERAL = re.compile(r"""(["'])([^"'\\]*)\1(?=\s|$)""")
+
+
+def _references(env: jinja2.Environment, source: str) -> list[str | None]:
+    """The templates ``source`` extends, includes or imports; None for one named at run time.
+    A tag whose argument starts with a plain string literal names that template; any other
+    (a variable, a list) is None. Cheaper than parsing, and errs on the side of None."""
+    refs: list[str | None] = []
+    start = env.block_start_string
+    if start != "{%":  # another syntax: parse it
+        try:
+            return sorted(jinja2.meta.find_referenced_templates(env.parse(source)), key=lambda n: (n is None, n or ""))
+        except jinja2.TemplateSyntaxError:
+            return []
+    for tag in _TAG.finditer(source):
+        literal = _LITERAL.match(tag.group(1))
+        refs.append(literal.group(2) if literal else None)
+    return refs
+
+
+def site_digest(site) -> str:
+    return _sha(code_stamp() + "\0" + dumps(site_inputs(site)))
+
+
+def inputs_digest(page) -> str | None:
+    """A digest of a page's inputs; None for a page without inputs."""
+    return None if page.inputs is None else _sha(dumps(page.inputs))
+
+
+def page_key(site: str, template: str, rel: str, html_only: bool, inputs: str | None) -> str | None:
+    """The key of one file of a page (``rel``, in the format of ``template``): from the site's digest,
+    its template's digest and its inputs' digest; None (render every time) for a page without inputs."""
+    if inputs is None:
+        return None
+    return _sha("\0".join([site, template, rel, str(html_only), inputs]))
+
+
+def content_key(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def derived_key(*parts: str) -> str:
+    """The key of a file made from what ``parts`` name (digests of its sources), with the code stamp."""
+    return _sha("\0".join([code_stamp(), *parts]))
+
+
+class State:
+    """The files of the last build in ``out``: their keys and sizes, and which of them are current."""
+
+    def __init__(self, out: Path, records: dict[str, tuple[str, int]], mtime_ns: int, raw: bytes = b""):
+        self.out = out
+        self.records = records
+        self.mtime_ns = mtime_ns
+        self.raw = raw
+
+    @classmethod
+    def load(cls, out: Path) -> State:
+        path = out / STATE
+        try:
+            raw = path.read_bytes()
+            mtime_ns = path.stat().st_mtime_ns
+            text = raw.decode("utf-8")
+        except (OSError, UnicodeDecodeError):
+            return cls(out, {}, 0)
+        if not text.startswith(_STATE_HEADER):
+            return cls(out, {}, 0)
+        records: dict[str, tuple[str, int]] = {}
+        try:
+            for line in text[len(_STATE_HEADER):].splitlines():
+                key, size, rel = line.split(" ", 2)
+                records[rel] = (key, int(size))
+        except ValueError:
+            return cls(out, {}, 0)
+        return cls(out, records, mtime_ns, raw)
+
+    def current(self, rel: str, key: str | None) -> bool:
+        """Whether ``rel`` in the output folder was made from ``key`` and is as that build left it."""
+        if key is None:
+            return False
+        record = self.records.get(rel)
+        if record is None or record[0] != key:
+            return False
+        try:
+            st = os.stat(os.path.join(self.out, rel))
+        except OSError:
+            return False
+        return st.st_size == record[1] and st.st_mtime_ns <= self.mtime_ns
+
+    def same_file(self, rel: str, content: bytes) -> bool:
+        """Whether ``rel`` holds ``content`` (a small file read back: the manifest); never without a state."""
+        if not self.records:
+            return False
+        try:
+            return (self.out / rel).read_bytes() == content
+        except OSError:
+            return False
+
+
+def state_file(records: dict[str, tuple[str, int]]) -> bytes:
+    return (_STATE_HEADER + "".join(f"{key} {size} {rel}\n" for rel, (key, size) in sorted(records.items()))
+            ).encode("utf-8")

@@ -1,0 +1,42 @@
+-- One row per base-win transcript (an item the base model won under any judge), with what lists of transcripts show
+-- and a digest of everything its own page shows besides that: its text, its failure categories with their evidence,
+-- and every verdict on its question (with each order's outcome, label and text). A rebuild compares the digest with
+-- the one its pages were rendered from and reads the text (site/transcript_texts) only for pages that changed.
+-- DuckDB's 64-bit hash(), with each text's length (md5 over every answer would cost more than the rest of a rebuild);
+-- order-free sums of row hashes where the rows carry their own order (judge, seq; category).
+WITH wins AS (
+    SELECT v.run_id, v.judge, v.item_key, v.seq,
+           row_number() OVER (PARTITION BY v.run_id, v.item_key ORDER BY v.judge, v.seq) AS nth
+    FROM verdicts v
+    SEMI JOIN base_wins b ON b.run_id = v.run_id AND b.judge = v.judge AND b.seq = v.seq
+), hits AS (  -- an item's categories: every judge's base win carries the same ones; the first judge's evidence
+    SELECT c.run_id, c.item_key, c.category, arg_min(c.evidence, c.judge) AS evidence
+    FROM item_categories c
+    SEMI JOIN wins w ON w.run_id = c.run_id AND w.judge = c.judge AND w.item_key = c.item_key
+    GROUP BY ALL
+), cats AS (
+    SELECT run_id, item_key, list(category ORDER BY category) AS categories,
+           sum(hash(category, evidence)::HUGEINT) AS digest
+    FROM hits GROUP BY ALL
+), said AS (
+    SELECT v.run_id, v.item_key,
+           concat_ws('-', count(*), sum(hash(v.judge, v.seq, v.winner, v.confidence, v.rationale, o1.outcome, o1.label,
+                                             o1.rationale, o2.outcome, o2.label, o2.rationale)::HUGEINT)) AS digest
+    FROM verdicts v
+    SEMI JOIN wins w ON w.run_id = v.run_id AND w.item_key = v.item_key
+    LEFT JOIN judge_orders o1 ON o1.run_id = v.run_id AND o1.judge = v.judge AND o1.item_key = v.item_key AND o1.ord = 1
+    LEFT JOIN judge_orders o2 ON o2.run_id = v.run_id AND o2.judge = v.judge AND o2.item_key = v.item_key AND o2.ord = 2
+    GROUP BY ALL
+)
+SELECT r.name AS run, w.item_key, w.seq, i.paper, i.question, i.position,
+       coalesce(c.categories, []) AS categories,
+       concat_ws('-', hash(i.question, i.reference_answer, i.base_answer, i.finetuned_answer),
+                 strlen(i.reference_answer), strlen(i.base_answer), strlen(i.finetuned_answer),
+                 c.digest, s.digest) AS digest
+FROM wins w
+JOIN runs r USING (run_id)
+JOIN items i USING (run_id, item_key)
+LEFT JOIN cats c USING (run_id, item_key)
+LEFT JOIN said s USING (run_id, item_key)
+WHERE w.nth = 1 AND ($run IS NULL OR r.name = $run)
+ORDER BY r.name, i.paper, i.position NULLS LAST, w.seq, w.item_key;

@@ -1,0 +1,223 @@
+"""Incremental builds (reportgen.site.incremental): a rebuild renders only the pages whose inputs,
+templates or code changed, and leaves the same bytes as a clean build into an empty folder."""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import random
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, example_files, tree
+from reportgen import categories, site as site_mod, store
+from reportgen.demo import EXAMPLE_RUN
+from reportgen.errors import ReportgenError
+from reportgen.ingest import ingest
+from reportgen.site.render import relative
+
+T = f"run/{EXAMPLE_RUN}/t/"
+
+
+def _sql(db: Path, statement: str, *params) -> None:
+    """Change the database behind reportgen's back, then refresh its derived tables as ingest does."""
+    con = store.connect(db)
+    try:
+        con.execute(statement, list(params))
+        for (run_id,) in con.execute("SELECT run_id FROM runs").fetchall():
+            categories.refresh(con, run_id)
+    finally:
+        con.close()
+
+
+def _same_as_clean(db: Path, out: Path, tmp_path: Path, **kwargs) -> None:
+    clean = tmp_path / "clean"
+    shutil.rmtree(clean, ignore_errors=True)
+    site_mod.build(db, clean, **kwargs)
+    assert tree(out) == tree(clean)
+
+
+def _pages(result) -> set[str]:
+    return set(result.rendered)
+
+
+def _changed(before: dict[str, str], after: dict[str, str]) -> set[str]:
+    """Page files (html, md) that a clean build before and after a change hold with other bytes."""
+    return {rel for rel in after if rel.endswith((".html", ".md")) and before.get(rel) != after[rel]}
+
+
+def _item(db: Path, winner: str) -> str:
+    con = store.connect(db, read_only=True)
+    try:
+        return con.execute("SELECT item_key FROM verdicts WHERE winner = ? AND item_key IS NOT NULL "
+                           "ORDER BY seq LIMIT 1", [winner]).fetchone()[0]
+    finally:
+        con.close()
+
+
+def test_an_unchanged_database_renders_and_writes_nothing(example_db, tmp_path):
+    out = tmp_path / "site"
+    first = site_mod.build(example_db, out, search=False)
+    assert first.skipped == 0 and len(first.rendered) == first.pages > 100
+    again = site_mod.build(example_db, out, search=False)
+    assert again.rendered == [] and again.written == [] and again.removed == [] and again.skipped == again.pages
+
+
+def test_a_changed_verdict_renders_exactly_the_pages_that_change(example_db, tmp_path):
+    """One verdict flips (a base win disappears, then it comes back): each rebuild renders the pages
+    whose bytes change, no other, and leaves the folder byte-identical to a clean build."""
+    out = tmp_path / "site"
+    site_mod.build(example_db, out, search=False)
+    key = _item(example_db, "base")
+    for new in ("tie", "base"):
+        before = tree(out)
+        _sql(example_db, "UPDATE verdicts SET winner = ? WHERE item_key = ?", new, key)
+        result = site_mod.build(example_db, out, search=False)
+        _same_as_clean(example_db, out, tmp_path, search=False)
+        after = tree(out)
+        assert _pages(result) == _changed(before, after)
+        assert 0 < len(result.rendered) < result.pages / 2
+        assert (f"{T}{key}.html" in result.removed) == (new == "tie")
+        assert result.skipped == result.pages - len(result.rendered)
+
+
+def test_changed_text_renders_only_that_transcript(example_db, tmp_path):
+    out = tmp_path / "site"
+    site_mod.build(example_db, out, search=False)
+    key = _item(example_db, "base")
+    _sql(example_db, "UPDATE items SET base_answer = base_answer || ' (edited)' WHERE item_key = ?", key)
+    result = site_mod.build(example_db, out, search=False)
+    _same_as_clean(example_db, out, tmp_path, search=False)
+    assert _pages(result) == {f"{T}{key}.html", f"{T}{key}.md"}
+    assert {"data/transcripts.csv", "data/transcripts.parquet"} <= set(result.written)
+    assert "(edited)" in (out / f"{T}{key}.md").read_text(encoding="utf-8")
+
+
+def _template(tmp_path: Path, fmt: str, name: str, old: str, new: str) -> Path:
+    folder = tmp_path / "tpl"
+    (folder / fmt).mkdir(parents=True, exist_ok=True)
+    text = (ROOT / "templates" / fmt / name).read_text(encoding="utf-8")
+    assert old in text
+    (folder / fmt / name).write_text(text.replace(old, new, 1), encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("fmt,name,old,new,rendered", [
+    ("html", "base.html", "Skip to content", "Skip to the content", lambda p: p.endswith(".html") and p != "404.html"),
+    ("html", "_macros.html", '<ol class="transcripts">', '<ol class="transcripts list">', None),
+    ("md", "transcript.md", "## Reference answer", "## Gold answer", lambda p: p.startswith(T) and p.endswith(".md")),
+])
+def test_a_changed_template_renders_the_pages_that_use_it(example_db, tmp_path, fmt, name, old, new, rendered):
+    out = tmp_path / "site"
+    site_mod.build(example_db, out, search=False)
+    before = tree(out)
+    templates = _template(tmp_path, fmt, name, old, new)
+    result = site_mod.build(example_db, out, search=False, templates_dir=templates)
+    _same_as_clean(example_db, out, tmp_path, search=False, templates_dir=templates)
+    after = tree(out)
+    if rendered is None:  # _macros.html: every page importing it renders, whether its bytes change or not
+        assert _changed(before, after) <= _pages(result)
+        assert all(p.endswith(".html") for p in result.rendered)
+    else:
+        assert _pages(result) == {p for p in after if rendered(p)} == _changed(before, after)
+    # back to the bundled templates: the same pages again
+    back = site_mod.build(example_db, out, search=False)
+    assert _pages(back) == _pages(result)
+    assert tree(out) == before
+
+
+def test_a_run_added_and_removed(example_db, tmp_path):
+    out = tmp_path / "site"
+    one = tmp_path / "one.duckdb"
+    shutil.copy(example_db, one)
+    site_mod.build(one, out, search=False)
+    ingest(example_db, example_files(), run="second-run")
+    two = site_mod.build(example_db, out, search=False)
+    _same_as_clean(example_db, out, tmp_path, search=False)
+    assert two.skipped == 0  # the site-wide navigation (the runs) changed: every page
+    back = site_mod.build(one, out, search=False)
+    _same_as_clean(one, out, tmp_path, search=False)
+    assert any(p.startswith("run/second-run/") for p in back.removed)
+
+
+def test_formats_changed(example_db, tmp_path):
+    out = tmp_path / "site"
+    site_mod.build(example_db, out, search=False)
+    html = site_mod.build(example_db, out, search=False, formats=["html"])
+    _same_as_clean(example_db, out, tmp_path, search=False, formats=["html"])
+    assert any(p.endswith(".md") for p in html.removed)
+    site_mod.build(example_db, out, search=False, formats=["md"])
+    _same_as_clean(example_db, out, tmp_path, search=False, formats=["md"])
+    site_mod.build(example_db, out, search=False)
+    _same_as_clean(example_db, out, tmp_path, search=False)
+
+
+def test_edited_or_deleted_files_do_not_survive_a_rebuild(example_db, tmp_path):
+    out = tmp_path / "site"
+    site_mod.build(example_db, out, search=False)
+    before = tree(out)
+    page = next(p for p in sorted(before) if p.startswith(T) and p.endswith(".html"))
+    (out / page).write_text("edited by hand", encoding="utf-8")  # another size
+    same_size = "index.md"
+    text = (out / same_size).read_bytes()
+    (out / same_size).write_bytes(text.replace(b"#", b"=", 1))
+    later = (out / site_mod.STATE).stat().st_mtime_ns + 1_000_000_000  # the edit came after the build
+    os.utime(out / same_size, ns=(later, later))
+    (out / "static" / "site.css").unlink()
+    (out / "data" / "papers.csv").write_text("x", encoding="utf-8")
+    (out / "data" / "transcripts.parquet").unlink()
+    result = site_mod.build(example_db, out, search=False)
+    assert _pages(result) == {page, same_size}
+    assert {"static/site.css", "data/papers.csv", "data/transcripts.parquet"} <= set(result.written)
+    assert tree(out) == before
+    assert site_mod.build(example_db, out, search=False).written == []
+
+
+@pytest.mark.skipif(not site_mod.pagefind_available(), reason="pagefind is not installed (the site extra)")
+def test_search_index_follows_the_pages(example_db, tmp_path):
+    out = tmp_path / "site"
+    site_mod.build(example_db, out)
+    again = site_mod.build(example_db, out)
+    assert again.written == [] and again.rendered == []
+    _sql(example_db, "UPDATE verdicts SET winner = 'tie' WHERE item_key = ?", _item(example_db, "base"))
+    changed = site_mod.build(example_db, out)
+    assert any(p.startswith("pagefind/") for p in changed.written)
+    _same_as_clean(example_db, out, tmp_path)
+
+
+def test_a_failed_rebuild_keeps_the_site_and_its_state(example_db, tmp_path):
+    out = tmp_path / "site"
+    site_mod.build(example_db, out, search=False)
+    before = tree(out)
+    templates = _template(tmp_path, "html", "transcript.html", "{% block content %}", "{% block content %}{% if %}")
+    with pytest.raises(ReportgenError, match="failed to render"):
+        site_mod.build(example_db, out, search=False, templates_dir=templates)
+    assert tree(out) == before
+    assert site_mod.build(example_db, out, search=False).written == []
+
+
+def test_relative_links_match_posixpath():
+    rng = random.Random(5)
+    parts = ["run", "a", "t", "paper", "index", "x.html", "static", "site.css"]
+    for _ in range(3000):
+        path = "/".join(rng.choice(parts) for _ in range(rng.randint(1, 5)))
+        here = "/".join(rng.choice(parts) for _ in range(rng.randint(0, 4))) or "."
+        assert relative(path, here) == posixpath.relpath(path, here), (path, here)
+
+
+def test_template_references_match_jinja(tmp_path):
+    """The cheap scan for extends/include/import finds what Jinja2's parser finds, and treats a
+    template named at run time as depending on every template."""
+    import jinja2.meta
+    from reportgen.site.incremental import _references
+    from reportgen.site.render import environment
+    for fmt in ("html", "md"):
+        env = environment(fmt)
+        for name in env.list_templates(filter_func=lambda n: not n.startswith("static/")):
+            source = env.loader.get_source(env, name)[0]
+            assert set(_references(env, source)) == set(jinja2.meta.find_referenced_templates(env.parse(source))), name
+    env = environment("html")
+    text = '{%- include ["a.html", "b.html"] %}{% from "m.html" import x %}{% include name %}{% extends "base.html" -%}'
+    assert sorted(_references(env, text), key=str) == sorted([None, "m.html", None, "base.html"], key=str)
