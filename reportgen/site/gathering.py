@@ -262,6 +262,8 @@ def pages(site: Site) -> list[Page]:
                  inputs=of({"cmp": c}) if lp.number == 1 else {"cmp": [c.page, c.a.name, c.b.name], "lp": of(lp)})
             for c in site.comparisons for lp in c.listing]
     out += [Page("search", "search", html_only=True,
-                 inputs={"limit": site.search_limit, "transcripts": site.transcript_count}),
+                 inputs={"limit": site.search_limit,   # the page names the count only when the limit samples
+                         "sampled": bool(site.search_limit) and site.transcript_count > site.search_limit
+                         and site.transcript_count}),
             Page("404", "404", html_only=True, inputs={})]
     return out
