@@ -3,6 +3,7 @@ the repository's own site/ folder."""
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 import urllib.error
@@ -205,6 +206,10 @@ def test_repository_site_is_current(_example_db_template, tmp_path):
         import shutil
         copy = tmp_path / "copy"
         shutil.copytree(repo_site, copy)
+        # A checkout gives the files arbitrary modification times (git writes .reportgen-pages before
+        # most pages), and a file newer than the state file counts as edited by hand: give the state
+        # file the time a build leaves it with (after every file), so that only its keys are tested.
+        os.utime(copy / site_mod.STATE)
         result = site_mod.build(_example_db_template, copy)
         assert result.written == [] and result.removed == []
 
