@@ -6,6 +6,8 @@ as in every report."""
 
 from __future__ import annotations
 
+import hashlib
+
 import duckdb
 import polars as pl
 
@@ -29,10 +31,26 @@ def _frac(percent: float | None) -> float | None:
     return None if percent is None else percent / 100
 
 
-def frame(con: duckdb.DuckDBPyConnection, overall: pl.DataFrame) -> pl.DataFrame:
+def verdict_inputs(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Per verdict of every run and judge, what the figures are computed from (stats/verdict_inputs)."""
+    return store.frame(con, "stats/verdict_inputs")
+
+
+def input_digests(inputs: pl.DataFrame) -> dict[tuple[str, str], str]:
+    """A digest of each run and judge's rows of ``verdict_inputs``, in their order: equal digests give
+    equal figures (with the same code and polars version), so a site rebuild fits the model again
+    only when they differ."""
+    hashed = inputs.select("run", "judge", h=inputs.hash_rows(seed=0))
+    return {(run, judge): hashlib.sha256(group["h"].to_numpy().tobytes()).hexdigest()
+            for (run, judge), group in hashed.group_by(["run", "judge"], maintain_order=True)}
+
+
+def frame(con: duckdb.DuckDBPyConnection | None, overall: pl.DataFrame,
+          inputs: pl.DataFrame | None = None) -> pl.DataFrame:
     """One row per run and judge of ``overall``: length-controlled win rate and its interval, the
-    fitted length effect, and the Arena-Hard score's bootstrap interval (None where they do not apply)."""
-    inputs = store.frame(con, "stats/verdict_inputs")
+    fitted length effect, and the Arena-Hard score's bootstrap interval (None where they do not apply).
+    ``inputs``: ``verdict_inputs(con)`` when the caller has it already."""
+    inputs = verdict_inputs(con) if inputs is None else inputs
     rows = []
     for o in overall.iter_rows(named=True):
         v = inputs.filter((pl.col("run") == o["run"]) & (pl.col("judge") == o["judge"]) & (pl.col("winner") != "invalid"))

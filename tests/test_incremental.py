@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, example_files, tree
-from reportgen import categories, site as site_mod, store
+from reportgen import categories, fieldreport, site as site_mod, store
 from reportgen.demo import EXAMPLE_RUN
 from reportgen.errors import ReportgenError
 from reportgen.ingest import ingest
@@ -90,9 +90,30 @@ def test_changed_text_renders_only_that_transcript(example_db, tmp_path):
     _sql(example_db, "UPDATE items SET base_answer = base_answer || ' (edited)' WHERE item_key = ?", key)
     result = site_mod.build(example_db, out, search=False)
     _same_as_clean(example_db, out, tmp_path, search=False)
-    assert _pages(result) == {f"{T}{key}.html", f"{T}{key}.md"}
+    # The run's page is rendered again too: its length-controlled win rate is fitted from the answers'
+    # lengths, and fitted only when that page is rendered (here the figures come out the same).
+    assert _pages(result) == {f"{T}{key}.html", f"{T}{key}.md", "index.html", "index.md"}
     assert {"data/transcripts.csv", "data/transcripts.parquet"} <= set(result.written)
     assert "(edited)" in (out / f"{T}{key}.md").read_text(encoding="utf-8")
+
+
+def test_the_field_statistics_are_fitted_only_for_the_run_page(example_db, tmp_path, monkeypatch):
+    """The length-controlled fit (statsmodels) costs more than the rest of a small rebuild: a rebuild
+    that renders no run page does not run it; one that does shows what a clean build shows."""
+    out = tmp_path / "site"
+    site_mod.build(example_db, out, search=False)
+    fits = []
+    fit = fieldreport.frame
+    monkeypatch.setattr(fieldreport, "frame", lambda *args, **kwargs: fits.append(1) or fit(*args, **kwargs))
+    assert site_mod.build(example_db, out, search=False).rendered == []
+    tpl = _template(tmp_path, "html", "transcript.html", "Reference answer", "Gold answer")
+    changed = site_mod.build(example_db, out, search=False, templates_dir=tpl)
+    assert changed.rendered and "index.html" not in changed.rendered
+    assert fits == []
+    _sql(example_db, "UPDATE verdicts SET winner = 'tie' WHERE item_key = ?", _item(example_db, "base"))
+    result = site_mod.build(example_db, out, search=False, templates_dir=tpl)
+    assert fits == [1] and {"index.html", "index.md"} <= set(result.rendered)
+    _same_as_clean(example_db, out, tmp_path, search=False, templates_dir=tpl)
 
 
 def _template(tmp_path: Path, fmt: str, name: str, old: str, new: str) -> Path:

@@ -12,7 +12,7 @@ from reportgen.errors import UsageError
 from reportgen.output import SITE_FORMATS
 from reportgen.resources import resource_dir
 from reportgen.site import console, data, duckdb_wasm, incremental
-from reportgen.site.gathering import gather, load_text
+from reportgen.site.gathering import gather, load_fields, load_text
 from reportgen.site.incremental import STATE, State, Templates
 from reportgen.site.render import Renderer
 from reportgen.site.search import (SEARCH_LIMIT, SEARCH_STAMP, indexed_pages, pagefind_available,
@@ -117,6 +117,8 @@ def _plan(db: Path, state: State, *, run: str | None, formats: list[str], templa
             if formats_due:
                 todo.append((page, formats_due))
         load_text(con, site, {page.path for page, _ in todo})
+        if any(page.template == "run" for page, _ in todo):
+            load_fields(site)
         # The transcripts report holds every transcript's text: read again only when it changed.
         digest = store.frame(con, "site/transcripts_digest", run=run)["digest"][0]
         data_key = incremental.derived_key("transcripts", digest)

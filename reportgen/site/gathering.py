@@ -42,8 +42,9 @@ def gather(con: duckdb.DuckDBPyConnection, run: str | None = None, *, search: bo
     least = store.frame(con, "site/least_confident")
     descriptions = {f.short_name: f.description for f in sqlfiles.group("categories")}
     single = len(run_rows) == 1
-    field = fieldreport.frame(con, tables["overall"])
-    runs = [_run(r, tables, listed, least, field, single, descriptions) for r in run_rows]
+    verdict_inputs = fieldreport.verdict_inputs(con)
+    field_digests = fieldreport.input_digests(verdict_inputs)
+    runs = [_run(r, tables, listed, least, field_digests, single, descriptions) for r in run_rows]
     comparisons = [_comparison(con, a, b, tables["paired_comparison"]) for i, a in enumerate(runs) for b in runs[i + 1:]]
     site = Site(
         title="reportgen: " + (runs[0].name if single else f"{len(runs)} runs"),
@@ -51,11 +52,23 @@ def gather(con: duckdb.DuckDBPyConnection, run: str | None = None, *, search: bo
         search_limit=search_limit if search else None,
         sql={f.short_name: f.text for f in sqlfiles.group("report")} | {f.name: f.text for f in sqlfiles.group("site")},
         data=data.tables(), reliability_definitions=reliability.DEFINITIONS,
+        field_sources=(tables["overall"], verdict_inputs),
     )
     site.pages = pages(site)
     if text:
         load_text(con, site, {t.page for r in runs for t in r.transcripts})
+        load_fields(site)
     return site
+
+
+def load_fields(site: Site) -> None:
+    """Fit the field's statistics (reportgen.fieldreport) into every judge's ``field``: only the run
+    pages show them, and the fit costs more than the rest of a rebuild's reading."""
+    overall, verdict_inputs = site.field_sources
+    field = fieldreport.frame(None, overall, verdict_inputs)
+    for run in site.runs:
+        for judge in run.judges:
+            judge.field = next(iter(_rows(field, run=run.name, judge=judge.judge)), None)
 
 
 class _Links:
@@ -77,8 +90,8 @@ class _Links:
         return f"{self.prefix}t/{slug(item_key)}"
 
 
-def _run(r: Row, tables: dict[str, pl.DataFrame], listed: pl.DataFrame, least: pl.DataFrame, field: pl.DataFrame,
-         single: bool,
+def _run(r: Row, tables: dict[str, pl.DataFrame], listed: pl.DataFrame, least: pl.DataFrame,
+         field_digests: dict[tuple[str, str], str], single: bool,
          descriptions: dict[str, str]) -> Run:
     name = r["run"]
     links = _Links(f"run/{slug(name)}/")
@@ -103,7 +116,7 @@ def _run(r: Row, tables: dict[str, pl.DataFrame], listed: pl.DataFrame, least: p
         judges.append(JudgeReport(judge=o["judge"], overall=o, papers=papers, categories=categories,
                                   reliability=reliability_rows,
                                   rate_note=notes[0] if notes else None,
-                                  field=next(iter(_rows(field, **mine)), None),
+                                  field_digest=field_digests.get((name, o["judge"]), ""),
                                   top_papers=_top(papers, "is_unknown", "base_wins"),
                                   top_reliability=_top(reliability_rows, "is_total", "items")))
 

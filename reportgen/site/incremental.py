@@ -42,17 +42,22 @@ _RENDERING_CODE = ("render.py", "gathering.py", "model.py", "slugs.py", "increme
 @functools.cache
 def code_stamp() -> str:
     """A digest of what turns the database into pages besides the templates: reportgen's rendering
-    code, the SQL the pages are read with, and the versions of Jinja2 and markdown-it-py. (DuckDB's
+    code and field statistics, the SQL the pages are read with, and the versions of the libraries
+    they use. (DuckDB's
     version needs no place here: where its hash() changed, so do the digests made with it.)"""
     h = hashlib.sha256()
     package = Path(__file__).resolve().parent.parent
-    sources = [package / "site" / name for name in _RENDERING_CODE] + [package / "output.py"]
+    # The field's statistics are fitted only for the pages that show them: their code and SQL are
+    # inputs here, and a digest of the verdicts they are computed from is one of those pages' inputs.
+    sources = ([package / "site" / name for name in _RENDERING_CODE]
+               + [package / name for name in ("output.py", "fieldreport.py", "fieldstats.py")])
     sql = resource_dir("sql")
     for folder in ("site", "report", "categories"):
         sources += sorted((sql / folder).glob("*.sql"))
+    sources.append(sql / "stats" / "verdict_inputs.sql")
     for path in sources:
         h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    for dist in ("jinja2", "markdown-it-py"):
+    for dist in ("jinja2", "markdown-it-py", "polars", "numpy", "statsmodels"):  # polars: the digests' row hash
         try:
             h.update(f"{dist} {version(dist)}\n".encode())
         except PackageNotFoundError:

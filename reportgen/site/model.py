@@ -106,7 +106,11 @@ class JudgeReport:
     # (Before ``field`` below, which hides dataclasses.field in the rest of this class.)
     top_papers: list[Row] = field(default_factory=list)
     top_reliability: list[Row] = field(default_factory=list)
-    field: Row | None = None  # reportgen.fieldreport: length-controlled rate, Arena-Hard interval
+    # reportgen.fieldreport's row (length-controlled rate, Arena-Hard interval): a fitted model, computed
+    # only when a page that shows it is rendered (``gathering.load_fields``); pages name ``field_digest``,
+    # the digest of the verdicts it is computed from, instead.
+    field: Row | None = field(default=None, metadata=PAGE_ONLY)
+    field_digest: str = ""
 
 
 @dataclass(eq=False)
@@ -234,6 +238,7 @@ class Site:
     formats: tuple[str, ...] = ()  # what is being rendered (set by the renderer)
     sql_console: bool = False  # sql.html, the DuckDB-Wasm console, is built (reportgen.site.console)
     search_limit: int | None = None  # the most transcript pages the search index covers (reportgen.site.search)
+    field_sources: Any = None  # what ``gathering.load_fields`` computes the judges' ``field`` rows from
 
     @property
     def transcript_count(self) -> int:
