@@ -214,6 +214,45 @@ def _lc_fit(p: np.ndarray, delta: np.ndarray, start: tuple[float, ...] | None = 
     return b0, b1, float(fit.bse[0])
 
 
+def _lc_bootstrap(p: np.ndarray, delta: np.ndarray, resamples: list[np.ndarray],
+                  start: tuple[float, ...]) -> tuple[np.ndarray, int]:
+    """The length-controlled rate (percent) of each resample of the items (index arrays), with Δ
+    rescaled by the resample's own sd and the GLM refitted, and the number of resamples whose fit
+    fails as ``_lc_fit``'s would (Δ constant, outcomes separated by length, no convergence in 100
+    steps). The same fit as ``_lc_fit``'s, Newton's method on the logistic log-likelihood (which is
+    what statsmodels' IRLS does for the canonical link), but on every resample at once from the
+    full fit's coefficients: 200 resamples in a few array steps instead of 200 statsmodels fits
+    (1.4 s at 3k items)."""
+    if not resamples:
+        return np.empty(0), 0
+    idx = np.stack(resamples)
+    y, d = p[idx], delta[idx]
+    sd = d.std(axis=1, ddof=1)
+    ok = sd > 0
+    z = np.tanh(d / np.where(ok, sd, 1.0)[:, None])
+    for r in np.flatnonzero(ok):
+        ok[r] = not _separated(y[r], z[r])
+    y, z = y[ok], z[ok]
+    b = np.tile(np.asarray(start[:2], dtype=float), (y.shape[0], 1))
+    done = np.zeros(y.shape[0], dtype=bool)
+    with np.errstate(all="ignore"):
+        for _ in range(100):
+            live = ~done
+            if not live.any():
+                break
+            yl, zl, bl = y[live], z[live], b[live]
+            mu = expit(bl[:, :1] + bl[:, 1:] * zl)
+            w, res = mu * (1 - mu), yl - mu
+            g0, g1 = res.sum(axis=1), (res * zl).sum(axis=1)
+            h00, h01, h11 = w.sum(axis=1), (w * zl).sum(axis=1), (w * zl * zl).sum(axis=1)
+            det = h00 * h11 - h01 * h01
+            step = np.column_stack([(h11 * g0 - h01 * g1) / det, (h00 * g1 - h01 * g0) / det])
+            b[live] = bl + step
+            done[live] = np.all(np.abs(step) <= 1e-10 * (1 + np.abs(bl)), axis=1) | ~np.isfinite(step).all(axis=1)
+    good = done & np.isfinite(b).all(axis=1)
+    return 100.0 * expit(b[good, 0]), len(resamples) - int(good.sum())
+
+
 BOOTSTRAP_MAX_ITEMS = 20_000  # above it, refitting 100 resamples costs minutes; the normal interval is then accurate
 
 
@@ -282,16 +321,9 @@ def length_controlled_win_rate(p, len_model, len_baseline, *, rounds: int = 200,
         return out
     out["interval"] = f"percentile bootstrap, {int(rounds)} rounds"
     rng = np.random.default_rng(seed)
-    boot, failures = [], 0
-    for _ in range(int(rounds)):
-        idx = rng.integers(0, n, size=n)
-        f = _lc_fit(x[idx], delta[idx], start=fit)  # warm start: a resample's fit is near the full one
-        if isinstance(f, str):
-            failures += 1
-        else:
-            boot.append(100.0 * float(expit(f[0])))
+    boot, failures = _lc_bootstrap(x, delta, [rng.integers(0, n, size=n) for _ in range(int(rounds))], fit)
     out["bootstrap_failures"] = failures
-    if boot:
+    if boot.size:
         out["ci_low"], out["ci_high"] = (float(v) for v in np.percentile(boot, [2.5, 97.5]))
     return out
 

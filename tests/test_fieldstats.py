@@ -167,6 +167,27 @@ def test_lc_bootstrap_is_seeded_and_drops_none():
     assert (b["ci_low"], b["ci_high"]) != (c["ci_low"], c["ci_high"])
 
 
+@pytest.mark.parametrize("n, fractional", [(12, False), (60, True), (600, False)])
+def test_lc_bootstrap_refits_as_statsmodels_does_one_by_one(n, fractional):
+    """The bootstrap refits every resample at once with Newton's method; each value is what
+    statsmodels' GLM fit of that resample alone gives, and the same resamples fail (at n = 12,
+    some resamples have outcomes separated by length)."""
+    rng = np.random.default_rng(n)
+    lb = rng.integers(100, 4000, n).astype(float)
+    d = rng.integers(100, 4000, n) - lb
+    p = 1 / (1 + np.exp(-(0.3 + 0.6 * np.tanh(d / d.std(ddof=1)) + rng.normal(0, 1, n))))
+    p = p if fractional else (rng.random(n) < p).astype(float)
+    fit = fs._lc_fit(p, d)
+    resamples = [rng.integers(0, n, size=n) for _ in range(40)]
+    one_by_one = [fs._lc_fit(p[i], d[i], start=fit) for i in resamples]
+    expected = [100 / (1 + math.exp(-f[0])) for f in one_by_one if not isinstance(f, str)]
+    values, failures = fs._lc_bootstrap(p, d, resamples, fit)
+    assert failures == sum(isinstance(f, str) for f in one_by_one)
+    assert values.tolist() == pytest.approx(expected, abs=1e-6)
+    if n == 12:
+        assert failures > 0
+
+
 @pytest.mark.parametrize("p, lm, lb, why", [
     ([0.9] * 9, range(9), [0] * 9, "at least 10"),
     ([0.7] * 12, range(12), [0] * 12, "same probability"),
