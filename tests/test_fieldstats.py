@@ -168,10 +168,10 @@ def test_lc_bootstrap_is_seeded_and_drops_none():
 
 
 @pytest.mark.parametrize("n, fractional", [(12, False), (60, True), (600, False)])
-def test_lc_bootstrap_refits_as_statsmodels_does_one_by_one(n, fractional):
-    """The bootstrap refits every resample at once with Newton's method; each value is what
-    statsmodels' GLM fit of that resample alone gives, and the same resamples fail (at n = 12,
-    some resamples have outcomes separated by length)."""
+def test_lc_bootstrap_refits_each_resample_as_one_fit_does(n, fractional):
+    """The bootstrap refits every resample at once, from the full fit's coefficients; each value
+    is what a fit of that resample alone gives, and the same resamples fail (at n = 12, some
+    resamples have outcomes separated by length)."""
     rng = np.random.default_rng(n)
     lb = rng.integers(100, 4000, n).astype(float)
     d = rng.integers(100, 4000, n) - lb
@@ -179,13 +179,30 @@ def test_lc_bootstrap_refits_as_statsmodels_does_one_by_one(n, fractional):
     p = p if fractional else (rng.random(n) < p).astype(float)
     fit = fs._lc_fit(p, d)
     resamples = [rng.integers(0, n, size=n) for _ in range(40)]
-    one_by_one = [fs._lc_fit(p[i], d[i], start=fit) for i in resamples]
+    one_by_one = [fs._lc_fit(p[i], d[i]) for i in resamples]
     expected = [100 / (1 + math.exp(-f[0])) for f in one_by_one if not isinstance(f, str)]
     values, failures = fs._lc_bootstrap(p, d, resamples, fit)
     assert failures == sum(isinstance(f, str) for f in one_by_one)
     assert values.tolist() == pytest.approx(expected, abs=1e-6)
     if n == 12:
         assert failures > 0
+
+
+@pytest.mark.parametrize("n, fractional, seed", [(12, False, 1), (200, True, 2), (3000, False, 3), (3000, True, 4)])
+def test_lc_fit_is_statsmodels_glm(n, fractional, seed):
+    """The length GLM is fitted with numpy; the coefficients and the robust (HC0) standard error of
+    the intercept are statsmodels' GLM(family=Binomial()).fit(cov_type="HC0") ones."""
+    from statsmodels.genmod.families import Binomial
+    from statsmodels.genmod.generalized_linear_model import GLM
+
+    rng = np.random.default_rng(seed)
+    d = rng.integers(100, 4000, n) - rng.integers(100, 4000, n).astype(float)
+    z = np.tanh(d / d.std(ddof=1))
+    p = 1 / (1 + np.exp(-(0.4 - 0.9 * z + rng.normal(0, 1, n))))
+    p = p if fractional else (rng.random(n) < p).astype(float)
+    ours = fs._lc_fit(p, d)
+    theirs = GLM(p, np.column_stack([np.ones_like(z), z]), family=Binomial()).fit(cov_type="HC0")
+    assert ours == pytest.approx((*theirs.params, theirs.bse[0]), rel=1e-6, abs=1e-9)
 
 
 @pytest.mark.parametrize("p, lm, lb, why", [

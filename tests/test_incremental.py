@@ -98,8 +98,8 @@ def test_changed_text_renders_only_that_transcript(example_db, tmp_path):
 
 
 def test_the_field_statistics_are_fitted_only_for_the_run_page(example_db, tmp_path, monkeypatch):
-    """The length-controlled fit (statsmodels) costs more than the rest of a small rebuild: a rebuild
-    that renders no run page does not run it; one that does shows what a clean build shows."""
+    """The field statistics (a fitted model, bootstrapped) are computed only for a rebuild that renders
+    a run page, and that page shows what a clean build shows."""
     out = tmp_path / "site"
     site_mod.build(example_db, out, search=False)
     fits = []

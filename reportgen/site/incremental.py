@@ -57,7 +57,7 @@ def code_stamp() -> str:
     sources.append(sql / "stats" / "verdict_inputs.sql")
     for path in sources:
         h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    for dist in ("jinja2", "markdown-it-py", "polars", "numpy", "statsmodels"):  # polars: the digests' row hash
+    for dist in ("jinja2", "markdown-it-py", "polars", "numpy", "scipy"):  # polars: the digests' row hash
         try:
             h.update(f"{dist} {version(dist)}\n".encode())
         except PackageNotFoundError:
