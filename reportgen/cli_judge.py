@@ -78,8 +78,8 @@ def judge(run_name, model, endpoint, endpoint_model, chat_template, concurrency,
         backend = EndpointJudge(endpoint, model=endpoint_model, concurrency=concurrency, model_path=model,
                                 chat_template=chat_template)
     else:
-        from reportgen.judge.local import LocalJudge
-        backend = LocalJudge(model, threads=threads, seed=seed, gpu_layers=gpu_layers, flash_attn=flash_attn)
+        from reportgen.judge.worker import LocalJudgeProcess   # the model in a process of its own
+        backend = LocalJudgeProcess(model, threads=threads, seed=seed, gpu_layers=gpu_layers, flash_attn=flash_attn)
     if judge_name:
         backend.judge_name = judge_name
     try:

@@ -82,10 +82,10 @@ def fixed_batches(size: int) -> Callable:
 if __name__ == "__main__":
     # `python tests/judge_fake.py judge --db DB …`: the real CLI, with this judge in place of the model
     # (the crash tests kill it as a subprocess).
-    import reportgen.judge.local as local
+    import reportgen.judge.worker as worker
     from reportgen.cli import main
 
-    local.LocalJudge = lambda *args, **kwargs: FakeJudge()
+    worker.LocalJudgeProcess = lambda *args, **kwargs: FakeJudge()
     if os.environ.get("FAKE_JUDGE_BATCH"):            # commit every N items (crash tests)
         import reportgen.judge
         reportgen.judge.Writer = fixed_batches(int(os.environ["FAKE_JUDGE_BATCH"]))

@@ -227,8 +227,8 @@ def test_stats_unchanged_without_a_judge(example_db, invoke):
 
 
 def test_cli_judge_with_fake_backend(example_db, invoke, monkeypatch):
-    import reportgen.judge.local as local
-    monkeypatch.setattr(local, "LocalJudge", lambda model, threads, seed, gpu_layers, flash_attn: FakeJudge())
+    import reportgen.judge.worker as worker
+    monkeypatch.setattr(worker, "LocalJudgeProcess", lambda model, threads, seed, gpu_layers, flash_attn: FakeJudge())
     result = invoke("judge", "--db", example_db, "--limit", "3")
     assert result.exit_code == 0, result.output
     assert "judged 3 items of run llama31-8b-paper-qa with local:fake" in result.output
@@ -322,13 +322,13 @@ def test_flash_attention_default_and_choice_reach_llama_cpp(monkeypatch, gpu_lay
 
 
 def test_flash_attn_option_reaches_the_local_judge(example_db, invoke, monkeypatch):
-    import reportgen.judge.local as local
+    import reportgen.judge.worker as worker
     got = {}
 
     def make(model, **kw):
         got.update(kw)
         return FakeJudge()
-    monkeypatch.setattr(local, "LocalJudge", make)
+    monkeypatch.setattr(worker, "LocalJudgeProcess", make)
     assert invoke("judge", "--db", example_db, "--limit", "1").exit_code == 0
     assert got["flash_attn"] == "auto"
     assert invoke("judge", "--db", example_db, "--limit", "1", "--flash-attn", "off").exit_code == 0

@@ -8,12 +8,10 @@ item whole (its verdict and its two per-order rows in one transaction), so Ctrl-
 nothing, ``kill -9`` only the items judged since the last commit, and a second run judges
 only what is missing.
 
-Importing this package loads llama.cpp first (``_preload``): import it before duckdb,
-polars, numpy or pyarrow."""
+The package imports duckdb and polars only when ``judge_run`` runs: the local judge's
+model process (``worker``) imports its modules, and must not load them (see ``worker``)."""
 
 from __future__ import annotations
-
-from reportgen.judge import _preload  # noqa: F401,I001  (first: llama.cpp before any libstdc++ user)
 
 import json
 import os
@@ -24,7 +22,6 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reportgen import categories, store
 from reportgen.errors import UsageError
 from reportgen.judge.base import Backend, OrderScore, PromptTooLong, Verdict, combine
 from reportgen.judge.pipeline import Writer, ahead
@@ -67,6 +64,7 @@ class ItemResult:
 
 
 def _run_id(con, run: str | None) -> tuple[int, str]:
+    from reportgen import store
     names = [r[0] for r in store.run(con, "report/run_list")]
     if run is None:
         if len(names) != 1:
@@ -83,6 +81,7 @@ def _run_id(con, run: str | None) -> tuple[int, str]:
 def _check_identity(con, run_id: int, backend: Backend, template: JudgeTemplate, template_sha: str,
                     params: dict, rejudge: bool) -> None:
     """Record the judge; refuse to mix verdicts of a different model or template under one judge name."""
+    from reportgen import categories, store
     row = store.run(con, "judge/find_judge", run_id=run_id, judge=backend.judge_name)
     if row:
         model, model_sha, old_template_sha, _, verdicts = row[0]
@@ -177,6 +176,7 @@ def _max_batch() -> int | None:
 
 def _commit(con, run_id: int, judge: str, first_seq: int, batch: list[ItemResult], rejudge: bool) -> None:
     """One transaction for the batch: each item's verdict and both order rows, then the failure categories."""
+    from reportgen import categories, store
     with store.transaction(con):
         for seq, r in enumerate(batch, start=first_seq):
             v = r.verdict
@@ -204,6 +204,7 @@ def judge_run(db: Path, backend: Backend, *, run: str | None = None, template: P
               progress: Callable[[Progress], None] | None = None) -> JudgeResult:
     """Judge the items of ``run`` that have no verdict of ``backend`` yet (``rejudge``: the selected
     items again), committing the verdicts on a writer thread as they come."""
+    from reportgen import store
     if limit is not None and limit < 0:
         raise UsageError("--limit must be 0 or more")
     tmpl = JudgeTemplate(template)

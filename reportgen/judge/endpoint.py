@@ -19,9 +19,11 @@ from pathlib import Path
 
 from reportgen.errors import ReportgenError, UsageError
 from reportgen.judge.base import OrderScore, PromptTooLong, letter_probabilities
+from reportgen.judge.ggufmeta import read_strings
 from reportgen.judge.prompt import ChatFormat
 
 TOP_LOGPROBS = 20
+CHAT_TEMPLATE_KEY = "tokenizer.chat_template"
 
 
 class EndpointError(ReportgenError):
@@ -43,15 +45,10 @@ def chat_template_from(model_path: Path | None, chat_template: Path | None) -> t
                                  path=chat_template) from None
         return text, Path(chat_template).name
     if model_path is not None:
-        try:
-            import llama_cpp
-        except ImportError:
-            raise UsageError("reading the chat template of --model needs llama-cpp-python; pass --chat-template "
-                             "FILE instead") from None
         if not Path(model_path).is_file():
             raise UsageError("no such model file; pass --model PATH to a GGUF file", path=model_path)
-        probe = llama_cpp.Llama(str(model_path), vocab_only=True, verbose=False)
-        return probe.metadata.get("tokenizer.chat_template"), Path(model_path).name
+        meta = read_strings(Path(model_path), {CHAT_TEMPLATE_KEY})     # the header only, no llama.cpp (see ggufmeta)
+        return meta.get(CHAT_TEMPLATE_KEY), Path(model_path).name
     return None, "plain"
 
 

@@ -68,7 +68,7 @@ class LocalJudge:
     concurrency = 1
 
     def __init__(self, model_path: Path | None = None, *, threads: int | None = None, seed: int = 0,
-                 n_ctx: int | None = None, gpu_layers: int = 0, flash_attn: str = "auto"):
+                 n_ctx: int | None = None, gpu_layers: int = 0, flash_attn: str = "auto", batch: int = 512):
         if flash_attn not in FLASH_ATTN:
             raise UsageError(f"flash attention must be one of {', '.join(FLASH_ATTN)}, not {flash_attn!r}")
         try:
@@ -87,6 +87,7 @@ class LocalJudge:
         self.threads = threads or default_threads()
         self.seed = seed
         self.gpu_layers = gpu_layers  # layers offloaded to a GPU (-1: all), with a CUDA/Metal build of llama.cpp
+        self.batch = batch            # tokens per llama_decode call and per compute batch (n_batch = n_ubatch)
         self._auto_flash = flash_attn == "auto"
         if self._auto_flash:   # on where layers run on a GPU; _load turns it off if llama.cpp refuses it
             self.flash_attn = gpu_layers != 0 and bool(llama_cpp.llama_supports_gpu_offload())
@@ -110,7 +111,7 @@ class LocalJudge:
         self.judge_name = f"local:{path.stem}"
         self.letter_ids = self._letter_ids()
         self.parameters = {"n_ctx": self.n_ctx, "seed": seed, "letter_tokens": self.letter_ids,
-                           "flash_attn": "on" if self.flash_attn else "off"}
+                           "flash_attn": "on" if self.flash_attn else "off", "batch": self.batch}
 
     def _load(self, n_ctx: int):
         try:
@@ -125,7 +126,8 @@ class LocalJudge:
             raise UsageError(f"cannot be loaded as a GGUF model ({exc})", path=self.path) from None
 
     def _llama(self, n_ctx: int):
-        return self._llama_cpp.Llama(str(self.path), n_ctx=n_ctx, n_batch=512, n_threads=self.threads,
+        return self._llama_cpp.Llama(str(self.path), n_ctx=n_ctx, n_batch=self.batch, n_ubatch=self.batch,
+                                     n_threads=self.threads,
                                      n_threads_batch=self.threads, seed=self.seed, logits_all=False,
                                      n_gpu_layers=self.gpu_layers, flash_attn=self.flash_attn, verbose=False)
 
