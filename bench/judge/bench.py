@@ -6,9 +6,12 @@ Per item of the example, in one process and one model load:
   judge  ``LocalJudge.score`` on the same two prompts after a cache reset: order 1 evaluates
          everything (its time vs bare = the judge's overhead), order 2 reuses the item's
          prefix (its time / order 1's = the prefix-reuse saving);
-and then ``judge_run`` end to end (prompts, both orders, DB commits) for seconds/item, and the
-host work of preparing an item (both prompts rendered and tokenized, which judge_run does on a
-helper thread while the model evaluates the previous item).
+and then ``judge_run`` end to end, as ``reportgen judge`` runs it (the model in its worker
+process, prompts, both orders, DB commits), for seconds/item, and the host work of preparing
+an item (both prompts rendered and tokenized, which the worker does on a helper thread while
+the model evaluates the previous item).
+This process loads llama.cpp and never duckdb or polars (some builds cannot share a process
+with them: reportgen/judge/worker.py); the database work runs in child processes.
 Also: ``save_state`` (the alternative to rewinding the cache) and ``logits_all=True``
 (the alternative to reading the last token's logits), measured on the first prompt.
 Bare and judge evaluations alternate item by item, so a busy machine slows both alike, and
@@ -21,16 +24,52 @@ import argparse
 import json
 import platform
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from reportgen.judge import judge_run  # first: it loads llama.cpp before duckdb and polars (judge/_preload.py)
 from reportgen.judge.local import LocalJudge
 from reportgen.judge.prompt import JudgeTemplate, pair_prompts
-from reportgen import store  # noqa: I001
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# In a child process: the example ingested into DB, its items with text as JSON on stdout.
+ITEMS = """
+import json, sys
+from pathlib import Path
+from reportgen import store
 from reportgen.demo import EXAMPLE_RUN, example_files
 from reportgen.ingest import ingest
+db = Path(sys.argv[1])
+ingest(db, example_files(), run=EXAMPLE_RUN)
+with store.open_db(db) as con:
+    rows = store.frame(con, "judge/select_items", run_id=1, judge="-", rejudge=True, paper=None).to_dicts()
+print(json.dumps(rows[: int(sys.argv[2])], default=str))
+"""
+
+# In a child process: judge_run on the first N items with the worker process, as reportgen judge does.
+END_TO_END = """
+import json, sys, time
+from pathlib import Path
+from reportgen.demo import EXAMPLE_RUN
+from reportgen.judge import judge_run
+from reportgen.judge.worker import LocalJudgeProcess
+db, limit, kwargs = Path(sys.argv[1]), int(sys.argv[2]), json.loads(sys.argv[3])
+judge = LocalJudgeProcess(**kwargs)
+t = time.perf_counter()
+res = judge_run(db, judge, run=EXAMPLE_RUN, limit=limit)
+seconds = time.perf_counter() - t
+judge.close()
+print(json.dumps({"judged": res.judged, "seconds": seconds}))
+"""
+
+
+def _child(code: str, *args: str) -> dict | list:
+    out = subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, stdout=subprocess.PIPE, check=True,
+                         text=True)
+    return json.loads(out.stdout.splitlines()[-1])
 
 
 def timed(fn, *args):
@@ -49,6 +88,10 @@ def main() -> None:
     ap.add_argument("--gpu-layers", type=int, default=0, help="layers offloaded to the GPU (-1: all)")
     ap.add_argument("--flash-attn", choices=["auto", "on", "off"], default="auto",
                     help="as reportgen judge --flash-attn (auto: on when layers are offloaded to a GPU)")
+    ap.add_argument("--batch", type=int, default=512,
+                    help="tokens per llama_decode call and per compute batch (n_batch = n_ubatch; default 512)")
+    ap.add_argument("--no-alternatives", action="store_true",
+                    help="skip timing save_state and logits_all=True (a second model load)")
     ap.add_argument("--repeat", type=int, default=1,
                     help="time every evaluation this many times and keep the fastest (for busy machines)")
     ap.add_argument("--out", type=Path, help="write the figures as JSON here")
@@ -56,13 +99,11 @@ def main() -> None:
 
     tmp = Path(tempfile.mkdtemp())
     db = tmp / "bench.duckdb"
-    ingest(db, example_files(), run=EXAMPLE_RUN)
-    with store.open_db(db) as con:
-        items = store.frame(con, "judge/select_items", run_id=1, judge="-", rejudge=True, paper=None).to_dicts()
-    items = items[: args.items]
+    items = _child(ITEMS, str(db), str(args.items))
 
     t0 = time.perf_counter()
-    judge = LocalJudge(args.model, threads=args.threads, gpu_layers=args.gpu_layers, flash_attn=args.flash_attn)
+    judge = LocalJudge(args.model, threads=args.threads, gpu_layers=args.gpu_layers, flash_attn=args.flash_attn,
+                       batch=args.batch)
     load_s = time.perf_counter() - t0
     tmpl = JudgeTemplate()
     rows = []
@@ -93,35 +134,15 @@ def main() -> None:
               f"(order 2 evaluated {evaluated_2}; CPU s bare {best['bare_1'][1]:.2f}+{best['bare_2'][1]:.2f}, "
               f"judge {best['judge_1'][1]:.2f}+{best['judge_2'][1]:.2f})", flush=True)
 
-    # save_state instead of rewinding: what one snapshot of the context costs
-    p = pair_prompts(tmpl, judge.chat, items[0])
-    judge.llm.reset()
-    judge.score(p.base_first)
-    t = time.perf_counter()
-    state = judge.llm.save_state()
-    save_s = time.perf_counter() - t
-    t = time.perf_counter()
-    judge.llm.load_state(state)
-    load_state_s = time.perf_counter() - t
-    state_mib = (state.llama_state_size + state.scores.nbytes + state.input_ids.nbytes) / 2**20
-    del state
-
-    # end to end: judge_run with DB commits
-    judge.llm.reset()
-    t = time.perf_counter()
-    res = judge_run(db, judge, run=EXAMPLE_RUN, limit=len(items))
-    e2e_s = time.perf_counter() - t
+    alternatives = {} if args.no_alternatives else _alternatives(judge, pair_prompts(tmpl, judge.chat, items[0]),
+                                                                 rows[0], args.gpu_layers)
     judge.close()
 
-    # logits_all=True on the first prompt, for comparison
-    import llama_cpp
-    big = llama_cpp.Llama(str(judge.path), n_ctx=judge.n_ctx, n_batch=512, n_threads=judge.threads,
-                          n_threads_batch=judge.threads, logits_all=True, n_gpu_layers=args.gpu_layers,
-                          flash_attn=judge.flash_attn, verbose=False)
-    toks = big.tokenize(p.base_first.encode(), add_bos=True, special=True)
-    _, logits_all_s, logits_all_cpu = timed(big.eval, toks)
-    scores_mib = big.scores.nbytes / 2**20
-    big.close()
+    # end to end: judge_run with DB commits and the model in its worker process, as reportgen judge
+    e2e = _child(END_TO_END, str(db), str(len(items)),
+                 json.dumps({"model_path": str(judge.path), "threads": judge.threads, "gpu_layers": args.gpu_layers,
+                             "flash_attn": args.flash_attn, "batch": args.batch}))
+    e2e_s, judged = e2e["seconds"], e2e["judged"]
 
     bare_tok = sum(r["tokens_1"] + r["tokens_2"] for r in rows)
     j1_tok = sum(r["tokens_1"] for r in rows)
@@ -144,22 +165,54 @@ def main() -> None:
         "model": judge.model, "threads": judge.threads, "repeat": args.repeat, "n_ctx": judge.n_ctx, "items": len(rows),
         "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
         "flash_attn": judge.parameters["flash_attn"],
-        "model_load_s": round(load_s, 2),
+        "n_batch": judge.batch, "model_load_s": round(load_s, 2),
         **rates("_cpu"), **rates(""),
         "order2_evaluated_share": round(statistics.fmean(r["evaluated_2"] / r["tokens_2"] for r in rows), 3),
-        "end_to_end_s_per_item": round(e2e_s / max(res.judged, 1), 2),
+        "prompt_tokens_per_item": round(statistics.fmean(r["tokens_1"] + r["tokens_2"] for r in rows)),
+        "evaluated_tokens_per_item": round(statistics.fmean(r["tokens_1"] + r["evaluated_2"] for r in rows)),
+        "end_to_end_items": judged,
+        "end_to_end_s_per_item": round(e2e_s / max(judged, 1), 4),
+        "end_to_end_items_per_hour": round(3600 * judged / e2e_s) if judged else 0,
         "prepare_ms_per_item": round(1000 * statistics.median(r["prepare_s"] for r in rows), 1),
-        "save_state_s": round(save_s, 4), "load_state_s": round(load_state_s, 4),
-        "save_state_mib": round(state_mib, 1),
-        "logits_all_eval_s_first_prompt": round(logits_all_s, 2),
-        "logits_all_vs_bare_first_prompt": round(logits_all_s / rows[0]["bare_1"], 2),
-        "logits_all_vs_bare_first_prompt_cpu": round(logits_all_cpu / rows[0]["bare_1_cpu"], 2),
-        "logits_all_scores_mib": round(scores_mib, 1),
+        **alternatives,
         "rows": rows,
     }
     print(json.dumps({k: v for k, v in figures.items() if k != "rows"}, indent=2))
     if args.out:
         args.out.write_text(json.dumps(figures, indent=2) + "\n")
+
+
+def _alternatives(judge: LocalJudge, p, first_row: dict, gpu_layers: int) -> dict:
+    """save_state instead of rewinding the cache, and logits_all=True instead of reading the
+    last token's logits, timed on the item's first prompt."""
+    judge.llm.reset()
+    judge.score(p.base_first)
+    t = time.perf_counter()
+    state = judge.llm.save_state()
+    save_s = time.perf_counter() - t
+    t = time.perf_counter()
+    judge.llm.load_state(state)
+    load_state_s = time.perf_counter() - t
+    state_mib = (state.llama_state_size + state.scores.nbytes + state.input_ids.nbytes) / 2**20
+    del state
+    judge.close()   # the second model below loads beside nothing
+
+    import llama_cpp
+    big = llama_cpp.Llama(str(judge.path), n_ctx=judge.n_ctx, n_batch=judge.batch, n_ubatch=judge.batch,
+                          n_threads=judge.threads, n_threads_batch=judge.threads, logits_all=True,
+                          n_gpu_layers=gpu_layers, flash_attn=judge.flash_attn, verbose=False)
+    toks = big.tokenize(p.base_first.encode(), add_bos=True, special=True)
+    _, logits_all_s, logits_all_cpu = timed(big.eval, toks)
+    scores_mib = big.scores.nbytes / 2**20
+    big.close()
+    return {
+        "save_state_s": round(save_s, 4), "load_state_s": round(load_state_s, 4),
+        "save_state_mib": round(state_mib, 1),
+        "logits_all_eval_s_first_prompt": round(logits_all_s, 2),
+        "logits_all_vs_bare_first_prompt": round(logits_all_s / first_row["bare_1"], 2),
+        "logits_all_vs_bare_first_prompt_cpu": round(logits_all_cpu / first_row["bare_1_cpu"], 2),
+        "logits_all_scores_mib": round(scores_mib, 1),
+    }
 
 
 if __name__ == "__main__":

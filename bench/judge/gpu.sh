@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Issue 13's checks on a lent GPU machine, as one script (bench/judge/README.md, "An 8B model on a GPU").
+#
+# The machine reaches no package registry and starts bare, so everything travels in $CARRY
+# (an ignored folder of the checkout; see the README for how each file is made):
+#   site.tar.xz      duckdb, polars, diskcache and gguf unpacked for the machine's Python (3.12)
+#   llsrc.tar.xz     llama-cpp-python's sdist without models/, docs/, media/, benches/, tools/ui, .git
+#   tokenizer.gguf.xz  a GGUF holding the bundled SmolLM2's tokenizer (random_gguf.py --layers 1 --hidden 8 ...)
+# Steps: build llama-cpp-python with CUDA by the image's default compiler (the one that links
+# libstdc++ statically), meanwhile write the random 8B model and a 200-item synthetic run; then
+# `reportgen judge --gpu-layers -1` on 100 items through the CLI, the benchmark at n_batch 512,
+# the CLI again (start-up with the cached model hash), the benchmark at n_batch 2048.
+# LOCAL=1 runs the same steps on this machine's venv and llama-cpp-python with a tiny model.
+set -u
+OUT=${OUT:-/tmp/gpu-out}
+CARRY=${CARRY:-.devcarry}
+BUDGET=${BUDGET:-540}          # seconds: an optional step runs only if its expected time still fits
+mkdir -p "$OUT"
+T0=$(date +%s)
+el() { echo $(( $(date +%s) - T0 )); }
+log() { echo "[$(el) s] $*" | tee -a "$OUT/steps.log"; }
+REPO=$PWD
+if [ "${LOCAL:-0}" = 1 ]; then
+    PY=${PY:-.venv/bin/python}; LAYERS=0; MODEL=/tmp/gpu-local/tiny.gguf; LIMIT=4; ITEMS=2
+    MODEL_ARGS="--layers 2 --hidden 256 --ffn 512 --heads 4 --kv-heads 2"; mkdir -p /tmp/gpu-local; W=/tmp/gpu-local
+    export PYTHONPATH=${GGUF_PATH:-}:$REPO
+else
+    PY=python3; LAYERS=-1; MODEL=/tmp/llama8b-random.gguf; LIMIT=100; ITEMS=30; MODEL_ARGS=""; W=/tmp/w
+    mkdir -p $W/site $W/src
+    REUSE=0; [ "$(cat $W/build.rc 2>/dev/null)" = 0 ] && REUSE=1    # a second call on the same warm machine
+    { nvidia-smi -L; nproc; $PY --version; for c in cc c++ gcc g++ nvcc; do echo "$c: $(command -v $c) $($c --version 2>&1 | head -1)"; done; } \
+        > "$OUT/env.txt" 2>&1
+    export PYTHONPATH=$W/site:$REPO
+    if [ $REUSE = 1 ]; then log "reusing the build of an earlier call"; else
+    export PATH=$PATH:/usr/local/cuda/bin
+    untar='import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2], filter="tar")'
+    $PY -c "$untar" "$CARRY/site.tar.xz" $W/site && $PY -c "$untar" "$CARRY/llsrc.tar.xz" $W/src \
+        || { log "unpacking failed"; exit 1; }
+    log "unpacked; building llama-cpp-python with CUDA (default compiler) in the background"
+    ( cd $W/src/llama_cpp_python-* && CMAKE_ARGS="-DGGML_CUDA=on -DCMAKE_CUDA_ARCHITECTURES=90 -DLLAVA_BUILD=OFF" \
+        CMAKE_BUILD_PARALLEL_LEVEL=$(nproc) $PY -m pip install --no-index --no-deps --no-build-isolation \
+        --target $W/llsite . > "$OUT/build.log" 2>&1; echo $? > $W/build.rc ) &
+    fi
+fi
+$PY -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], "wb"))' \
+    "$CARRY/tokenizer.gguf.xz" $W/tokenizer.gguf
+if [ "${REUSE:-0}" = 0 ] || [ ! -f $MODEL.done ]; then
+    log "writing the random model"
+    $PY bench/judge/random_gguf.py $MODEL --tokenizer-from $W/tokenizer.gguf $MODEL_ARGS 2>&1 | tee -a "$OUT/steps.log"
+    touch $MODEL.done
+fi
+RG="$PY -m reportgen --db $W/cli.duckdb"
+rm -rf $W/synth $W/cli.duckdb*
+$PY -m reportgen synth $W/synth --items 200 --seed 3 > /dev/null && $RG ingest $W/synth/synthetic.csv --run synth \
+    | tail -1 | tee -a "$OUT/steps.log"
+if [ "${LOCAL:-0}" != 1 ]; then
+    wait
+    rc=$(cat $W/build.rc); log "build exit $rc"
+    if [ "$rc" != 0 ]; then tail -40 "$OUT/build.log"; exit 1; fi
+    export PYTHONPATH=$W/llsite:$W/site:$REPO
+    lib=$(ls $W/llsite/llama_cpp/lib/libggml-cuda.so)
+    { echo "ldd $lib:"; ldd "$lib"; echo "libstdc++ symbols defined inside it: $(nm -D --defined-only "$lib" | grep -c 'St6locale')"; } \
+        >> "$OUT/env.txt" 2>&1
+    nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 500 > $W/gpu-mem.txt &
+    SMI=$!
+fi
+
+log "reportgen judge --gpu-layers $LAYERS --limit $LIMIT (first run: hashes the model)"
+s=$(date +%s%N)
+$RG judge --run synth --model $MODEL --gpu-layers $LAYERS --limit $LIMIT > "$OUT/cli.log" 2>&1
+rc=$?; log "judge exit $rc in $(( ($(date +%s%N) - s) / 1000000 )) ms"; tail -3 "$OUT/cli.log"
+$RG query "SELECT winner, count(*) AS n FROM verdicts JOIN runs USING (run_id) WHERE runs.name = 'synth' AND judge LIKE 'local:%' GROUP BY 1 ORDER BY 1" \
+    2>&1 | tee -a "$OUT/steps.log"
+[ $rc = 0 ] || exit 1
+
+# optional steps, each run only when its expected seconds still fit in BUDGET
+fits() { [ $(( $(el) + $1 )) -lt $BUDGET ]; }
+bench() {   # name, then bench.py's arguments
+    local name=$1; shift
+    log "bench $*"
+    $PY bench/judge/bench.py --model $MODEL --gpu-layers $LAYERS --no-alternatives "$@" --out "$OUT/bench-$name.json" \
+        > $W/bench-$name.log 2>&1 || { tail -20 $W/bench-$name.log; log "bench $name failed"; }
+    grep -E '"(bare_prompt|judge_order1|judge_overhead|order2|end_to_end|n_batch|flash|model_load|prompt_tokens|evaluated_tokens)' \
+        $W/bench-$name.log | tr -d '\n '; echo
+}
+fits 40 && bench 512 --items $ITEMS
+fits 40 && bench 2048 --items $ITEMS --batch 2048
+if fits 25; then
+    log "reportgen judge again, --limit 20 (the model hash is cached now)"
+    s=$(date +%s%N)
+    $RG judge --run synth --model $MODEL --gpu-layers $LAYERS --limit 20 > "$OUT/cli2.log" 2>&1
+    log "judge exit $? in $(( ($(date +%s%N) - s) / 1000000 )) ms"
+    $PY -c "import time,sys; from reportgen.judge.modelhash import model_sha256; t=time.perf_counter(); model_sha256(sys.argv[1]); print(f'cached model hash: {1000*(time.perf_counter()-t):.1f} ms')" \
+        $MODEL 2>&1 | tee -a "$OUT/steps.log"
+fi
+fits 40 && bench fa-off --items 20 --flash-attn off
+if [ -n "${SMI:-}" ]; then
+    kill $SMI; log "GPU memory used at most: $(sort -n $W/gpu-mem.txt | tail -1) MiB"
+fi
+log "done"
