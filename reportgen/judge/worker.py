@@ -64,6 +64,8 @@ class LocalJudgeProcess:
         self._send_lock = threading.Lock()
         self._pending: dict[int, Future] = {}
         self._next_id = 0
+        self._stopped: UsageError | None = None    # set once the child is gone: every later call raises it
+        self._closing = False
         self._reader: threading.Thread | None = None
         try:
             self._conn.send({"model_path": str(model_path) if model_path is not None else None, "threads": threads,
@@ -99,28 +101,34 @@ class LocalJudgeProcess:
                 rid, ok, payload = self._conn.recv()
             except (EOFError, OSError):
                 break
-            future = self._pending.pop(rid, None)
+            with self._send_lock:
+                future = self._pending.pop(rid, None)
             if future is None:
                 continue
             if ok:
                 future.set_result(payload)
             else:
                 future.set_exception(_error(payload))
-        error = self._died("while judging")
-        for future in list(self._pending.values()):
+        error = UsageError("the judge's model process was closed") if self._closing else self._died("while judging")
+        with self._send_lock:
+            self._stopped = error
+            pending, self._pending = list(self._pending.values()), {}
+        for future in pending:
             future.set_exception(error)
-        self._pending.clear()
 
     def _call(self, op: str, arg=None):
         future: Future = Future()
         with self._send_lock:
+            if self._stopped is not None:
+                raise self._stopped
             rid, self._next_id = self._next_id, self._next_id + 1
             self._pending[rid] = future
             try:
                 self._conn.send((rid, op, arg))
             except OSError:
                 self._pending.pop(rid, None)
-                raise self._died("while judging") from None
+                self._stopped = self._died("while judging")
+                raise self._stopped from None
         return future.result()
 
     def prepare(self, prompt: str) -> list[int]:
@@ -139,8 +147,9 @@ class LocalJudgeProcess:
 
     def close(self) -> None:
         proc = getattr(self, "_proc", None)
-        if proc is None:
+        if proc is None or self._closing:
             return
+        self._closing = True
         try:
             with self._send_lock:
                 self._conn.send(None)
@@ -151,8 +160,9 @@ class LocalJudgeProcess:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        if self._reader is not None:
+            self._reader.join(timeout=5)      # it sees the end of the socket and stops
         self._conn.close()
-        self._proc = None
 
 
 def _error(payload: tuple) -> Exception:
