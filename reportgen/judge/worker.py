@@ -5,7 +5,7 @@ pyarrow) all carry C++ code, and there are builds of llama-cpp-python whose C++ 
 cannot share a process with theirs. On a lent GPU machine, a CUDA build of llama-cpp-python
 crashed (``free(): invalid pointer``) in llama.cpp's tokenizer when duckdb had been loaded
 first, and in duckdb and polars when llama.cpp had. No import order is safe, so the model
-lives in a child process (``python -m reportgen.judge.worker FD``) that loads llama.cpp first
+lives in a child process (this module run as ``__main__``) that loads llama.cpp first
 and none of the data stack; ``LocalJudgeProcess``, what ``reportgen judge`` uses, sends it
 prompts and gets per-order scores back over a socket.
 
@@ -41,6 +41,11 @@ from reportgen.judge.prompt import ChatFormat
 #: The data stack that must never be imported into the model's process.
 DATA_STACK = ("duckdb", "polars", "pyarrow")
 
+# The child's command: this module as __main__, with reportgen's folder at the end of sys.path when the
+# interpreter would not find it otherwise (not in PYTHONPATH, where it would come before the standard library).
+_BOOT = ("import runpy, sys; folder, fd = sys.argv[1:]; sys.path.append(folder) if folder not in sys.path else None; "
+         "sys.argv = ['reportgen.judge.worker', fd]; runpy.run_module('reportgen.judge.worker', run_name='__main__')")
+
 
 class LocalJudgeProcess:
     """The local judge (``local.LocalJudge``) run in a child process; the same backend interface."""
@@ -51,13 +56,11 @@ class LocalJudgeProcess:
     def __init__(self, model_path: Path | None = None, *, threads: int | None = None, seed: int = 0,
                  n_ctx: int | None = None, gpu_layers: int = 0, flash_attn: str = "auto", batch: int = 512):
         ours, theirs = socket.socketpair()
-        package_parent = str(Path(__file__).resolve().parents[2])
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (package_parent, os.environ.get("PYTHONPATH"))
-                                                            if p)}
+        package_parent = str(Path(__file__).resolve().parents[2])   # so that the child finds this reportgen
         try:
-            self._proc = subprocess.Popen([sys.executable, "-m", "reportgen.judge.worker", str(theirs.fileno())],
+            self._proc = subprocess.Popen([sys.executable, "-c", _BOOT, package_parent, str(theirs.fileno())],
                                           pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL,
-                                          stdout=subprocess.DEVNULL, env=env)
+                                          stdout=subprocess.DEVNULL)
         finally:
             theirs.close()
         self._conn = Connection(ours.detach())
