@@ -8,6 +8,7 @@ uint64 length and UTF-8 bytes, arrays a uint32 element type, a uint64 count and 
 
 from __future__ import annotations
 
+import os
 import struct
 from pathlib import Path
 
@@ -18,14 +19,23 @@ _STRING, _ARRAY = 8, 9
 
 
 class _Reader:
+    """Reads a header whose lengths may be damaged: nothing is read or skipped past the file's end."""
+
     def __init__(self, f):
         self.f = f
+        self.size = os.fstat(f.fileno()).st_size
+
+    def _room(self, n: int) -> None:
+        if n < 0 or n > self.size - self.f.tell():
+            raise EOFError
 
     def take(self, n: int) -> bytes:
-        data = self.f.read(n)
-        if len(data) != n:
-            raise EOFError
-        return data
+        self._room(n)
+        return self.f.read(n)
+
+    def seek(self, n: int) -> None:
+        self._room(n)
+        self.f.seek(n, 1)
 
     def u32(self) -> int:
         return struct.unpack("<I", self.take(4))[0]
@@ -38,14 +48,15 @@ class _Reader:
 
     def skip(self, kind: int) -> None:
         if kind in _FIXED:
-            self.f.seek(_FIXED[kind], 1)
+            self.seek(_FIXED[kind])
         elif kind == _STRING:
-            self.f.seek(self.u64(), 1)
+            self.seek(self.u64())
         elif kind == _ARRAY:
             inner, count = self.u32(), self.u64()
             if inner in _FIXED:
-                self.f.seek(_FIXED[inner] * count, 1)
+                self.seek(_FIXED[inner] * count)
             else:
+                self._room(count)         # every element takes at least a byte
                 for _ in range(count):
                     self.skip(inner)
         else:
@@ -70,7 +81,7 @@ def read_strings(path: Path, keys: set[str]) -> dict[str, str]:
                         break
                 else:
                     r.skip(kind)
-    except (EOFError, ValueError):
+    except (EOFError, ValueError, OverflowError):
         raise UsageError("has a damaged GGUF header; pass --model PATH to a GGUF file", path=path) from None
     except OSError as exc:
         raise UsageError(f"cannot be read ({exc.strerror})", path=path) from None

@@ -34,6 +34,7 @@ from concurrent.futures import Future
 from multiprocessing.connection import Connection
 from pathlib import Path
 
+from reportgen import errors
 from reportgen.errors import UsageError
 from reportgen.judge.base import OrderScore, PromptTooLong
 from reportgen.judge.prompt import ChatFormat
@@ -41,10 +42,12 @@ from reportgen.judge.prompt import ChatFormat
 #: The data stack that must never be imported into the model's process.
 DATA_STACK = ("duckdb", "polars", "pyarrow")
 
-# The child's command: this module as __main__, with reportgen's folder at the end of sys.path when the
-# interpreter would not find it otherwise (not in PYTHONPATH, where it would come before the standard library).
-_BOOT = ("import runpy, sys; folder, fd = sys.argv[1:]; sys.path.append(folder) if folder not in sys.path else None; "
-         "sys.argv = ['reportgen.judge.worker', fd]; runpy.run_module('reportgen.judge.worker', run_name='__main__')")
+# The child's command (run with -P: no current directory on sys.path): this module as __main__, with the
+# folder of the parent's reportgen first on sys.path unless it is there already (site-packages, say), so
+# that both sides run the same reportgen.
+_BOOT = ("import runpy, sys; folder, fd = sys.argv[1:]; sys.path.insert(0, folder) if folder not in sys.path "
+         "else None; sys.argv = ['reportgen.judge.worker', fd]; "
+         "runpy.run_module('reportgen.judge.worker', run_name='__main__')")
 
 
 class LocalJudgeProcess:
@@ -58,9 +61,13 @@ class LocalJudgeProcess:
         ours, theirs = socket.socketpair()
         package_parent = str(Path(__file__).resolve().parents[2])   # so that the child finds this reportgen
         try:
-            self._proc = subprocess.Popen([sys.executable, "-c", _BOOT, package_parent, str(theirs.fileno())],
+            # a session of its own: a Ctrl-C in the terminal reaches the parent only, which decides
+            self._proc = subprocess.Popen([sys.executable, "-P", "-c", _BOOT, package_parent, str(theirs.fileno())],
                                           pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL,
-                                          stdout=subprocess.DEVNULL)
+                                          stdout=subprocess.DEVNULL, start_new_session=True)
+        except OSError as exc:
+            ours.close()
+            raise UsageError(f"cannot start the judge's model process ({exc.strerror or exc})") from None
         finally:
             theirs.close()
         self._conn = Connection(ours.detach())
@@ -77,6 +84,11 @@ class LocalJudgeProcess:
             first = self._conn.recv()
         except (EOFError, OSError):
             raise self._died("while loading the model") from None
+        except BaseException:         # Ctrl-C while the model loads: the child must not load on alone
+            self._proc.kill()
+            self._proc.wait()
+            self._conn.close()
+            raise
         if first[0] == "error":
             self.close()
             raise _error(first[1:])
@@ -99,10 +111,15 @@ class LocalJudgeProcess:
         return UsageError(f"the judge's model process stopped {when} ({how}); its messages are above")
 
     def _read(self) -> None:
+        broken = None
         while True:
             try:
                 rid, ok, payload = self._conn.recv()
             except (EOFError, OSError):
+                break
+            except Exception as exc:  # noqa: BLE001 - a message that does not unpickle: stop, fail every call
+                broken = UsageError(f"the judge's model process sent what reportgen cannot read ({exc})")
+                self._proc.kill()
                 break
             with self._send_lock:
                 future = self._pending.pop(rid, None)
@@ -112,7 +129,8 @@ class LocalJudgeProcess:
                 future.set_result(payload)
             else:
                 future.set_exception(_error(payload))
-        error = UsageError("the judge's model process was closed") if self._closing else self._died("while judging")
+        error = broken or (UsageError("the judge's model process was closed") if self._closing
+                           else self._died("while judging"))
         with self._send_lock:
             self._stopped = error
             pending, self._pending = list(self._pending.values()), {}
@@ -167,23 +185,51 @@ class LocalJudgeProcess:
             self._reader.join(timeout=5)      # it sees the end of the socket and stops
         self._conn.close()
 
+    def __enter__(self) -> LocalJudgeProcess:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
 
 def _error(payload: tuple) -> Exception:
     kind, *details = payload
     if kind == "PromptTooLong":
         return PromptTooLong(*details)
-    if kind == "UsageError":
-        message, path = details
-        return UsageError(message, path=path)
+    cls = getattr(errors, kind, None)
+    if isinstance(cls, type) and issubclass(cls, errors.ReportgenError):
+        message, path, line = details
+        return cls(message, path=path, line=line)
     return UsageError(f"the judge's model process failed: {details[0]}")
 
 
 def _describe(exc: BaseException) -> tuple:
+    """An exception of the child as plain values (its own class need not unpickle in the parent)."""
     if isinstance(exc, PromptTooLong):
         return ("PromptTooLong", exc.tokens, exc.n_ctx)
-    if isinstance(exc, UsageError):
-        return ("UsageError", exc.message, exc.path)
+    if isinstance(exc, OSError):
+        exc = errors.FileSystemError.from_os_error(exc)
+    if isinstance(exc, errors.ReportgenError):
+        return (type(exc).__name__, exc.message, exc.path, exc.line)
     return ("Error", f"{type(exc).__name__}: {exc}")
+
+
+def _send(conn: Connection, message) -> None:
+    """Send to the parent; if it is gone, nobody wants the rest."""
+    try:
+        conn.send(message)
+    except OSError:
+        os._exit(0)
+
+
+def _exit_when_the_parent_goes(conn: Connection, loaded: threading.Event) -> None:
+    """While the model loads, the parent sends nothing: the socket turning readable then means it went away."""
+    try:
+        conn.poll(None)
+    except OSError:
+        pass
+    if not loaded.is_set():
+        os._exit(0)
 
 
 def serve(conn: Connection) -> None:
@@ -194,13 +240,19 @@ def serve(conn: Connection) -> None:
         pass
     from reportgen.judge.local import LocalJudge
 
-    kwargs = conn.recv()
+    try:
+        kwargs = conn.recv()
+    except (EOFError, OSError):
+        os._exit(0)
+    loaded = threading.Event()
+    threading.Thread(target=_exit_when_the_parent_goes, args=(conn, loaded), daemon=True).start()
     try:
         judge = LocalJudge(**kwargs)
     except Exception as exc:  # noqa: BLE001 - reported to the parent, which raises it
-        conn.send(("error", *_describe(exc)))
+        _send(conn, ("error", *_describe(exc)))
         return
-    conn.send(("ready", {"model": judge.model, "model_sha256": judge.model_sha256, "judge_name": judge.judge_name,
+    loaded.set()
+    _send(conn, ("ready", {"model": judge.model, "model_sha256": judge.model_sha256, "judge_name": judge.judge_name,
                          "parameters": judge.parameters, "n_ctx": judge.n_ctx,
                          "is_default_model": judge.is_default_model, "threads": judge.threads,
                          "gpu_layers": judge.gpu_layers, "flash_attn": judge.flash_attn, "batch": judge.batch,
@@ -218,7 +270,12 @@ def serve(conn: Connection) -> None:
             except Exception as exc:  # noqa: BLE001 - every failure goes back to the parent
                 reply = (rid, False, _describe(exc))
             with send_lock:
-                conn.send(reply)
+                try:
+                    conn.send(reply)
+                except OSError:
+                    os._exit(0)
+                except Exception as exc:  # noqa: BLE001 - a result that does not pickle: say so instead
+                    _send(conn, (rid, False, _describe(exc)))
 
     tokenizing, evaluating = queue.Queue(), queue.Queue()
     threads = [threading.Thread(target=work, args=(q,), daemon=True) for q in (tokenizing, evaluating)]
