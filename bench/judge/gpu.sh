@@ -6,10 +6,10 @@
 #   site.tar.xz      duckdb, polars, diskcache and gguf unpacked for the machine's Python (3.12)
 #   llsrc.tar.xz     llama-cpp-python's sdist without models/, docs/, media/, benches/, tools/ui, .git
 #   tokenizer.gguf.xz  a GGUF holding the bundled SmolLM2's tokenizer (random_gguf.py --layers 1 --hidden 8 ...)
-# Steps: build llama-cpp-python with CUDA by the image's default compiler (the one that links
-# libstdc++ statically), meanwhile write the random 8B model and a 200-item synthetic run; then
-# `reportgen judge --gpu-layers -1` on 100 items through the CLI, the benchmark at n_batch 512,
-# the CLI again (start-up with the cached model hash), the benchmark at n_batch 2048.
+# Steps: build llama-cpp-python with CUDA by the image's default compiler (`cc`/`c++` on its PATH),
+# meanwhile write the random 8B model and a 200-item synthetic run; then
+# `reportgen judge --gpu-layers -1` on 100 items through the CLI, the benchmark at n_batch 512
+# and 2048, the CLI again (start-up with the cached model hash), the benchmark with flash attention off.
 # LOCAL=1 runs the same steps on this machine's venv and llama-cpp-python with a tiny model.
 set -u
 OUT=${OUT:-/tmp/gpu-out}

@@ -17,8 +17,9 @@ types and ``OrderScore``:
 
     parent -> child   the LocalJudge keyword arguments, then (id, op, argument) with op one
                       of prepare, score, explain, modules; None to stop
-    child -> parent   ("ready", identity) or ("error", kind, message, path) once, then
-                      (id, True, result) or (id, False, (kind, details...))
+    child -> parent   ("ready", identity) or ("error", kind, details...) once, then
+                      (id, True, result) or (id, False, (kind, details...)); kind is PromptTooLong,
+                      the name of a reportgen error class, or Error (``_describe``, ``_error``)
 """
 
 from __future__ import annotations
