@@ -97,6 +97,25 @@ def test_changed_text_renders_only_that_transcript(example_db, tmp_path):
     assert "(edited)" in (out / f"{T}{key}.md").read_text(encoding="utf-8")
 
 
+def test_a_changed_question_renders_its_page_its_neighbours_and_its_lists(example_db, tmp_path):
+    """A question is shown on its own page, on its neighbours' (previous / next links) and in lists:
+    the digest every list takes of a transcript (Transcript.input_digest) must change with it."""
+    out = tmp_path / "site"
+    site_mod.build(example_db, out, search=False)
+    key = _item(example_db, "base")
+    before = tree(out)
+    _sql(example_db, "UPDATE items SET question = 'Edited: ' || question WHERE item_key = ?", key)
+    result = site_mod.build(example_db, out, search=False)
+    _same_as_clean(example_db, out, tmp_path, search=False)
+    changed = _changed(before, tree(out))
+    # Every page whose bytes changed is rendered (pages whose inputs take the whole run, like the run's
+    # own page, are rendered too, though they do not show the question); most pages are not.
+    assert changed <= _pages(result) and len(result.rendered) < result.pages / 2
+    neighbours = {rel for rel in changed if rel.startswith(T) and not rel.startswith(f"{T}{key}.")}
+    assert {f"{T}{key}.html", f"{T}{key}.md"} <= changed and neighbours
+    assert any(not rel.startswith(T) for rel in changed)  # a list that shows the question
+
+
 def test_the_field_statistics_are_fitted_only_for_the_run_page(example_db, tmp_path, monkeypatch):
     """The field statistics (a fitted model, bootstrapped) are computed only for a rebuild that renders
     a run page, and that page shows what a clean build shows."""

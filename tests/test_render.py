@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import XSS_MAP
+from conftest import ROOT, XSS_MAP, tree
 from reportgen import store
 from reportgen.demo import EXAMPLE_RUN, example_files
 from reportgen.ingest import ingest
@@ -274,6 +274,28 @@ def test_judge_reliability_and_agreement_as_in_stats(example_db):
     assert "### Judge reliability" in pages["index.md"]
 
 
+def _forked_pools(monkeypatch) -> list[int]:
+    """Render with 2 worker processes above 50 pages (the example sites are smaller than
+    PARALLEL_FROM); the list returned fills with the size of each pool forked."""
+    import multiprocessing
+    from reportgen.site import render as render_mod
+    monkeypatch.setenv("REPORTGEN_WORKERS", "2")
+    monkeypatch.setattr(render_mod, "PARALLEL_FROM", 50)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})  # 2 workers on a 1-core runner too
+    pools: list[int] = []
+    real = multiprocessing.get_context
+
+    class Spy:
+        def __init__(self, method):
+            self.context = real(method)
+
+        def Pool(self, workers):
+            pools.append(workers)
+            return self.context.Pool(workers)
+    monkeypatch.setattr(multiprocessing, "get_context", Spy)
+    return pools
+
+
 def test_parallel_rendering_gives_the_same_pages(tmp_path, monkeypatch):
     """Above PARALLEL_FROM pages the renderer forks workers; the output must not change."""
     from reportgen import site as site_mod
@@ -285,13 +307,51 @@ def test_parallel_rendering_gives_the_same_pages(tmp_path, monkeypatch):
     ingest(db, [data.csv, data.log, data.jsonl], run="p")
     monkeypatch.setenv("REPORTGEN_WORKERS", "1")
     sequential, pages, _ = site_mod.collect(db, search=False)
-    assert pages >= render_mod.PARALLEL_FROM
-    monkeypatch.setenv("REPORTGEN_WORKERS", "2")
-    assert render_mod._workers(pages) == (2 if len(__import__("os").sched_getaffinity(0)) > 1 else 1)
+    pools = _forked_pools(monkeypatch)
     parallel, _, _ = site_mod.collect(db, search=False)
-    assert parallel == sequential
+    assert pools == [2] and parallel == sequential
     bad = tmp_path / "tpl" / "html"
     bad.mkdir(parents=True)
     (bad / "transcript.html").write_text("{{ nonexistent.attr }}", encoding="utf-8")
     with pytest.raises(UsageError, match=r"page run/p/t/.*\.html failed to render \('nonexistent' is undefined\)"):
         site_mod.collect(db, search=False, templates_dir=tmp_path / "tpl")
+
+
+def test_parallel_build_writes_from_the_workers(tmp_path, monkeypatch):
+    """The workers write the pages they render: with 2 workers a first build (into a new folder) and
+    a rebuild after every transcript page changed (staged) hold exactly the files collect() makes; a
+    page failing in a worker leaves the previous site as it was, and a first build that fails leaves
+    no folder behind."""
+    import hashlib
+    from reportgen import site as site_mod
+    from reportgen.ingest import ingest
+    from reportgen.synth import generate
+    data = generate(tmp_path / "syn", items=400, papers=4, seed=3)
+    db = tmp_path / "p.duckdb"
+    ingest(db, [data.csv, data.log], run="p")
+    pools = _forked_pools(monkeypatch)
+
+    def hashed(files):
+        return {rel: hashlib.sha256(content).hexdigest() for rel, content in files.items()}
+
+    out = tmp_path / "site"
+    first = site_mod.build(db, out, search=False)
+    assert pools == [2] and first.pages > 100 and len(first.rendered) == first.pages
+    assert tree(out) == hashed(site_mod.collect(db, search=False)[0])
+    tpl = tmp_path / "tpl" / "html"
+    tpl.mkdir(parents=True)
+    text = (ROOT / "templates" / "html" / "transcript.html").read_text(encoding="utf-8")
+    (tpl / "transcript.html").write_text(text.replace("</h1>", " (changed)</h1>", 1), encoding="utf-8")
+    again = site_mod.build(db, out, search=False, templates_dir=tpl.parent)
+    assert pools == [2, 2, 2] and not (out / site_mod.STAGING).exists()  # collect() forked one too
+    assert {rel for rel in again.rendered if not rel.startswith("run/p/t/")} == set()
+    assert len(again.rendered) == sum(rel.startswith("run/p/t/") and rel.endswith(".html") for rel in tree(out))
+    assert tree(out) == hashed(site_mod.collect(db, search=False, templates_dir=tpl.parent)[0])
+    before = tree(out)
+    (tpl / "transcript.html").write_text(text.replace("</h1>", "{{ nonexistent.attr }}</h1>", 1), encoding="utf-8")
+    with pytest.raises(UsageError, match="failed to render"):
+        site_mod.build(db, out, search=False, templates_dir=tpl.parent)
+    assert tree(out) == before and not (out / site_mod.STAGING).exists()
+    with pytest.raises(UsageError, match="failed to render"):
+        site_mod.build(db, tmp_path / "new", search=False, templates_dir=tpl.parent)
+    assert not (tmp_path / "new").exists()

@@ -17,7 +17,7 @@ from reportgen.site.incremental import STATE, State, Templates
 from reportgen.site.render import Renderer
 from reportgen.site.search import (SEARCH_LIMIT, SEARCH_STAMP, indexed_pages, pagefind_available,
                                    pagefind_version, search_index)
-from reportgen.site.writer import MANIFEST, write
+from reportgen.site.writer import MANIFEST, Output
 
 
 @dataclass
@@ -46,12 +46,15 @@ def static_files(templates_dir: Path | None) -> dict[str, bytes]:
 
 @dataclass
 class _Plan:
-    """What a build produces: the files to write, the files of the last build kept as they are,
-    and the state (key, size) of every file."""
+    """What a build produces: the files to write, the files already written (``put``: pages their
+    rendering worker wrote), the files of the last build kept as they are, and the state (key, size)
+    of every file."""
     files: dict[str, bytes] = field(default_factory=dict)
+    put: list[str] = field(default_factory=list)
     keep: set[str] = field(default_factory=set)
     records: dict[str, tuple[str, int]] = field(default_factory=dict)
     rendered: list[str] = field(default_factory=list)
+    contents: dict[str, bytes] = field(default_factory=dict)  # of the pages put, those the search index reads
     pages: int = 0
     search: bool = False
 
@@ -79,7 +82,10 @@ def _check(formats: list[str], templates_dir: Path | None, search_limit: int) ->
 
 
 def _plan(db: Path, state: State, *, run: str | None, formats: list[str], templates_dir: Path | None,
-          search: bool | None, previous: Path | None, sql_console: bool | Path, search_limit: int) -> _Plan:
+          search: bool | None, previous: Path | None, sql_console: bool | Path, search_limit: int,
+          output: Output | None = None) -> _Plan:
+    """Everything a build writes; with ``output``, the rendered pages are written into it by the
+    processes that render them, and the data files are made while they do."""
     _check(formats, templates_dir, search_limit)
     if search is None:
         search = "html" in formats and pagefind_available()
@@ -91,6 +97,7 @@ def _plan(db: Path, state: State, *, run: str | None, formats: list[str], templa
     plan = _Plan(search=search)
     renderer = Renderer(formats, templates_dir)
     templates = Templates(renderer.envs)
+    others: dict[str, bytes] = {}
     with store.open_db(db, read_only=True) as con:
         tables = data.frames(con, run, skip=("transcripts",))
         site = gather(con, run, search=search, tables=tables, text=False, search_limit=search_limit)
@@ -119,30 +126,58 @@ def _plan(db: Path, state: State, *, run: str | None, formats: list[str], templa
         load_text(con, site, {page.path for page, _ in todo})
         if any(page.template == "run" for page, _ in todo):
             load_fields(site)
-        # The transcripts report holds every transcript's text: read again only when it changed.
-        digest = store.frame(con, "site/transcripts_digest", run=run)["digest"][0]
-        data_key = incremental.derived_key("transcripts", digest)
-        transcript_files = [f"data/transcripts.{ext}" for ext in ("csv", "parquet")]
-        if package is None and all(state.current(rel, data_key) for rel in transcript_files):
-            for rel in transcript_files:
-                plan.kept(rel, state)
+
+        def data_and_static() -> None:
+            """The data files, static files and SQL console: made while the pages render."""
+            # The transcripts report holds every transcript's text: read again only when it changed.
+            digest = store.frame(con, "site/transcripts_digest", run=run)["digest"][0]
+            data_key = incremental.derived_key("transcripts", digest)
+            transcript_files = [f"data/transcripts.{ext}" for ext in ("csv", "parquet")]
+            if package is None and all(state.current(rel, data_key) for rel in transcript_files):
+                for rel in transcript_files:
+                    plan.kept(rel, state)
+            else:
+                tables["transcripts"] = report.frame(con, "transcripts", run)
+                for rel, content in data.data_files({"transcripts": tables["transcripts"]}).items():
+                    plan.add(rel, content, data_key, state)
+            others.update(console.files(con, run, tables, package) if package is not None else {})
+            others.update(data.data_files({name: df for name, df in tables.items() if name != "transcripts"}))
+            if "html" in formats:
+                others.update(static_files(templates_dir))
+                others[".nojekyll"] = b""
+
+        due = [(page, [fmt for fmt, _ in formats_due]) for page, formats_due in todo]
+        keys = {f"{page.path}.{fmt}": key for page, formats_due in todo for fmt, key in formats_due}
+        if output is None:
+            rendered = renderer.render(due, site, meanwhile=data_and_static)
+            for rel, text in rendered.items():
+                content = text.encode("utf-8")
+                plan.rendered.append(rel)
+                plan.add(rel, content, keys[rel] or incremental.content_key(content), state)
         else:
-            tables["transcripts"] = report.frame(con, "transcripts", run)
-            for rel, content in data.data_files({"transcripts": tables["transcripts"]}).items():
-                plan.add(rel, content, data_key, state)
-        console_files = console.files(con, run, tables, package) if package is not None else {}
-    rendered = renderer.render([(page, [fmt for fmt, _ in due]) for page, due in todo], site)
-    for page, due in todo:
-        for fmt, key in due:
-            rel = f"{page.path}.{fmt}"
-            content = rendered[rel].encode("utf-8")
-            plan.rendered.append(rel)
-            plan.add(rel, content, key or incremental.content_key(content), state)
-    others = data.data_files({name: df for name, df in tables.items() if name != "transcripts"})
-    if "html" in formats:
-        others.update(static_files(templates_dir))
-        others[".nojekyll"] = b""
-    others.update(console_files)
+            indexed = search and "html" in formats
+
+            def write_page(rel: str, text: str) -> bytes | tuple[int, bytes | None]:
+                """In the rendering process: write the page and return its size, with its bytes when the
+                search index may read them. A page without inputs (rendered every time) is written only
+                when its bytes changed: its bytes go back to be compared."""
+                content = text.encode("utf-8")
+                if keys[rel] is None:
+                    return content
+                output.put(rel, content)
+                return len(content), content if indexed and rel.endswith(".html") else None
+
+            output.start()
+            for rel, result in renderer.render(due, site, each=write_page, meanwhile=data_and_static).items():
+                plan.rendered.append(rel)
+                if isinstance(result, bytes):
+                    plan.add(rel, result, incremental.content_key(result), state)
+                    continue
+                size, content = result
+                plan.records[rel] = (keys[rel], size)
+                plan.put.append(rel)
+                if content is not None:
+                    plan.contents[rel] = content
     for rel, content in others.items():
         plan.add(rel, content, incremental.content_key(content), state)
     if search:
@@ -156,13 +191,13 @@ def _search(plan: _Plan, state: State, previous: Path | None, limit: int) -> Non
     html = indexed_pages(list(plan.records), limit)
     before = indexed_pages(list(state.records), limit) if state.records else []
     bundle = [rel for rel in state.records if rel.startswith("pagefind/")]
-    same_pages = html == before and not any(rel in plan.files for rel in html)
+    same_pages = html == before and not any(rel in plan.files or rel in plan.contents for rel in html)
     if (same_pages and SEARCH_STAMP in bundle and all(state.current(rel, state.records[rel][0]) for rel in bundle)
             and (state.out / SEARCH_STAMP).read_text(encoding="utf-8").endswith(f"pagefind {pagefind_version()}\n")):
         for rel in bundle:
             plan.kept(rel, state)
         return
-    pages = {rel: plan.files[rel] if rel in plan.files else (state.out / rel).read_bytes() for rel in html}
+    pages = {rel: plan.contents.get(rel) or plan.files.get(rel) or (state.out / rel).read_bytes() for rel in html}
     for rel, content in search_index(pages, previous, limit=limit).items():
         plan.add(rel, content, incremental.content_key(content), state)
 
@@ -188,22 +223,23 @@ def build(db: Path, out: Path, *, run: str | None = None, formats=SITE_FORMATS, 
     """Build the site of ``db`` into ``out``, rendering only the pages whose inputs changed since the
     last build there (every page with ``clean``); return what was rendered and written."""
     state = State(out, {}, 0) if clean else State.load(out)
-    plan = _plan(db, state, run=run, formats=list(formats), templates_dir=templates_dir, search=search,
-                 previous=None if clean else out, sql_console=sql_console, search_limit=search_limit)
-    files = plan.files
-    listed = sorted(set(plan.records) | {STATE})  # the manifest does not list itself
-    manifest = ("".join(p + "\n" for p in listed)).encode("utf-8")
-    state_bytes = incremental.state_file(plan.records)
-    # The state file is written after any other file, so a file changed after it is not current.
-    if files or state.raw != state_bytes:
-        files[STATE] = state_bytes
-    else:
-        plan.keep.add(STATE)
-    if state.same_file(MANIFEST, manifest):
-        plan.keep.add(MANIFEST)
-    else:
-        files[MANIFEST] = manifest
-    written, removed = write(files, out, clean=clean, keep=plan.keep)
+    with Output(out, clean=clean) as output:
+        plan = _plan(db, state, run=run, formats=list(formats), templates_dir=templates_dir, search=search,
+                     previous=None if clean else out, sql_console=sql_console, search_limit=search_limit,
+                     output=output)
+        files = plan.files
+        listed = sorted(set(plan.records) | {STATE})  # the manifest does not list itself
+        manifest = ("".join(p + "\n" for p in listed)).encode("utf-8")
+        # The state file is written after any other file, so a file changed after it is not current.
+        if files or plan.put or plan.records != state.records:
+            files[STATE] = incremental.state_file(plan.records)
+        else:
+            plan.keep.add(STATE)
+        if state.same_file(MANIFEST, manifest):
+            plan.keep.add(MANIFEST)
+        else:
+            files[MANIFEST] = manifest
+        written, removed = output.finish(files, put=plan.put, keep=plan.keep)
     return BuildResult(out=out, files=len(listed) + 1, written=written, removed=removed, pages=plan.pages,
                        search=plan.search, sql_console=sql_console is not False, rendered=plan.rendered,
                        skipped=plan.pages - len(plan.rendered))

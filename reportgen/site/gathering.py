@@ -39,6 +39,9 @@ def gather(con: duckdb.DuckDBPyConnection, run: str | None = None, *, search: bo
     if not run_rows:
         raise SiteError("the database holds no runs yet; ingest a judge log or verdict JSONL first")
     listed = store.frame(con, "site/transcript_list", run=run)
+    # What lists show of each transcript, digested for all of them at once (Transcript.input_digest).
+    listed = listed.with_columns(
+        input_digest=listed.select("item_key", "paper", "question", "position", "seq", "categories").hash_rows(seed=0))
     least = store.frame(con, "site/least_confident")
     descriptions = {f.short_name: f.description for f in sqlfiles.group("categories")}
     single = len(run_rows) == 1
@@ -180,7 +183,8 @@ def _transcripts(rows: list[Row], links: _Links) -> list[Transcript]:
     paper then CSV position; without their text."""
     items = [Transcript(key=row["item_key"], page=links.transcript(row["item_key"]), paper=row["paper"],
                         paper_page=links.paper(row["paper"]), question=row["question"], position=row["position"],
-                        seq=row["seq"], categories=list(row["categories"]), digest=row["digest"])
+                        seq=row["seq"], categories=list(row["categories"]), digest=row["digest"],
+                        input_digest=f"{row['input_digest']:016x}")
              for row in rows]
     return sorted(items, key=lambda t: (t.paper, t.position is None, t.position or 0, t.seq, t.key))
 
@@ -238,10 +242,10 @@ def _run_head(run: Run) -> list:
     return [run.name, run.home, run.group, run.base_name, run.finetuned_name, run.named_models]
 
 
-def _transcript_inputs(run: Run, t: Transcript) -> dict:
-    return {"run": _run_head(run), "digest": t.digest,
-            "t": [t.key, t.page, t.paper, t.paper_page, t.question, t.categories],
-            "prev": t.prev and [t.prev.page, t.prev.question], "next": t.next and [t.next.page, t.next.question]}
+def _transcript_inputs(head: list, t: Transcript) -> list:
+    """A transcript page's inputs: its run's head, the digest of its text and verdicts, and what lists
+    show of it and of its neighbours (their page and question)."""
+    return [head, t.digest, t.input_digest, t.prev and t.prev.input_digest, t.next and t.next.input_digest]
 
 
 def pages(site: Site) -> list[Page]:
@@ -254,7 +258,7 @@ def pages(site: Site) -> list[Page]:
             out.append(Page(run.home, "run", {"run": run}, inputs=of({"run": run})))
         head = _run_head(run)
         judges = [j.judge for j in run.judges]
-        out += [Page(t.page, "transcript", {"run": run, "t": t}, inputs=_transcript_inputs(run, t))
+        out += [Page(t.page, "transcript", {"run": run, "t": t}, inputs=_transcript_inputs(head, t))
                 for t in run.transcripts]
         # Every list that grows with the data is paginated: page 1 at the list's permalink, page n at
         # permalink/n. Page 1 shows the list's numbers; a later page only its items and the page count.

@@ -88,21 +88,31 @@ class Inputs:
         self._memo: dict[int, tuple[Any, str]] = {}
 
     def __call__(self, value: Any) -> Any:
-        if isinstance(value, (str, int, float, bool)) or value is None:
+        kind = type(value)  # the common types first, by identity: this runs for every value of every page
+        if kind in _PLAIN:
+            return value
+        if kind is dict:
+            return {str(k): self(v) for k, v in value.items()}
+        if kind is list or kind is tuple:
+            return [self(v) for v in value]
+        if isinstance(value, (str, int, float, bool)):
             return value
         if isinstance(value, dict):
             return {str(k): self(v) for k, v in value.items()}
         if isinstance(value, (list, tuple)):
             return [self(v) for v in value]
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            ready = getattr(value, "input_digest", None)
+            if ready:  # computed already, for many objects at once (``Transcript.input_digest``)
+                return kind.__name__ + ":" + ready
             seen = self._memo.get(id(value))
             if seen is not None and seen[0] is value:
                 return seen[1]
             fields = {}
-            for name in _input_fields(type(value)):
+            for name in _input_fields(kind):
                 field = getattr(value, name)
                 fields[name] = field if type(field) in _PLAIN else self(field)
-            digest = type(value).__name__ + ":" + _sha(dumps(fields))
+            digest = kind.__name__ + ":" + _sha(dumps(fields))
             self._memo[id(value)] = (value, digest)
             return digest
         return str(value)
@@ -207,11 +217,11 @@ def derived_key(*parts: str) -> str:
 class State:
     """The files of the last build in ``out``: their keys and sizes, and which of them are current."""
 
-    def __init__(self, out: Path, records: dict[str, tuple[str, int]], mtime_ns: int, raw: bytes = b""):
+    def __init__(self, out: Path, records: dict[str, tuple[str, int]], mtime_ns: int):
         self.out = out
         self.records = records
         self.mtime_ns = mtime_ns
-        self.raw = raw
+        self._prefix = os.path.join(out, "")  # the folder with its separator: a file's path is prefix + rel
 
     @classmethod
     def load(cls, out: Path) -> State:
@@ -231,7 +241,7 @@ class State:
                 records[rel] = (key, int(size))
         except ValueError:
             return cls(out, {}, 0)
-        return cls(out, records, mtime_ns, raw)
+        return cls(out, records, mtime_ns)
 
     def current(self, rel: str, key: str | None) -> bool:
         """Whether ``rel`` in the output folder was made from ``key`` and is as that build left it."""
@@ -241,7 +251,7 @@ class State:
         if record is None or record[0] != key:
             return False
         try:
-            st = os.stat(os.path.join(self.out, rel))
+            st = os.stat(self._prefix + rel)
         except OSError:
             return False
         return st.st_size == record[1] and st.st_mtime_ns <= self.mtime_ns

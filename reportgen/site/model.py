@@ -53,6 +53,9 @@ class Transcript:
     seq: int
     categories: list[str] = field(default_factory=list)
     digest: str = field(default="", metadata=PAGE_ONLY)
+    # A digest of the fields above (what lists show), made in gathering for every transcript at once
+    # (polars' row hash); ``incremental.Inputs`` takes it instead of digesting them one object at a time.
+    input_digest: str = field(default="", metadata=PAGE_ONLY)
     reference: str | None = field(default=None, metadata=PAGE_ONLY)
     base: str | None = field(default=None, metadata=PAGE_ONLY)
     finetuned: str | None = field(default=None, metadata=PAGE_ONLY)

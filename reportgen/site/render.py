@@ -19,8 +19,9 @@ import os
 import posixpath
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import jinja2
 from markdown_it import MarkdownIt
@@ -161,6 +162,7 @@ def environment(fmt: str, templates_dir: Path | None = None) -> jinja2.Environme
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(p) for p in searchpath]),
         autoescape=(fmt == "html"),
+        auto_reload=False,  # a build reads each template once (no stat of it per page)
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -180,23 +182,32 @@ class Renderer:
         self.formats = [f for f in SITE_FORMATS if f in set(formats)]
         self.envs = {fmt: environment(fmt, templates_dir) for fmt in self.formats}
 
-    def render(self, pages: Iterable[Page | tuple[Page, Iterable[str]]], site: Site) -> dict[str, str]:
-        """Render ``pages`` in every format, or each (page, formats) pair in those formats only."""
+    def render(self, pages: Iterable[Page | tuple[Page, Iterable[str]]], site: Site, *,
+               each: Callable[[str, str], Any] | None = None, meanwhile: Callable[[], None] | None = None) -> dict[str, Any]:
+        """Render ``pages`` in every format, or each (page, formats) pair in those formats only:
+        ``{relative path: text}``. ``each(path, text)``, when given, is called for every file in the
+        process that rendered it (a worker: it may write the file there) and the result holds what it
+        returns instead of the text. ``meanwhile()`` is called in this process while the workers render."""
         pages = [p if isinstance(p, tuple) else (p, self.formats) for p in pages]
         site = dataclasses.replace(site, formats=tuple(self.formats))
         workers = _workers(len(pages))
         if workers <= 1:
-            return _render_range(self, pages, site, 0, len(pages))
-        # Forked workers inherit the renderer and the gathered data; only page ranges go out and
-        # rendered text comes back. Results are merged in page order, so output is deterministic.
+            if meanwhile is not None:
+                meanwhile()
+            return _render_range(self, pages, site, each, 0, len(pages))
+        # Forked workers inherit the renderer, the gathered data and ``each``; only page ranges go out
+        # and what ``each`` returns (or the text) comes back, merged in page order: deterministic.
         global _SHARED
-        _SHARED = (self, pages, site)
+        _SHARED = (self, pages, site, each)
         try:
             step = -(-len(pages) // (workers * 4))
             ranges = [(i, min(i + step, len(pages))) for i in range(0, len(pages), step)]
-            out: dict[str, str] = {}
+            out: dict[str, Any] = {}
             with multiprocessing.get_context("fork").Pool(workers) as pool:
-                for part in pool.imap(_render_shared, ranges):
+                parts = pool.imap(_render_shared, ranges)
+                if meanwhile is not None:
+                    meanwhile()
+                for part in parts:
                     out.update(part)
             return out
         finally:
@@ -245,16 +256,22 @@ def _workers(pages: int) -> int:
     return max(1, min(cores, int(os.environ.get("REPORTGEN_WORKERS") or cores), 8))
 
 
-def _render_range(renderer: Renderer, pages: list[Page], site: Site, start: int, stop: int) -> dict[str, str]:
-    out: dict[str, str] = {}
+def _render_range(renderer: Renderer, pages: list[Page], site: Site, each: Callable[[str, str], Any] | None,
+                  start: int, stop: int) -> dict[str, Any]:
+    out: dict[str, Any] = {}
     for page, formats in pages[start:stop]:
-        out.update(renderer.render_page(page, site, formats))
+        rendered = renderer.render_page(page, site, formats)
+        if each is None:
+            out.update(rendered)
+        else:
+            for rel, text in rendered.items():
+                out[rel] = each(rel, text)
     return out
 
 
-def _render_shared(bounds: tuple[int, int]) -> dict[str, str]:
-    renderer, pages, site = _SHARED
-    return _render_range(renderer, pages, site, *bounds)
+def _render_shared(bounds: tuple[int, int]) -> dict[str, Any]:
+    renderer, pages, site, each = _SHARED
+    return _render_range(renderer, pages, site, each, *bounds)
 
 
 def render_site(site: Site, formats: Iterable[str] = SITE_FORMATS, templates_dir: Path | None = None) -> dict[str, str]:

@@ -1,5 +1,6 @@
-"""Write the site's files into the output folder. The builder hands over the files to write (those
-whose inputs changed) and names those to keep as they are; nothing is read back to compare. Into an
+"""Write the site's files into the output folder (``Output``). The builder's rendering workers put
+the pages they render as they go; the builder then hands over the other files to write (those whose
+inputs changed) and names those to keep as they are; nothing is read back to compare. Into an
 existing site, files are staged in a scratch folder and renamed into place, so a failure leaves the
 previous site as it was; a new or empty folder is written directly. Files an earlier build wrote
 and this one does not are removed (listed in the manifest)."""
@@ -42,33 +43,113 @@ class _Targets:
         return known
 
 
+class Output:
+    """A site being written into ``out``. Pages go in as soon as they are rendered (``put``, which the
+    rendering worker processes call themselves); ``finish`` writes the rest, swaps a staged site into
+    place and removes what an earlier build wrote and this one does not; ``abort`` undoes what was put.
+
+    Into an existing site, files go to a staging folder and are renamed into place only by ``finish``,
+    so a failure leaves the previous site as it was; a new or empty folder is written directly (a
+    failure removes what was written). Used as a context manager: an OSError becomes a one-line
+    SiteError and any failure aborts."""
+
+    def __init__(self, out: Path, *, clean: bool = False):
+        if out.exists() and not out.is_dir():
+            raise SiteError("is a file; --out needs a folder", path=out)
+        self.out, self.clean = out, clean
+        self.created = not out.exists()
+        try:
+            self.fresh = self.created or not any(os.scandir(out))
+            if clean and not self.fresh and not (out / MANIFEST).is_file():
+                raise SiteError(f"is not empty and holds no {MANIFEST}, so it is not a reportgen site; --clean would "
+                                "delete it: choose another --out or empty it yourself", path=out)
+        except OSError as exc:
+            raise _error(out, exc) from None
+        self._target = _Targets(out)
+        self._staging = out / STAGING
+        self._started = False
+
+    def __enter__(self) -> Output:
+        return self
+
+    def __exit__(self, kind, exc, tb) -> None:
+        if exc is None:
+            return
+        self.abort()
+        if isinstance(exc, OSError):
+            raise _error(self.out, exc) from None
+
+    def start(self) -> None:
+        """Make the folder, or empty the staging folder; before the first ``put``."""
+        if not self._started:
+            if self.fresh:
+                self.out.mkdir(parents=True, exist_ok=True)
+            else:
+                _discard(self._staging)
+            self._started = True
+
+    def put(self, rel: str, data: bytes) -> None:
+        """Write one file of the new site: in place into a fresh folder, else into the staging folder."""
+        path = self._target(rel)  # refused outside the output folder, before anything is written
+        _put(path if self.fresh else os.path.join(self._staging, rel), data)
+
+    def finish(self, files: dict[str, bytes], *, put: Iterable[str] = (),
+               keep: Iterable[str] = ()) -> tuple[list[str], list[str]]:
+        """Write ``files`` (the state file and the manifest after every other), then move the files
+        ``put`` earlier and these into place; keep the files named in ``keep`` as they are and remove
+        the files an earlier build wrote that this one no longer has (with ``clean``: every other file)."""
+        self.start()
+        out = self.out
+        ours = set(files) | set(keep) | set(put)
+        stale: set[str] = set()
+        if self.clean and not self.fresh:
+            stale = {p.relative_to(out).as_posix() for p in out.rglob("*")
+                     if STAGING not in p.relative_to(out).parts and (p.is_file() or p.is_symlink())} - ours
+        elif (out / MANIFEST).is_file():
+            stale = {line for line in (out / MANIFEST).read_text(encoding="utf-8").splitlines() if line} - ours
+        order = _order(files)
+        for rel in order:
+            self.put(rel, files[rel])
+        written = sorted(put) + order
+        if not self.fresh:
+            # Swap in, the manifest last: an interrupted swap is finished by the next build.
+            for rel in sorted(put) + order:
+                path = self._target(rel)
+                try:
+                    os.replace(os.path.join(self._staging, rel), path)
+                except FileNotFoundError:
+                    os.makedirs(os.path.dirname(path), exist_ok=True)
+                    os.replace(os.path.join(self._staging, rel), path)
+            _discard(self._staging)
+        return written, _remove(out, stale)
+
+    def abort(self) -> None:
+        """Undo what was put: the staging folder, or (a fresh folder) everything in it."""
+        if not self._started:
+            return
+        try:
+            if not self.fresh:
+                _discard(self._staging)
+            elif self.created:
+                _discard(self.out)
+            else:
+                for entry in os.scandir(self.out):
+                    _discard(Path(entry.path)) if entry.is_dir(follow_symlinks=False) else os.unlink(entry.path)
+        except OSError:
+            pass  # best effort: the error being raised says what went wrong
+
+
 def write(files: dict[str, bytes], out: Path, *, clean: bool = False,
           keep: Iterable[str] = ()) -> tuple[list[str], list[str]]:
     """Write ``files`` under ``out`` and keep the files named in ``keep`` as they are; remove the
     files an earlier build wrote that this one no longer has (with ``clean``: every other file)."""
-    manifest = out / MANIFEST
-    if out.exists() and not out.is_dir():
-        raise SiteError("is a file; --out needs a folder", path=out)
-    ours = set(files) | set(keep)
-    try:
-        fresh = not out.exists() or not any(os.scandir(out))
-        if clean and not fresh and not manifest.is_file():
-            raise SiteError(f"is not empty and holds no {MANIFEST}, so it is not a reportgen site; --clean would "
-                            "delete it: choose another --out or empty it yourself", path=out)
-        stale: set[str] = set()
-        if clean and not fresh:
-            stale = {p.relative_to(out).as_posix() for p in out.rglob("*")
-                     if STAGING not in p.relative_to(out).parts and (p.is_file() or p.is_symlink())} - ours
-        elif manifest.is_file():
-            stale = {line for line in manifest.read_text(encoding="utf-8").splitlines() if line} - ours
-        if fresh:
-            written = _write_fresh(files, out)
-        else:
-            written = _write_staged(files, out)
-        return written, _remove(out, stale)
-    except OSError as exc:
-        raise SiteError(f"cannot be written ({exc.strerror}: {exc.filename}); pick another --out or fix its "
-                        "permissions", path=out) from None
+    with Output(out, clean=clean) as output:
+        return output.finish(files, keep=keep)
+
+
+def _error(out: Path, exc: OSError) -> SiteError:
+    return SiteError(f"cannot be written ({exc.strerror}: {exc.filename}); pick another --out or fix its "
+                     "permissions", path=out)
 
 
 def _order(rels: Iterable[str]) -> list[str]:
@@ -87,47 +168,6 @@ def _put(path: str, data: bytes) -> None:
     except FileNotFoundError:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
-
-
-def _write_fresh(files: dict[str, bytes], out: Path) -> list[str]:
-    """A new or empty folder: write in place. A failure removes what was written (there was no site)."""
-    target = _Targets(out)
-    paths = [(rel, target(rel)) for rel in _order(files)]
-    out.mkdir(parents=True, exist_ok=True)
-    try:
-        for rel, path in paths:
-            _put(path, files[rel])
-    except BaseException:
-        for entry in os.scandir(out):
-            _discard(Path(entry.path)) if entry.is_dir(follow_symlinks=False) else os.unlink(entry.path)
-        raise
-    return [rel for rel, _ in paths]
-
-
-def _write_staged(files: dict[str, bytes], out: Path) -> list[str]:
-    # The files go to a staging folder first; only when every one of them is written are they
-    # renamed into place (renames need no new space). A full disk or an unwritable file while
-    # staging leaves the previous site exactly as it was.
-    target = _Targets(out)
-    staging = out / STAGING
-    _discard(staging)
-    order = _order(files)
-    paths = [target(rel) for rel in order]  # refuse before writing anything
-    try:
-        for rel in order:
-            _put(os.path.join(staging, rel), files[rel])
-    except BaseException:
-        _discard(staging)
-        raise
-    # Swap in, the manifest last: an interrupted swap is finished by the next build.
-    for rel, path in zip(order, paths):
-        try:
-            os.replace(os.path.join(staging, rel), path)
-        except FileNotFoundError:
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            os.replace(os.path.join(staging, rel), path)
-    _discard(staging)
-    return order
 
 
 def _remove(out: Path, stale: set[str]) -> list[str]:
