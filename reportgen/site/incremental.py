@@ -91,17 +91,11 @@ class Inputs:
         kind = type(value)  # the common types first, by identity: this runs for every value of every page
         if kind in _PLAIN:
             return value
-        if kind is dict:
-            return {str(k): self(v) for k, v in value.items()}
         if kind is list or kind is tuple:
-            return [self(v) for v in value]
-        if isinstance(value, (str, int, float, bool)):
-            return value
-        if isinstance(value, dict):
-            return {str(k): self(v) for k, v in value.items()}
-        if isinstance(value, (list, tuple)):
-            return [self(v) for v in value]
-        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            return [v if type(v) in _PLAIN else self(v) for v in value]
+        if kind is dict:
+            return {str(k): v if type(v) in _PLAIN else self(v) for k, v in value.items()}
+        if hasattr(kind, "__dataclass_fields__"):
             ready = getattr(value, "input_digest", None)
             if ready:  # computed already, for many objects at once (``Transcript.input_digest``)
                 return kind.__name__ + ":" + ready
@@ -115,6 +109,12 @@ class Inputs:
             digest = kind.__name__ + ":" + _sha(dumps(fields))
             self._memo[id(value)] = (value, digest)
             return digest
+        if isinstance(value, (str, int, float, bool)):
+            return value
+        if isinstance(value, dict):
+            return {str(k): self(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [self(v) for v in value]
         return str(value)
 
 
