@@ -36,7 +36,7 @@ def _one_line(text: str, width: int | None) -> str:
 
 def render(df: pl.DataFrame, fmt: str, *, max_width: int | None = 60) -> str:
     if fmt == "csv":
-        return df.with_columns(_lists_to_text(df)).write_csv()
+        return csv_text(df)
     if fmt == "json":
         return json.dumps(df.to_dicts(), ensure_ascii=False, indent=2, default=str) + "\n"
     rows = [[_one_line(_cell(v), max_width) for v in row] for row in df.iter_rows()]
@@ -57,6 +57,11 @@ def render(df: pl.DataFrame, fmt: str, *, max_width: int | None = 60) -> str:
     out += [line(r) for r in rows]
     out.append(f"({df.height} row{'s' if df.height != 1 else ''})")
     return "\n".join(out) + "\n"
+
+
+def csv_text(df: pl.DataFrame, *, header: bool = True) -> str:
+    """CSV, list cells joined with "; "; without the header line for the later parts of a long table."""
+    return df.with_columns(_lists_to_text(df)).write_csv(include_header=header)
 
 
 def _lists_to_text(df: pl.DataFrame) -> list[pl.Expr]:

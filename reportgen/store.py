@@ -231,6 +231,15 @@ def scalar(con: duckdb.DuckDBPyConnection, query: str, **params):
     return rows[0][0] if rows else None
 
 
+def batches(con: duckdb.DuckDBPyConnection, query: str, rows: int, **params):
+    """Run the named SQL file (one statement) and return its result as a pyarrow RecordBatchReader of
+    about ``rows`` rows a batch: for results too large to hold at once."""
+    (text, values), = _statements(query, params)
+    relation = con.sql(text, params=values)
+    reader = getattr(relation, "to_arrow_reader", None) or relation.fetch_arrow_reader  # the name before DuckDB 1.4
+    return reader(rows)
+
+
 def frame(con: duckdb.DuckDBPyConnection, query: str, **params) -> pl.DataFrame:
     """Run the named SQL file and return its last statement's result as a polars DataFrame."""
     *first, (text, values) = _statements(query, params)

@@ -1,11 +1,12 @@
 """``reportgen build`` and ``reportgen serve``: the static site.
 
 Staged like mkdocs: gather every number from the database into the page model first
-(``gathering``, ``model``), render the pages (``render``), add static files, data files
-(``data``) and the Pagefind search index (``search``), and only then write (``writer``).
-Builds are incremental (``incremental``: a page is rendered and written only when what it shows,
-its templates or reportgen's rendering code changed) and safe (everything is produced in memory
-and in a scratch folder, so a failure leaves the previous site as it was).
+(``gathering``, ``model``), render the pages (``render``, in worker processes that write what they
+render: ``writer``), add static files, data files (``data``, made while the pages render) and the
+Pagefind search index (``search``), then finish writing. Builds are incremental (``incremental``:
+a page is rendered and written only when what it shows, its templates or reportgen's rendering
+code changed) and safe (into an existing site everything goes to a staging folder first, so a
+failure leaves the previous site as it was).
 Pages hold no timestamps or machine paths: two builds of the same database are byte-identical.
 ``serve`` serves a built site over HTTP."""
 

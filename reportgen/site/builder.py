@@ -4,6 +4,7 @@ search index, all in memory; then write what changed."""
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,12 +13,15 @@ from reportgen.errors import UsageError
 from reportgen.output import SITE_FORMATS
 from reportgen.resources import resource_dir
 from reportgen.site import console, data, duckdb_wasm, incremental
-from reportgen.site.gathering import gather, load_fields, load_text
+from reportgen.site.gathering import gather, load_fields, load_text, unload_text
 from reportgen.site.incremental import STATE, State, Templates
 from reportgen.site.render import Renderer
 from reportgen.site.search import (SEARCH_LIMIT, SEARCH_STAMP, indexed_pages, pagefind_available,
                                    pagefind_version, search_index)
 from reportgen.site.writer import MANIFEST, Output
+
+
+CHUNK = 5_000  # pages rendered per part: the most transcripts whose text is in memory at once
 
 
 @dataclass
@@ -123,61 +127,75 @@ def _plan(db: Path, state: State, *, run: str | None, formats: list[str], templa
                     formats_due.append((fmt, key))
             if formats_due:
                 todo.append((page, formats_due))
-        load_text(con, site, {page.path for page, _ in todo})
         if any(page.template == "run" for page, _ in todo):
             load_fields(site)
 
         def data_and_static() -> None:
             """The data files, static files and SQL console: made while the pages render."""
-            # The transcripts report holds every transcript's text: read again only when it changed.
+            # The transcripts report holds every transcript's text: written again only when it changed,
+            # and then streamed from the database into its files (it need not fit in memory).
             digest = store.frame(con, "site/transcripts_digest", run=run)["digest"][0]
             data_key = incremental.derived_key("transcripts", digest)
-            transcript_files = [f"data/transcripts.{ext}" for ext in ("csv", "parquet")]
-            if package is None and all(state.current(rel, data_key) for rel in transcript_files):
-                for rel in transcript_files:
+            csv_rel, parquet_rel = (f"data/transcripts.{ext}" for ext in ("csv", "parquet"))
+            if all(state.current(rel, data_key) for rel in (csv_rel, parquet_rel)):
+                for rel in (csv_rel, parquet_rel):
                     plan.kept(rel, state)
+            elif output is not None:
+                with output.open(csv_rel) as csv_file, output.open(parquet_rel) as parquet_file:
+                    data.write_transcripts(con, run, csv_file, parquet_file)
+                    sizes = csv_file.tell(), parquet_file.tell()
+                for rel, size in zip((csv_rel, parquet_rel), sizes):
+                    plan.records[rel] = (data_key, size)
+                    plan.put.append(rel)
             else:
-                tables["transcripts"] = report.frame(con, "transcripts", run)
-                for rel, content in data.data_files({"transcripts": tables["transcripts"]}).items():
-                    plan.add(rel, content, data_key, state)
+                csv_file, parquet_file = io.BytesIO(), io.BytesIO()
+                data.write_transcripts(con, run, csv_file, parquet_file)
+                plan.add(csv_rel, csv_file.getvalue(), data_key, state)
+                plan.add(parquet_rel, parquet_file.getvalue(), data_key, state)
             others.update(console.files(con, run, tables, package) if package is not None else {})
-            others.update(data.data_files({name: df for name, df in tables.items() if name != "transcripts"}))
+            others.update(data.data_files(tables))
             if "html" in formats:
                 others.update(static_files(templates_dir))
                 others[".nojekyll"] = b""
 
-        due = [(page, [fmt for fmt, _ in formats_due]) for page, formats_due in todo]
         keys = {f"{page.path}.{fmt}": key for page, formats_due in todo for fmt, key in formats_due}
-        if output is None:
-            rendered = renderer.render(due, site, meanwhile=data_and_static)
-            for rel, text in rendered.items():
-                content = text.encode("utf-8")
-                plan.rendered.append(rel)
-                plan.add(rel, content, keys[rel] or incremental.content_key(content), state)
-        else:
-            indexed = search and "html" in formats
+        # The search index reads the pages it covers: only those are kept in memory (or read back).
+        indexed = set(indexed_pages(list(keys) + list(plan.records), search_limit)) if search else set()
 
-            def write_page(rel: str, text: str) -> bytes | tuple[int, bytes | None]:
-                """In the rendering process: write the page and return its size, with its bytes when the
-                search index may read them. A page without inputs (rendered every time) is written only
-                when its bytes changed: its bytes go back to be compared."""
-                content = text.encode("utf-8")
-                if keys[rel] is None:
-                    return content
-                output.put(rel, content)
-                return len(content), content if indexed and rel.endswith(".html") else None
+        def write_page(rel: str, text: str) -> bytes | tuple[int, bytes | None]:
+            """In the rendering process: write the page and return its size, with its bytes when the
+            search index reads them. A page without inputs (rendered every time) is written only when
+            its bytes changed: its bytes go back to be compared."""
+            content = text.encode("utf-8")
+            if keys[rel] is None:
+                return content
+            output.put(rel, content)
+            return len(content), content if rel in indexed else None
 
+        if output is not None:
             output.start()
-            for rel, result in renderer.render(due, site, each=write_page, meanwhile=data_and_static).items():
+        # A bounded number of transcripts' text in memory at once: each part is read, rendered (by
+        # workers forked for it) and let go before the next.
+        for start in range(0, max(len(todo), 1), CHUNK):
+            part = todo[start:start + CHUNK]
+            loaded = load_text(con, site, {page.path for page, _ in part})
+            due = [(page, [fmt for fmt, _ in formats_due]) for page, formats_due in part]
+            results = renderer.render(due, site, each=None if output is None else write_page,
+                                      meanwhile=data_and_static if start == 0 else None)
+            unload_text(loaded)
+            for rel, result in results.items():
                 plan.rendered.append(rel)
-                if isinstance(result, bytes):
+                if output is None:
+                    result = result.encode("utf-8")
+                    plan.add(rel, result, keys[rel] or incremental.content_key(result), state)
+                elif isinstance(result, bytes):
                     plan.add(rel, result, incremental.content_key(result), state)
-                    continue
-                size, content = result
-                plan.records[rel] = (keys[rel], size)
-                plan.put.append(rel)
-                if content is not None:
-                    plan.contents[rel] = content
+                else:
+                    size, content = result
+                    plan.records[rel] = (keys[rel], size)
+                    plan.put.append(rel)
+                    if content is not None:
+                        plan.contents[rel] = content
     for rel, content in others.items():
         plan.add(rel, content, incremental.content_key(content), state)
     if search:

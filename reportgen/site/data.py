@@ -4,12 +4,15 @@ read once for the pages and published as ``data/<name>.csv`` and ``data/<name>.p
 from __future__ import annotations
 
 import io
+import itertools
+from typing import BinaryIO
 
 import duckdb
 import polars as pl
+import pyarrow.parquet as pq
 
 from reportgen import report, store
-from reportgen.output import render
+from reportgen.output import csv_text, render
 
 # The order the pages list the tables in, headline numbers first. Which reports there are comes
 # from sql/report/ (report.names()); one not named here is listed after these, by name.
@@ -36,6 +39,30 @@ def frames(con: duckdb.DuckDBPyConnection, run: str | None, skip: tuple[str, ...
     sources = store.frame(con, "site/sources")
     out["sources"] = sources if run is None else sources.filter(pl.col("run") == run)
     return out
+
+
+BATCH = 2_000  # rows of the transcripts report (text and all) in memory at once
+
+
+def write_transcripts(con: duckdb.DuckDBPyConnection, run: str | None, csv_file: BinaryIO,
+                      parquet_file: BinaryIO) -> None:
+    """``data/transcripts.csv`` and ``.parquet`` written as the report is read, BATCH rows at a time:
+    it holds every base-win transcript's text, which need not fit in memory. The same CSV bytes as
+    ``data_files`` makes from the whole table."""
+    reader = store.batches(con, "report/transcripts", BATCH)
+    writer = None
+    for batch in itertools.chain(reader, [reader.schema.empty_table()]):
+        df = pl.from_arrow(batch)
+        if run is not None:
+            df = df.filter(pl.col("run") == run)
+        if writer is not None and df.height == 0:
+            continue
+        csv_file.write(csv_text(df, header=writer is None).encode("utf-8"))
+        table = df.to_arrow()
+        if writer is None:
+            writer = pq.ParquetWriter(parquet_file, table.schema, compression="zstd", write_statistics=False)
+        writer.write_table(table)
+    writer.close()
 
 
 def _parquet(df: pl.DataFrame) -> bytes:

@@ -189,12 +189,12 @@ def _transcripts(rows: list[Row], links: _Links) -> list[Transcript]:
     return sorted(items, key=lambda t: (t.paper, t.position is None, t.position or 0, t.seq, t.key))
 
 
-def load_text(con: duckdb.DuckDBPyConnection, site: Site, wanted: set[str]) -> None:
+def load_text(con: duckdb.DuckDBPyConnection, site: Site, wanted: set[str]) -> list[Transcript]:
     """Read the text, failure categories' evidence and verdicts of the transcripts whose page is in
-    ``wanted`` (page paths) into them: what only their own page shows."""
+    ``wanted`` (page paths) into them: what only their own page shows. Returns those transcripts."""
     found = {(run.name, t.key): (run, t) for run in site.runs for t in run.transcripts if t.page in wanted}
     if not found:
-        return
+        return []
     names, keys = [k[0] for k in found], [k[1] for k in found]
     for row in _rows(store.frame(con, "site/transcript_texts", runs=names, keys=keys)):
         run, t = found[(row["run"], row["item_key"])]
@@ -204,6 +204,15 @@ def load_text(con: duckdb.DuckDBPyConnection, site: Site, wanted: set[str]) -> N
                            for c, e in zip(row["categories"], row["evidence"])]
     for row in _rows(store.frame(con, "site/transcript_verdicts", runs=names, keys=keys)):
         found[(row["run"], row["item_key"])][1].all_verdicts.append(row)
+    return [t for _, t in found.values()]
+
+
+def unload_text(transcripts: list[Transcript]) -> None:
+    """Let go of what ``load_text`` read into ``transcripts``."""
+    for t in transcripts:
+        t.reference = t.base = t.finetuned = None
+        t.category_hits = []
+        t.all_verdicts = []
 
 
 def _paired(pairs: pl.DataFrame, a: str, judge_a: str | None, b: str, judge_b: str | None) -> Row | None:

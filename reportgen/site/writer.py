@@ -11,6 +11,7 @@ import os
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
+from typing import BinaryIO
 
 from reportgen.site.errors import SiteError
 from reportgen.site.incremental import STATE
@@ -92,6 +93,12 @@ class Output:
         """Write one file of the new site: in place into a fresh folder, else into the staging folder."""
         path = self._target(rel)  # refused outside the output folder, before anything is written
         _put(path if self.fresh else os.path.join(self._staging, rel), data)
+
+    def open(self, rel: str) -> BinaryIO:
+        """A file of the new site to write into bit by bit (where ``put`` would write it)."""
+        path = self._target(rel) if self.fresh else os.path.join(self._staging, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        return open(path, "wb")
 
     def finish(self, files: dict[str, bytes], *, put: Iterable[str] = (),
                keep: Iterable[str] = ()) -> tuple[list[str], list[str]]:

@@ -1,0 +1,56 @@
+"""A build holds a bounded amount of transcript text: the pages are rendered in parts of at most
+builder.CHUNK pages, each part's text read before and let go after it, and the transcripts data
+files are streamed from the database data.BATCH rows at a time. The site is the same either way."""
+
+from __future__ import annotations
+
+import io
+
+import polars as pl
+
+from conftest import tree
+from reportgen import report, store
+from reportgen import site as site_mod
+from reportgen.ingest import ingest
+from reportgen.output import render
+from reportgen.site import builder, data
+from reportgen.synth import generate
+
+
+def test_pages_are_rendered_in_parts_holding_a_bounded_amount_of_text(example_db, tmp_path, monkeypatch):
+    whole = tmp_path / "whole"
+    site_mod.build(example_db, whole, search=False)
+    monkeypatch.setattr(builder, "CHUNK", 10)
+    loads: list[int] = []
+    real_load = builder.load_text
+
+    def load_text(con, site, wanted):
+        # Nothing read for an earlier part is still held when the next part is read.
+        assert not [t.key for r in site.runs for t in r.transcripts if t.base is not None or t.all_verdicts]
+        loaded = real_load(con, site, wanted)
+        loads.append(len(loaded))
+        return loaded
+    monkeypatch.setattr(builder, "load_text", load_text)
+    parts = tmp_path / "parts"
+    result = site_mod.build(example_db, parts, search=False)
+    assert len(loads) == -(-len(result.rendered) // 2 // 10) and max(loads) <= 10 and sum(loads) == 53
+    assert tree(parts) == tree(whole)
+
+
+def test_transcripts_data_files_are_streamed_in_batches(tmp_path, monkeypatch):
+    """Written a few rows at a time, for every run or one: the CSV has the bytes of the whole table's
+    CSV and the Parquet file its rows; a run without base wins gets the header and an empty table."""
+    db = tmp_path / "three.duckdb"
+    for run, seed in (("a", 1), ("b", 2)):
+        syn = generate(tmp_path / run, items=60, papers=3, seed=seed)
+        ingest(db, [syn.csv, syn.log], run=run)
+    ingest(db, [syn.csv], run="c")  # items without verdicts: no base win
+    monkeypatch.setattr(data, "BATCH", 7)
+    with store.open_db(db, read_only=True) as con:
+        for run in (None, "a", "b", "c"):
+            whole = report.frame(con, "transcripts", run)
+            assert (whole.height > 7) == (run != "c")
+            csv_file, parquet_file = io.BytesIO(), io.BytesIO()
+            data.write_transcripts(con, run, csv_file, parquet_file)
+            assert csv_file.getvalue() == render(whole, "csv").encode("utf-8")
+            assert pl.read_parquet(io.BytesIO(parquet_file.getvalue())).equals(whole)
