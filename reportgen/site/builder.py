@@ -5,6 +5,7 @@ search index, all in memory; then write what changed."""
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,7 +59,6 @@ class _Plan:
     keep: set[str] = field(default_factory=set)
     records: dict[str, tuple[str, int]] = field(default_factory=dict)
     rendered: list[str] = field(default_factory=list)
-    contents: dict[str, bytes] = field(default_factory=dict)  # of the pages put, those the search index reads
     pages: int = 0
     search: bool = False
 
@@ -159,18 +159,15 @@ def _plan(db: Path, state: State, *, run: str | None, formats: list[str], templa
                 others[".nojekyll"] = b""
 
         keys = {f"{page.path}.{fmt}": key for page, formats_due in todo for fmt, key in formats_due}
-        # The search index reads the pages it covers: only those are kept in memory (or read back).
-        indexed = set(indexed_pages(list(keys) + list(plan.records), search_limit)) if search else set()
 
-        def write_page(rel: str, text: str) -> bytes | tuple[int, bytes | None]:
-            """In the rendering process: write the page and return its size, with its bytes when the
-            search index reads them. A page without inputs (rendered every time) is written only when
-            its bytes changed: its bytes go back to be compared."""
+        def write_page(rel: str, text: str) -> bytes | int:
+            """In the rendering process: write the page and return its size. A page without inputs
+            (rendered every time) is written only when its bytes changed: its bytes go back to be compared."""
             content = text.encode("utf-8")
             if keys[rel] is None:
                 return content
             output.put(rel, content)
-            return len(content), content if rel in indexed else None
+            return len(content)
 
         if output is not None:
             output.start()
@@ -191,32 +188,52 @@ def _plan(db: Path, state: State, *, run: str | None, formats: list[str], templa
                 elif isinstance(result, bytes):
                     plan.add(rel, result, incremental.content_key(result), state)
                 else:
-                    size, content = result
-                    plan.records[rel] = (keys[rel], size)
+                    plan.records[rel] = (keys[rel], result)
                     plan.put.append(rel)
-                    if content is not None:
-                        plan.contents[rel] = content
     for rel, content in others.items():
         plan.add(rel, content, incremental.content_key(content), state)
     if search:
-        _search(plan, state, previous, search_limit)
+        _search(plan, state, previous, search_limit, output)
     return plan
 
 
-def _search(plan: _Plan, state: State, previous: Path | None, limit: int) -> None:
+class _Written(Mapping):
+    """Every file of the build by path, its bytes read when asked: from memory (``plan.files``), from
+    where a worker wrote it, or from the last build's folder (kept)."""
+
+    def __init__(self, plan: _Plan, state: State, output: Output | None):
+        self._plan, self._state, self._output, self._put = plan, state, output, set(plan.put)
+
+    def __getitem__(self, rel: str) -> bytes:
+        if rel in self._plan.files:
+            return self._plan.files[rel]
+        if rel in self._put:
+            return self._output.written(rel).read_bytes()
+        if rel in self._plan.records:
+            return (self._state.out / rel).read_bytes()
+        raise KeyError(rel)
+
+    def __iter__(self):
+        return iter(self._plan.records)
+
+    def __len__(self) -> int:
+        return len(self._plan.records)
+
+
+def _search(plan: _Plan, state: State, previous: Path | None, limit: int, output: Output | None) -> None:
     """The Pagefind index: kept when none of the pages it covers (``indexed_pages``) changed, else
     built again over them."""
     html = indexed_pages(list(plan.records), limit)
     before = indexed_pages(list(state.records), limit) if state.records else []
     bundle = [rel for rel in state.records if rel.startswith("pagefind/")]
-    same_pages = html == before and not any(rel in plan.files or rel in plan.contents for rel in html)
+    written = set(plan.files) | set(plan.put)
+    same_pages = html == before and not any(rel in written for rel in html)
     if (same_pages and SEARCH_STAMP in bundle and all(state.current(rel, state.records[rel][0]) for rel in bundle)
             and (state.out / SEARCH_STAMP).read_text(encoding="utf-8").endswith(f"pagefind {pagefind_version()}\n")):
         for rel in bundle:
             plan.kept(rel, state)
         return
-    pages = {rel: plan.contents.get(rel) or plan.files.get(rel) or (state.out / rel).read_bytes() for rel in html}
-    for rel, content in search_index(pages, previous, limit=limit).items():
+    for rel, content in search_index(_Written(plan, state, output), previous, limit=limit).items():
         plan.add(rel, content, incremental.content_key(content), state)
 
 

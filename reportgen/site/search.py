@@ -17,6 +17,7 @@ import re
 import subprocess
 import sys
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 from reportgen.output import SEARCH_LIMIT
@@ -51,7 +52,7 @@ def indexed_pages(files: dict[str, bytes] | list[str], limit: int = SEARCH_LIMIT
     return sorted(sorted(pages, key=lambda p: hashlib.sha256(p.encode("utf-8")).digest())[:limit])
 
 
-def html_digest(files: dict[str, bytes]) -> str:
+def html_digest(files: Mapping[str, bytes]) -> str:
     """SHA-256 over every HTML page (path and bytes): what the search index is built from."""
     h = hashlib.sha256()
     for rel in sorted(p for p in files if p.endswith(".html")):
@@ -88,21 +89,42 @@ def _previous_index(out: Path | None, digest: str) -> dict[str, bytes] | None:
     return {rel: (out / rel).read_bytes() for rel in listed}
 
 
-def search_index(files: dict[str, bytes], previous: Path | None = None, *,
+class _Chosen(Mapping):
+    """The pages of ``files`` named in ``names``, each read from ``files`` only when asked (``files``
+    may read it from disk: the index covers up to SEARCH_LIMIT pages, which need not all be in memory)."""
+
+    def __init__(self, files: Mapping[str, bytes], names: list[str]):
+        self._files, self._names, self._known = files, names, set(names)
+
+    def __getitem__(self, rel: str) -> bytes:
+        if rel not in self._known:
+            raise KeyError(rel)
+        return self._files[rel]
+
+    def __iter__(self):
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
+def search_index(files: Mapping[str, bytes], previous: Path | None = None, *,
                  limit: int = SEARCH_LIMIT) -> dict[str, bytes]:
     """Run Pagefind over the transcript pages (``indexed_pages``) in a scratch folder; return its
-    bundle as ``pagefind/…`` files (or the bundle already in ``previous`` when those pages are the same)."""
-    chosen = {rel: files[rel] for rel in indexed_pages(files, limit)}
+    bundle as ``pagefind/…`` files (or the bundle already in ``previous`` when those pages are the same).
+    ``files`` may be any mapping of paths to bytes: a page is read from it when it is digested and
+    when it is copied, one at a time."""
+    chosen = _Chosen(files, indexed_pages(list(files), limit))
     digest = html_digest(chosen)
     kept = _previous_index(previous, digest)
     if kept is not None:
         return kept
     with tempfile.TemporaryDirectory(prefix="reportgen-pagefind-") as tmp:
         root = Path(tmp) / "site"
-        for rel, data in chosen.items():
+        for rel in chosen:
             path = root / rel
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
+            path.write_bytes(chosen[rel])
         root.mkdir(parents=True, exist_ok=True)
         cmd = [sys.executable, "-m", "pagefind", "--site", str(root), "--output-subdir", "pagefind", "--silent",
                "--force-language", "en"]

@@ -94,6 +94,10 @@ class Output:
         path = self._target(rel)  # refused outside the output folder, before anything is written
         _put(path if self.fresh else os.path.join(self._staging, rel), data)
 
+    def written(self, rel: str) -> Path:
+        """Where ``put`` (or ``open``) wrote ``rel``, until ``finish``."""
+        return Path(self._target(rel) if self.fresh else os.path.join(self._staging, rel))
+
     def open(self, rel: str) -> BinaryIO:
         """A file of the new site to write into bit by bit (where ``put`` would write it)."""
         path = self._target(rel) if self.fresh else os.path.join(self._staging, rel)
