@@ -78,6 +78,18 @@ def timed_build(db: Path, out: Path, **kwargs) -> tuple[float, site.BuildResult]
     return time.perf_counter() - t, result
 
 
+def build_memory(db: Path, out: Path) -> tuple[int, int]:
+    """Peak RSS in MiB of a full build (no search) run in a fresh process, and of its largest worker
+    process (this process holds every transcript's text for the bare loop: it cannot measure itself)."""
+    code = ("import resource, sys; from pathlib import Path; from reportgen import site; "
+            "site.build(Path(sys.argv[1]), Path(sys.argv[2]), search=False); "
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    out_text = subprocess.run([sys.executable, "-c", code, str(db), str(out)], check=True, capture_output=True,
+                              text=True).stdout
+    own, workers = (int(v) // 1024 for v in out_text.split()[-2:])
+    return own, workers
+
+
 def change_verdicts(db: Path, old: str, new: str, n: int) -> None:
     """Change the n-th verdict (by seq) whose winner is ``old`` into ``new``, as ingest would (summaries
     and categories refreshed)."""
@@ -98,6 +110,7 @@ def main() -> None:
     ap.add_argument("--no-mkdocs", action="store_true", help="skip the mkdocs comparison (minutes at 10k)")
     ap.add_argument("--mkdocs", help="the mkdocs executable (default: on PATH or beside this Python)")
     ap.add_argument("--no-search", action="store_true", help="skip the search index (Pagefind)")
+    ap.add_argument("--memory", action="store_true", help="also the peak RSS of a full build, in a process of its own")
     args = ap.parse_args()
     print(f"machine: {machine()}; reportgen renders with {render._workers(10**6)} worker processes "
           f"above {render.PARALLEL_FROM} pages")
@@ -127,6 +140,9 @@ def main() -> None:
             print(f"  largest HTML pages                       {largest_pages(out)}")
             print(f"  bare markdown-it + Jinja2 loop (1 core)  {bare:7.2f} s  (transcript pages only)")
             print(f"  reportgen build into an empty folder     {full:7.2f} s  {full / bare:5.2f}x bare  (no search)")
+            if args.memory:
+                own, workers = build_memory(db, tmp / "site-memory")
+                print(f"  peak RSS of a full build                 {own:,} MiB, its largest worker {workers:,} MiB")
             took, _ = timed_build(db, out, search=False)
             print(f"  rebuild, nothing changed                 {took:7.2f} s  {100 * took / full:5.1f} % of full")
             for old, new, what in [("base", "tie", "a base win became a tie"),
