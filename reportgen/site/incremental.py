@@ -88,12 +88,12 @@ class Inputs:
         self._memo: dict[int, tuple[Any, str]] = {}
 
     def __call__(self, value: Any) -> Any:
-        kind = type(value)  # the common types first, by identity: this runs for every value of every page
-        if kind in _PLAIN:
+        kind = type(value)  # this runs for every value of every page: plain values skip the call
+        if kind in _PLAIN or isinstance(value, (str, int, float, bool)):
             return value
-        if kind is list or kind is tuple:
+        if isinstance(value, (list, tuple)):
             return [v if type(v) in _PLAIN else self(v) for v in value]
-        if kind is dict:
+        if isinstance(value, dict):
             return {str(k): v if type(v) in _PLAIN else self(v) for k, v in value.items()}
         if hasattr(kind, "__dataclass_fields__"):
             ready = getattr(value, "input_digest", None)
@@ -109,12 +109,6 @@ class Inputs:
             digest = kind.__name__ + ":" + _sha(dumps(fields))
             self._memo[id(value)] = (value, digest)
             return digest
-        if isinstance(value, (str, int, float, bool)):
-            return value
-        if isinstance(value, dict):
-            return {str(k): self(v) for k, v in value.items()}
-        if isinstance(value, (list, tuple)):
-            return [self(v) for v in value]
         return str(value)
 
 

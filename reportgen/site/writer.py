@@ -91,17 +91,18 @@ class Output:
 
     def put(self, rel: str, data: bytes) -> None:
         """Write one file of the new site: in place into a fresh folder, else into the staging folder."""
-        path = self._target(rel)  # refused outside the output folder, before anything is written
-        _put(path if self.fresh else os.path.join(self._staging, rel), data)
+        _put(self.written(rel), data)
 
     def written(self, rel: str) -> Path:
-        """Where ``put`` (or ``open``) wrote ``rel``, until ``finish``."""
-        return Path(self._target(rel) if self.fresh else os.path.join(self._staging, rel))
+        """Where ``put`` (or ``open``) writes ``rel`` until ``finish``: in place into a fresh folder, else
+        into the staging folder; refused outside the output folder."""
+        path = self._target(rel)
+        return Path(path if self.fresh else os.path.join(self._staging, rel))
 
     def open(self, rel: str) -> BinaryIO:
         """A file of the new site to write into bit by bit (where ``put`` would write it)."""
-        path = self._target(rel) if self.fresh else os.path.join(self._staging, rel)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
+        path = self.written(rel)
+        path.parent.mkdir(parents=True, exist_ok=True)
         return open(path, "wb")
 
     def finish(self, files: dict[str, bytes], *, put: Iterable[str] = (),
@@ -172,13 +173,12 @@ def _discard(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
-def _put(path: str, data: bytes) -> None:
-    target = Path(path)
+def _put(path: Path, data: bytes) -> None:
     try:
-        target.write_bytes(data)
+        path.write_bytes(data)
     except FileNotFoundError:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
 
 
 def _remove(out: Path, stale: set[str]) -> list[str]:
