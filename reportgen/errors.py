@@ -4,6 +4,7 @@ line, where there is one) and says what to fix; the CLI prints it without a trac
 from __future__ import annotations
 
 import errno
+import os
 import sys
 from pathlib import Path
 
@@ -76,6 +77,11 @@ def user_error(exc: BaseException) -> ReportgenError | None:
         if duckdb is None or not isinstance(seen, duckdb.Error):
             return None
         text = str(seen).strip().splitlines()[0] if str(seen).strip() else type(seen).__name__
+        if isinstance(seen, duckdb.OutOfMemoryException):
+            budget = os.environ.get("REPORTGEN_MEMORY_LIMIT")
+            now = f"REPORTGEN_MEMORY_LIMIT={budget}" if budget else "the default budget"
+            return DatabaseError(f"DuckDB ran out of memory within {now} ({text.rstrip('.')}); set "
+                                 "REPORTGEN_MEMORY_LIMIT higher (e.g. 8GB) or free memory, then run the command again")
         if isinstance(seen, (duckdb.IOException, duckdb.PermissionException)) or "Failed to commit" in text:
             return DatabaseError(f"the database cannot be read or written ({text}); free some space or fix the "
                                  "permissions of the file and its folder, then run the command again")

@@ -3,6 +3,7 @@ store.MIN_MEMORY..MAX_MEMORY), spilling beside the database, REPORTGEN_MEMORY_LI
 
 from __future__ import annotations
 
+from conftest import sha256
 from reportgen import store
 
 
@@ -27,3 +28,20 @@ def test_default_budget_is_a_quarter_within_bounds():
     assert store.default_budget(512 * 2**20) == store.MIN_MEMORY
     assert store.default_budget(None) == store.MAX_MEMORY
     assert 0 < store.available_memory()
+
+
+def test_running_out_of_memory_is_a_one_line_error_that_changes_nothing(example_db, example_csv, example_log,
+                                                                       invoke, monkeypatch):
+    """A budget too small for the work: the command says so in one line and how to give DuckDB more;
+    an ingest leaves the database exactly as it was."""
+    before = sha256(example_db)
+    monkeypatch.setenv("REPORTGEN_MEMORY_LIMIT", "4MB")
+    for args in (["ingest", example_csv, example_log, "--run", "again"], ["stats"]):
+        result = invoke(*args, "--db", example_db)
+        assert result.exit_code == 1, result.output
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1 and "Traceback" not in result.output
+        assert lines[0].startswith("Error: DuckDB ran out of memory within REPORTGEN_MEMORY_LIMIT=4MB")
+        assert "set REPORTGEN_MEMORY_LIMIT higher" in lines[0]
+    monkeypatch.delenv("REPORTGEN_MEMORY_LIMIT")
+    assert sha256(example_db) == before

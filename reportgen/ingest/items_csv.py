@@ -103,6 +103,8 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path, plan: CsvPlan, run_id: int
     if plan.reader == "duckdb":
         try:
             store.run(con, "ingest/stage_items_csv", path=str(path), names=plan.names)
+        except duckdb.OutOfMemoryException:
+            raise  # the budget, not the file (errors.user_error says so)
         except duckdb.Error as exc:
             line, problem = _diagnose(path, len(plan.names))
             raise InputError(problem or f"is not a CSV file DuckDB can read ({str(exc).splitlines()[0]}); "
