@@ -39,11 +39,12 @@ def test_pages_are_rendered_in_parts_holding_a_bounded_amount_of_text(example_db
 
 def test_transcripts_data_files_are_streamed_in_batches(tmp_path, monkeypatch):
     """Written a few rows at a time, for every run or one: the CSV has the bytes of the whole table's
-    CSV and the Parquet file its rows; a run without base wins gets the header and an empty table."""
+    CSV and the Parquet file its rows; a run without base wins gets the header and an empty table.
+    Run a has two judges (an item's base wins under both are two rows)."""
     db = tmp_path / "three.duckdb"
     for run, seed in (("a", 1), ("b", 2)):
         syn = generate(tmp_path / run, items=60, papers=3, seed=seed)
-        ingest(db, [syn.csv, syn.log], run=run)
+        ingest(db, [syn.csv, syn.log] + ([syn.jsonl] if run == "a" else []), run=run)
     ingest(db, [syn.csv], run="c")  # items without verdicts: no base win
     monkeypatch.setattr(data, "BATCH", 7)
     with store.open_db(db, read_only=True) as con:
@@ -54,3 +55,23 @@ def test_transcripts_data_files_are_streamed_in_batches(tmp_path, monkeypatch):
             data.write_transcripts(con, run, csv_file, parquet_file)
             assert csv_file.getvalue() == render(whole, "csv").encode("utf-8")
             assert pl.read_parquet(io.BytesIO(parquet_file.getvalue())).equals(whole)
+
+
+def test_transcripts_data_files_need_less_memory_than_their_text(tmp_path, monkeypatch):
+    """DuckDB cannot spill a sort of every transcript's text to disk: the data files are written in
+    their order without one, under a memory budget smaller than the text they hold."""
+    db = tmp_path / "big.duckdb"
+    syn = generate(tmp_path / "g", items=8_000, papers=3, seed=3)
+    ingest(db, [syn.csv, syn.log, syn.jsonl], run="r")  # two judges: most base wins twice
+    with store.open_db(db, read_only=True) as con:
+        whole = report.frame(con, "transcripts", None)
+    text = sum(whole[c].str.len_bytes().sum() for c in ("question", "reference_answer", "base_answer",
+                                                          "finetuned_answer"))
+    budget = 28 * 2**20
+    assert text > budget
+    monkeypatch.setenv("REPORTGEN_MEMORY_LIMIT", f"{budget // 2**20}MiB")
+    monkeypatch.setattr(data, "BATCH", 100)
+    with store.open_db(db, read_only=True) as con:
+        csv_file, parquet_file = io.BytesIO(), io.BytesIO()
+        data.write_transcripts(con, None, csv_file, parquet_file)
+    assert csv_file.getvalue() == render(whole, "csv").encode("utf-8")

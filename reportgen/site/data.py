@@ -42,26 +42,36 @@ def frames(con: duckdb.DuckDBPyConnection, run: str | None, skip: tuple[str, ...
 
 
 BATCH = 2_000  # rows of the transcripts report (text and all) in memory at once
+# The columns of report/transcripts (sql/report/transcripts.sql), in its order.
+TRANSCRIPT_COLUMNS = ("run", "judge", "item_key", "seq", "paper", "question", "reference_answer", "base_answer",
+                      "finetuned_answer", "confidence", "rationale", "position", "categories", "evidence")
 
 
 def write_transcripts(con: duckdb.DuckDBPyConnection, run: str | None, csv_file: BinaryIO,
                       parquet_file: BinaryIO) -> None:
-    """``data/transcripts.csv`` and ``.parquet`` written as the report is read, BATCH rows at a time:
-    it holds every base-win transcript's text, which need not fit in memory. The same CSV bytes as
+    """``data/transcripts.csv`` and ``.parquet``: the transcripts report of ``run`` (every run when
+    None), written BATCH rows at a time, since it holds every base-win transcript's text, which need
+    not fit in memory. The report's rows are read in order without their text, and each batch's text
+    by row id: DuckDB cannot spill a sort of all that text to disk. The same CSV bytes as
     ``data_files`` makes from the whole table."""
-    reader = store.batches(con, "report/transcripts", BATCH)
+    rows = store.batches(con, "site/transcript_rows", BATCH, run=run)
+    text_con = con.cursor()  # the rows stay open on ``con`` while each batch's text is read
     writer = None
-    for batch in itertools.chain(reader, [reader.schema.empty_table()]):
-        df = pl.from_arrow(batch)
-        if run is not None:
-            df = df.filter(pl.col("run") == run)
-        if writer is not None and df.height == 0:
-            continue
-        csv_file.write(csv_text(df, header=writer is None).encode("utf-8"))
-        table = df.to_arrow()
-        if writer is None:
-            writer = pq.ParquetWriter(parquet_file, table.schema, compression="zstd", write_statistics=False)
-        writer.write_table(table)
+    try:
+        for batch in itertools.chain(rows, [rows.schema.empty_table()]):
+            keys = pl.from_arrow(batch)
+            if writer is not None and keys.height == 0:
+                continue
+            text = [store.frame(text_con, f"site/transcript_{table}_text", rows=keys[f"{table}_row"].to_list())
+                    .sort("ordinal").drop("ordinal") for table in ("item", "verdict")]
+            df = pl.concat([keys, *text], how="horizontal").select(TRANSCRIPT_COLUMNS)
+            csv_file.write(csv_text(df, header=writer is None).encode("utf-8"))
+            table = df.to_arrow()
+            if writer is None:
+                writer = pq.ParquetWriter(parquet_file, table.schema, compression="zstd", write_statistics=False)
+            writer.write_table(table)
+    finally:
+        text_con.close()
     writer.close()
 
 
