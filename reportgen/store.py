@@ -88,6 +88,16 @@ def memory_limit() -> str:
     return os.environ.get("REPORTGEN_MEMORY_LIMIT") or _default_memory_limit()
 
 
+READER_BUDGET = 1 << 30  # bytes: the most a connection that streams what it reads lets DuckDB keep
+
+
+def cap_memory(con: duckdb.DuckDBPyConnection, most: int = READER_BUDGET) -> None:
+    """Lower the database's memory budget to ``most`` bytes for a reader that streams (a site build),
+    unless REPORTGEN_MEMORY_LIMIT sets it or the default budget is lower already."""
+    if not os.environ.get("REPORTGEN_MEMORY_LIMIT") and default_budget(available_memory()) > most:
+        run(con, "store/cap_memory", limit=f"{most // 2**20}MiB")
+
+
 def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
     if read_only and not path.exists():
         raise DatabaseError("no such database; create it with 'reportgen ingest FILE…' or pass --db", path=path)

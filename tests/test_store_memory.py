@@ -30,6 +30,28 @@ def test_default_budget_is_a_quarter_within_bounds():
     assert 0 < store.available_memory()
 
 
+def test_a_streaming_reader_caps_the_budget_but_never_raises_it_or_overrides_the_user(tmp_path, monkeypatch):
+    """A site build streams the transcripts' text: cap_memory lowers DuckDB's budget to READER_BUDGET
+    (what it read need not stay cached), not when REPORTGEN_MEMORY_LIMIT is set or the budget is lower."""
+    def limit(con) -> str:
+        return con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    monkeypatch.delenv("REPORTGEN_MEMORY_LIMIT", raising=False)
+    monkeypatch.setattr(store, "available_memory", lambda: 16 * 2**30)  # a 4 GiB default budget, capped at 3
+    with store.open_db(tmp_path / "a.duckdb") as con:
+        store.cap_memory(con, 512 * 2**20)
+        assert limit(con) == "512.0 MiB"
+    monkeypatch.setattr(store, "available_memory", lambda: 1 * 2**30)  # a budget below the cap stays
+    before = store.default_budget(2**30) // 2**20
+    with store.open_db(tmp_path / "b.duckdb") as con:
+        con.execute(f"SET memory_limit = '{before}MiB'")
+        store.cap_memory(con, 512 * 2**20)
+        assert limit(con) == f"{before:.1f} MiB"
+    monkeypatch.setenv("REPORTGEN_MEMORY_LIMIT", "2GB")
+    with store.open_db(tmp_path / "c.duckdb") as con:
+        store.cap_memory(con, 512 * 2**20)
+        assert limit(con) == "1.8 GiB"
+
+
 def test_running_out_of_memory_is_a_one_line_error_that_changes_nothing(example_db, example_csv, example_log,
                                                                        invoke, monkeypatch):
     """A budget too small for the work: the command says so in one line and how to give DuckDB more;

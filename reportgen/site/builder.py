@@ -103,6 +103,7 @@ def _plan(db: Path, state: State, *, run: str | None, formats: list[str], templa
     templates = Templates(renderer.envs)
     others: dict[str, bytes] = {}
     with store.open_db(db, read_only=True) as con:
+        store.cap_memory(con)  # the build streams the transcripts' text: DuckDB need not keep what it read
         tables = data.frames(con, run, skip=("transcripts",))
         site = gather(con, run, search=search, tables=tables, text=False, search_limit=search_limit)
         if package is not None:
