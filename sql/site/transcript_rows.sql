@@ -1,5 +1,6 @@
 -- The rows of report/transcripts for $run (NULL: every run), in its order, without their text: with the row ids of
--- each base win's item and verdict instead, by which site/transcript_row_text reads the text a batch at a time.
+-- each base win's item and verdict instead, by which site/transcript_item_text and site/transcript_verdict_text
+-- read the text a batch at a time.
 -- (data/transcripts.* are written this way because sorting every transcript's text takes memory DuckDB cannot
 -- spill to disk.) The rows are the base_wins view's: base wins whose item has both answers.
 WITH cats AS (
