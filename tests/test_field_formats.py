@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from conftest import sha256
@@ -88,7 +89,7 @@ def test_arena_hard_numbers_and_companions(tmp_path):
     # battles: model 16, baseline 9, ties 4 -> (16 + 2) / 29
     assert o["battles"] == 29 and o["arena_score"] == pytest.approx(18 / 29)
     assert (o["base_model"], o["finetuned_model"], o["group_label"]) == ("base-y", "model-x", "cluster")
-    rel = frames(db, "model-x")["reliability"].filter(pytest.importorskip("polars").col("is_total")).row(0, named=True)
+    rel = frames(db, "model-x")["reliability"].filter(pl.col("is_total")).row(0, named=True)
     # both games scored for 8 questions; q8, q9, q10 disagree
     assert (rel["items"], rel["consistent_items"]) == (8, 5)
     with store.open_db(db, read_only=True) as con:
