@@ -355,3 +355,33 @@ def test_parallel_build_writes_from_the_workers(tmp_path, monkeypatch):
     with pytest.raises(UsageError, match="failed to render"):
         site_mod.build(db, tmp_path / "new", search=False, templates_dir=tpl.parent)
     assert not (tmp_path / "new").exists()
+
+
+_RENDER_404 = ("import sys; from pathlib import Path; from reportgen.site.render import environment; "
+               "print(environment('html', Path(sys.argv[1])).get_template('404.html').render(site={'title': 'T'}))")
+
+
+def _render_404(templates: Path, cache: Path) -> str:
+    """404.html from ``templates``, rendered in a new process with ``cache`` as reportgen's cache."""
+    return subprocess.run([sys.executable, "-c", _RENDER_404, str(templates)], check=True, capture_output=True,
+                          text=True, env={**os.environ, "REPORTGEN_CACHE": str(cache)}).stdout
+
+
+def test_compiled_templates_are_cached_and_never_stale(tmp_path):
+    """Compiled templates are kept in reportgen's cache between processes; a template changed since
+    (same name, same file) renders its new text, and a damaged or unusable cache only costs time."""
+    templates, cache = tmp_path / "tpl", tmp_path / "cache"
+    (templates / "html").mkdir(parents=True)
+    page = templates / "html" / "404.html"
+    page.write_text("<p>first {{ site.title }}</p>", encoding="utf-8")
+    assert _render_404(templates, cache) == "<p>first T</p>\n"
+    compiled = list(cache.glob("templates/jinja2-*/*.cache"))
+    assert compiled, "nothing was cached"
+    page.write_text("<p>second {{ site.title }}</p>", encoding="utf-8")
+    assert _render_404(templates, cache) == "<p>second T</p>\n"
+    for path in cache.glob("templates/jinja2-*/*.cache"):
+        path.write_bytes(path.read_bytes()[:40])  # truncated: the compiled code is unreadable
+    assert _render_404(templates, cache) == "<p>second T</p>\n"
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("", encoding="utf-8")
+    assert _render_404(templates, blocked) == "<p>second T</p>\n"

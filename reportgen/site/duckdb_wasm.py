@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from reportgen.resources import resource_dir
+from reportgen.resources import cache_dir as _cache_dir, resource_dir
 from reportgen.site.errors import SiteError
 
 VERSION = "1.32.0"
@@ -57,10 +56,7 @@ _SHIM_IMPORT = b'from"./arrow.mjs"'
 def cache_dir() -> Path:
     """Where ``npm install --prefix`` puts the package when no folder is given:
     ``$REPORTGEN_CACHE/npm``, else ``$XDG_CACHE_HOME/reportgen/npm`` (``~/.cache/reportgen/npm``)."""
-    if os.environ.get("REPORTGEN_CACHE"):
-        return Path(os.environ["REPORTGEN_CACHE"]) / "npm"
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "reportgen" / "npm"
+    return _cache_dir("npm")
 
 
 def npm_command(prefix: Path | None = None) -> str:

@@ -29,7 +29,7 @@ from markupsafe import Markup
 
 from reportgen.errors import UsageError
 from reportgen.output import SITE_FORMATS, percent, rate_with_ci
-from reportgen.resources import resource_dir
+from reportgen.resources import cache_dir, resource_dir
 from reportgen.site.model import Page, Site
 
 _UNSAFE_SCHEME = re.compile(r"(?i)\b(javascript|vbscript|data|file)\s*:")
@@ -153,6 +153,36 @@ def chart(papers: list[dict], width: int = 760) -> dict:
             "mid": label_w + plot_w / 2}
 
 
+class _TemplateCache(jinja2.FileSystemBytecodeCache):
+    """Compiled templates kept between builds (Jinja2 checks each against its template's source):
+    compiling them cost more than the rest of a rebuild that renders a few pages. A cache that
+    cannot be read or written is only slower."""
+
+    def load_bytecode(self, bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except Exception:  # unreadable, truncated or damaged (pickle, marshal): compile instead
+            bucket.reset()
+
+    def dump_bytecode(self, bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:
+            pass
+
+
+@functools.cache
+def _template_cache() -> _TemplateCache | None:
+    """The cache of compiled templates: ``reportgen.resources.cache_dir`` for this Jinja2 and Python
+    (compiled code is theirs); None where that folder cannot be made."""
+    folder = cache_dir(f"templates/jinja2-{jinja2.__version__}-py{sys.version_info[0]}.{sys.version_info[1]}")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return _TemplateCache(str(folder))
+
+
 def environment(fmt: str, templates_dir: Path | None = None) -> jinja2.Environment:
     base = resource_dir("templates")
     searchpath: list[Path] = []
@@ -167,6 +197,7 @@ def environment(fmt: str, templates_dir: Path | None = None) -> jinja2.Environme
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        bytecode_cache=_template_cache(),
     )
     # Percentages and rates in the same words as the terminal summary (``reportgen stats``).
     env.filters.update(markdown=markdown_html, md_text=md_text, md_quote=md_quote, md_cell=md_cell, pct=percent,
@@ -195,8 +226,10 @@ class Renderer:
             if meanwhile is not None:
                 meanwhile()
             return _render_range(self, pages, site, each, 0, len(pages))
-        # Forked workers inherit the renderer, the gathered data and ``each``; only page ranges go out
-        # and what ``each`` returns (or the text) comes back, merged in page order: deterministic.
+        # Forked workers inherit the renderer (its templates compiled here, once), the gathered data
+        # and ``each``; only page ranges go out and what ``each`` returns (or the text) comes back,
+        # merged in page order: deterministic.
+        self._compile(pages)
         global _SHARED
         _SHARED = (self, pages, site, each)
         try:
@@ -212,6 +245,14 @@ class Renderer:
             return out
         finally:
             _SHARED = None
+
+    def _compile(self, pages: list[tuple[Page, Iterable[str]]]) -> None:
+        """Compile the templates ``pages`` use (a template that fails is reported by ``render_page``)."""
+        for fmt, name in sorted({(fmt, f"{page.template}.{fmt}") for page, formats in pages for fmt in formats}):
+            try:
+                self.envs[fmt].get_template(name)
+            except jinja2.TemplateError:
+                pass
 
     def outputs(self, page: Page) -> list[str]:
         """The files of a page: one per format (an html_only page has no Markdown twin)."""
