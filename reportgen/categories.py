@@ -46,9 +46,10 @@ def compute(con: duckdb.DuckDBPyConnection, run_id: int) -> pl.DataFrame:
     return pl.concat(frames)
 
 
-def refresh(con: duckdb.DuckDBPyConnection, run_id: int, *, hits: bool = True) -> None:
+def refresh(con: duckdb.DuckDBPyConnection, run_id: int, *, hits: bool = True, items: bool = True) -> None:
     """Recompute the run's category hits (``hits=False``: keep them, e.g. after a verdict that is
-    not a base win) and then its report summaries, inside the caller's transaction."""
+    not a base win) and then its report summaries, inside the caller's transaction (``items=False``:
+    the run's items did not change, ``store.refresh_summaries``)."""
     if hits:
         store.run(con, "ingest/clear_categories", run_id=run_id)
         staged = compute(con, run_id)
@@ -57,4 +58,4 @@ def refresh(con: duckdb.DuckDBPyConnection, run_id: int, *, hits: bool = True) -
             store.run(con, "ingest/insert_categories", run_id=run_id)
         finally:
             con.unregister("staged_categories")
-    store.refresh_summaries(con, run_id)
+    store.refresh_summaries(con, run_id, items=items)

@@ -1,4 +1,4 @@
-"""The report summaries (migration 005): every report that reads them returns the rows the same
+"""The report summaries (migrations 005 and 006): every report that reads them returns the rows the same
 query computed from the raw tables before (tests/fixtures/reports_from_raw_tables/), on a
 database with the bundled example, a JSONL judge, a two-order judge, a second run, verdicts
 without a known item and the field formats; they stay current through ingest, --replace, the
@@ -59,6 +59,15 @@ def rich_db(tmp_path_factory) -> Path:
 
 def _compare(db: Path) -> None:
     with store.open_db(db, read_only=True) as con:
+        # every item's stored text digest and lengths are those of its text now, and no other item has one
+        stale = con.sql("""
+            SELECT coalesce(i.run_id, d.run_id) AS run_id, coalesce(i.item_key, d.item_key) AS item_key
+            FROM items i FULL JOIN summary_item_text d USING (run_id, item_key)
+            WHERE d.text_digest IS DISTINCT FROM hash(i.question, i.reference_answer, i.base_answer, i.finetuned_answer)
+               OR d.len_reference IS DISTINCT FROM length(i.reference_answer)
+               OR d.len_base IS DISTINCT FROM length(i.base_answer)
+               OR d.len_finetuned IS DISTINCT FROM length(i.finetuned_answer)""").fetchall()
+        assert not stale, f"summary_item_text is not current for {stale[:5]}"
         for name in SUMMARISED:
             now = store.frame(con, f"report/{name}")
             before = con.sql((ORACLES / f"{name}.sql").read_text(encoding="utf-8")).pl()
@@ -86,13 +95,33 @@ def test_summaries_follow_replace_and_rejudge(rich_db, tmp_path):
     _compare(db)
 
 
+def test_an_answer_changed_under_the_same_item_key_gets_a_new_text_digest(rich_db, tmp_path):
+    db = tmp_path / "edited.duckdb"
+    shutil.copy(rich_db, db)
+    csv, log = example_files()
+    rows = pl.read_csv(csv, infer_schema_length=0)
+    edited = tmp_path / "edited.csv"
+    rows.with_columns(pl.when(pl.int_range(pl.len()) == 0).then(pl.col("base_model_answer") + " (edited)")
+                      .otherwise(pl.col("base_model_answer")).alias("base_model_answer")).write_csv(edited)
+    with store.open_db(db, read_only=True) as con:
+        before = dict(con.execute("SELECT item_key, text_digest FROM summary_item_text JOIN runs USING (run_id) "
+                                  "WHERE name = 'checkpoint-3'").fetchall())
+    ingest(db, [edited, log], run="checkpoint-3", replace=True)  # the same item keys, one answer longer
+    with store.open_db(db, read_only=True) as con:
+        after = dict(con.execute("SELECT item_key, text_digest FROM summary_item_text JOIN runs USING (run_id) "
+                                 "WHERE name = 'checkpoint-3'").fetchall())
+    assert before.keys() == after.keys()
+    assert sum(before[k] != after[k] for k in before) == 1
+    _compare(db)
+
+
 def test_an_older_database_gets_its_summaries_when_migrated(rich_db, tmp_path):
     db = tmp_path / "old.duckdb"
     shutil.copy(rich_db, db)
     con = duckdb.connect(str(db))
     for (table,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'summary_%'").fetchall():
         con.execute(f"DROP TABLE {table}")
-    con.execute("DELETE FROM schema_migrations WHERE version = 5")
+    con.execute("DELETE FROM schema_migrations WHERE version >= 5")
     con.close()
     with pytest.raises(Exception, match="older reportgen"):
         store.connect(db, read_only=True)

@@ -92,7 +92,7 @@ def _check_identity(con, run_id: int, backend: Backend, template: JudgeTemplate,
                              f"{what}; pass --rejudge to redo them, or --name to judge under another name")
         if changed and verdicts:
             store.run(con, "judge/delete_judge_verdicts", run_id=run_id, judge=backend.judge_name)
-            categories.refresh(con, run_id)
+            categories.refresh(con, run_id, items=False)
     store.run(con, "judge/upsert_judge", run_id=run_id, judge=backend.judge_name, backend=backend.kind,
               model=backend.model, model_sha256=backend.model_sha256, template=template.path.name,
               template_sha256=template_sha, parameters=json.dumps(params, sort_keys=True))
@@ -194,7 +194,8 @@ def _commit(con, run_id: int, judge: str, first_seq: int, batch: list[ItemResult
                           evaluated_tokens=score.evaluated_tokens if score else None,
                           seconds=score.seconds if score else None)
         # hits change only with a base win (or a verdict replaced); the summaries with every verdict
-        categories.refresh(con, run_id, hits=rejudge or any(r.verdict.winner == "base" for r in batch))
+        categories.refresh(con, run_id, hits=rejudge or any(r.verdict.winner == "base" for r in batch),
+                           items=False)
 
 
 def judge_run(db: Path, backend: Backend, *, run: str | None = None, template: Path | None = None,

@@ -2,8 +2,9 @@
 -- and a digest of everything its own page shows besides that: its text, its failure categories with their evidence,
 -- and every verdict on its question (with each order's outcome, label and text). A rebuild compares the digest with
 -- the one its pages were rendered from and reads the text (site/transcript_texts) only for pages that changed.
--- DuckDB's 64-bit hash(), with each text's length (md5 over every answer would cost more than the rest of a rebuild);
--- order-free sums of row hashes where the rows carry their own order (judge, seq; category).
+-- DuckDB's 64-bit hash(): of the text, with the answers' lengths, the one stored when the item was written
+-- (summary_item_text; hashing every answer at each rebuild cost more than the rest of it); order-free sums of row
+-- hashes where the rows carry their own order (judge, seq; category).
 WITH wins AS (
     SELECT v.run_id, v.judge, v.item_key, v.seq,
            row_number() OVER (PARTITION BY v.run_id, v.item_key ORDER BY v.judge, v.seq) AS nth
@@ -30,12 +31,11 @@ WITH wins AS (
 )
 SELECT r.name AS run, w.item_key, w.seq, i.paper, i.question, i.position,
        coalesce(c.categories, []) AS categories,
-       concat_ws('-', hash(i.question, i.reference_answer, i.base_answer, i.finetuned_answer),
-                 strlen(i.reference_answer), strlen(i.base_answer), strlen(i.finetuned_answer),
-                 c.digest, s.digest) AS digest
+       concat_ws('-', d.text_digest, d.len_reference, d.len_base, d.len_finetuned, c.digest, s.digest) AS digest
 FROM wins w
 JOIN runs r USING (run_id)
 JOIN items i USING (run_id, item_key)
+JOIN summary_item_text d USING (run_id, item_key)
 LEFT JOIN cats c USING (run_id, item_key)
 LEFT JOIN said s USING (run_id, item_key)
 WHERE w.nth = 1 AND ($run IS NULL OR r.name = $run)
