@@ -2,8 +2,8 @@
 modification time and inode (a 15 GB GGUF takes about 16 s to hash; a stat takes
 microseconds). Any change to one of them hashes the file again.
 
-The cache is one small JSON file, ``$XDG_CACHE_HOME/reportgen/model-sha256.json``
-(``~/.cache/reportgen/`` by default). It is only an accelerator: when it cannot be read
+The cache is one small JSON file in reportgen's cache, ``model-sha256.json``
+(``~/.cache/reportgen/``, ``$XDG_CACHE_HOME/reportgen/`` or ``$REPORTGEN_CACHE``). It is only an accelerator: when it cannot be read
 or written the file is simply hashed, and a corrupt cache is ignored and replaced."""
 
 from __future__ import annotations
@@ -13,12 +13,13 @@ import json
 import os
 from pathlib import Path
 
+from reportgen.resources import cache_dir
+
 CACHE_NAME = "model-sha256.json"
 
 
 def cache_path() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "reportgen" / CACHE_NAME
+    return cache_dir(CACHE_NAME)
 
 
 def sha256_of_file(path: Path) -> str:
