@@ -134,19 +134,35 @@ def scratch_dir(con: duckdb.DuckDBPyConnection) -> Path:
 
 
 def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the database; a writable connection is migrated to the current schema."""
+    """Open the database, migrated to the current schema: a writable connection migrates it; a
+    read-only one that finds a database an older reportgen wrote upgrades it first (``_upgrade``)."""
     con = _open(path, read_only)
     run(con, "store/session")
     if read_only:
         if pending_migrations(con):
             con.close()
-            raise DatabaseError(
-                "was written by an older reportgen; open it once for writing (e.g. 'reportgen ingest') "
-                "to upgrade it", path=path,
-            )
+            _upgrade(path)
+            con = _open(path, read_only)
+            run(con, "store/session")
     else:
         migrate(con)
     return con
+
+
+def _upgrade(path: Path) -> None:
+    """Migrate a database an older reportgen wrote, for a command that only reads it (after an
+    upgrade, ``stats`` or ``build`` would otherwise refuse every existing database). Migrations
+    add tables and derived data in one transaction: all of it, or the database as it was."""
+    try:
+        con = _open(path, False)
+    except DatabaseError as exc:
+        raise DatabaseError(f"was written by an older reportgen and is upgraded on first use, which needs "
+                            f"writing to it, but it {exc.message}", path=path) from None
+    try:
+        run(con, "store/session")
+        migrate(con)
+    finally:
+        con.close()
 
 
 @contextmanager

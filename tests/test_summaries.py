@@ -17,6 +17,7 @@ from polars.testing import assert_frame_equal
 
 from judge_fake import FakeJudge, prefers_first, prefers_longer
 from reportgen import store
+from reportgen.errors import DatabaseError
 from reportgen.demo import EXAMPLE_RUN, example_files
 from reportgen.ingest import ingest
 from reportgen.judge import judge_run
@@ -123,7 +124,32 @@ def test_an_older_database_gets_its_summaries_when_migrated(rich_db, tmp_path):
         con.execute(f"DROP TABLE {table}")
     con.execute("DELETE FROM schema_migrations WHERE version >= 5")
     con.close()
-    with pytest.raises(Exception, match="older reportgen"):
-        store.connect(db, read_only=True)
-    store.connect(db).close()
+    # a command that only reads (stats, build, query) upgrades it first: after an upgrade of
+    # reportgen no existing database is refused
+    store.connect(db, read_only=True).close()
     _compare(db)
+
+
+def test_an_older_database_that_cannot_be_written_is_refused_in_one_sentence(rich_db, tmp_path, monkeypatch):
+    db = tmp_path / "old.duckdb"
+    shutil.copy(rich_db, db)
+    con = duckdb.connect(str(db))
+    con.execute("DROP TABLE summary_item_text")
+    con.execute("DELETE FROM schema_migrations WHERE version = 6")
+    con.close()
+    before = db.read_bytes()
+    opened = store._open
+
+    def read_only_file(path, read_only):
+        if not read_only:
+            raise DatabaseError("cannot be opened (permission denied); fix the permissions of the file and its "
+                                "folder, or pass another --db", path=path)
+        return opened(path, read_only)
+
+    monkeypatch.setattr(store, "_open", read_only_file)
+    with pytest.raises(DatabaseError) as caught:
+        store.connect(db, read_only=True)
+    assert str(caught.value) == (f"{db}: was written by an older reportgen and is upgraded on first use, which needs "
+                                 "writing to it, but it cannot be opened (permission denied); fix the permissions of "
+                                 "the file and its folder, or pass another --db")
+    assert db.read_bytes() == before
