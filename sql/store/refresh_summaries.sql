@@ -163,10 +163,11 @@ WITH orders AS (
 ), picks AS (
     SELECT p.run_id, p.judge, p.item_key, i.paper, v.winner, p.min_mass, p.first_wins_1, p.first_wins_2,
            p.pick_1, p.pick_2,
-           CASE WHEN length(i.base_answer) > length(i.finetuned_answer) THEN 'base'
-                WHEN length(i.base_answer) < length(i.finetuned_answer) THEN 'finetuned' END AS longer
+           CASE WHEN d.len_base > d.len_finetuned THEN 'base'
+                WHEN d.len_base < d.len_finetuned THEN 'finetuned' END AS longer
     FROM pairs p
     JOIN items i ON i.run_id = p.run_id AND i.item_key = p.item_key
+    JOIN summary_item_text d ON d.run_id = p.run_id AND d.item_key = p.item_key  -- the answers' lengths, not their text
     JOIN verdicts v ON v.run_id = p.run_id AND v.judge = p.judge AND v.item_key = p.item_key
 )
 SELECT run_id, judge, paper,
