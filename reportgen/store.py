@@ -154,15 +154,10 @@ def _upgrade(path: Path) -> None:
     upgrade, ``stats`` or ``build`` would otherwise refuse every existing database). Migrations
     add tables and derived data in one transaction: all of it, or the database as it was."""
     try:
-        con = _open(path, False)
+        connect(path).close()
     except DatabaseError as exc:
         raise DatabaseError(f"was written by an older reportgen and is upgraded on first use, which needs "
                             f"writing to it, but it {exc.message}", path=path) from None
-    try:
-        run(con, "store/session")
-        migrate(con)
-    finally:
-        con.close()
 
 
 @contextmanager

@@ -3,8 +3,9 @@ modification time and inode (a 15 GB GGUF takes about 16 s to hash; a stat takes
 microseconds). Any change to one of them hashes the file again.
 
 The cache is one small JSON file in reportgen's cache, ``model-sha256.json``
-(``~/.cache/reportgen/``, ``$XDG_CACHE_HOME/reportgen/`` or ``$REPORTGEN_CACHE``). It is only an accelerator: when it cannot be read
-or written the file is simply hashed, and a corrupt cache is ignored and replaced."""
+(``~/.cache/reportgen/``, ``$XDG_CACHE_HOME/reportgen/`` or ``$REPORTGEN_CACHE``). It is
+only an accelerator: when it cannot be read or written the file is simply hashed, and a
+corrupt cache is ignored and replaced."""
 
 from __future__ import annotations
 
