@@ -116,6 +116,25 @@ def test_an_answer_changed_under_the_same_item_key_gets_a_new_text_digest(rich_d
     _compare(db)
 
 
+def test_only_an_ingest_that_writes_items_reads_their_text_again(rich_db, tmp_path, monkeypatch):
+    db = tmp_path / "more.duckdb"
+    shutil.copy(rich_db, db)
+    ran: list[str] = []
+    run = store.run
+    monkeypatch.setattr(store, "run", lambda con, query, **params: ran.append(query) or run(con, query, **params))
+    with store.open_db(db, read_only=True) as con:
+        keys = [k for (k,) in con.execute("SELECT item_key FROM items JOIN runs USING (run_id) WHERE name = ? "
+                                          "ORDER BY item_key", [EXAMPLE_RUN]).fetchall()]
+    jsonl = _jsonl(tmp_path / "j3.jsonl", keys[:20])
+    jsonl.write_text(jsonl.read_text(encoding="utf-8").replace('"j2"', '"j3"'), encoding="utf-8")
+    ingest(db, [jsonl], run=EXAMPLE_RUN)  # verdicts alone: the items are as they were
+    assert "store/refresh_summaries" in ran and "store/refresh_item_text" not in ran
+    ran.clear()
+    ingest(db, [example_files()[0]], run="items-only")
+    assert "store/refresh_item_text" in ran
+    _compare(db)
+
+
 def test_an_older_database_gets_its_summaries_when_migrated(rich_db, tmp_path):
     db = tmp_path / "old.duckdb"
     shutil.copy(rich_db, db)

@@ -125,5 +125,6 @@ def _write(con, run_name: str, sources: list[Source], options: Options) -> Inges
     for companion in ctx.staged.values():
         companion.check_used()
     if changed:
-        categories.refresh(con, run_id)
+        # a file of verdicts alone leaves the items, and their text need not be read again
+        categories.refresh(con, run_id, items=ctx.items_written or options.replace)
     return IngestResult(run_name, created, changed, lines)

@@ -56,6 +56,7 @@ class Context:
     options: Options
     # Companion files (questions, answers) staged for the judgments read after them
     staged: dict[str, object] = field(default_factory=dict)
+    items_written: bool = False  # whether a file added items (their text digests are then recomputed)
 
     def record_source(self, src: Source, summary: list[str]) -> int:
         return store.scalar(self.con, "ingest/insert_source", run_id=self.run_id, path=str(src.path),
@@ -96,6 +97,7 @@ ITEM_SCHEMA = {
 def write_items(ctx: Context, src: Source, rows: list[dict], source_id: int) -> None:
     ctx.insert("ingest/insert_items", "staged_items", pl.DataFrame(rows, schema=ITEM_SCHEMA),
                path=src.path, source_id=source_id)
+    ctx.items_written = True
 
 
 def write_verdicts(ctx: Context, src: Source, rows: list[dict], source_id: int) -> None:

@@ -159,6 +159,7 @@ def write(ctx: Context, src: Source) -> list[str]:
     summary = [f"items CSV, {rows} rows (columns: {cols})"]
     store.run(ctx.con, "ingest/insert_staged_items", run_id=ctx.run_id, source_id=ctx.record_source(src, summary),
               has_id=plan.has_ids)
+    ctx.items_written = True
     return summary
 
 

@@ -122,6 +122,7 @@ def write(ctx: Context, src: Source) -> list[str]:
 
     source_id = ctx.record_source(src, lines)
     store.run(con, "ingest/insert_log_items", run_id=run_id, source_id=source_id)
+    ctx.items_written = True
     if summary.loaded is not None:
         store.run(con, "ingest/set_declared_items", run_id=run_id, declared=summary.loaded)
     store.run(con, "ingest/insert_log_verdicts", run_id=run_id, judge=JUDGE, positional=positional,
