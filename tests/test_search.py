@@ -118,3 +118,16 @@ def test_the_same_pages_give_the_same_index(example_files_and_site):
     assert sum(p.startswith("pagefind/filter/") for p in first) == 3  # paper, run, category
     for _ in range(3):
         assert search_index(files) == first
+
+
+@needs_pagefind
+def test_a_site_without_transcripts_is_built_without_a_search_index(tmp_path, example_csv):
+    """Items without a base win give no transcript page: the build says there is no index (Pagefind
+    refuses a folder with nothing to index, which failed the build with 'install it with pip')."""
+    from reportgen.ingest import ingest
+    db = tmp_path / "items.duckdb"
+    ingest(db, [example_csv], run="items-only")
+    result = site_mod.build(db, tmp_path / "site")
+    assert result.search is False
+    assert not (tmp_path / "site" / "pagefind").exists()
+    assert 'data-index="no"' in (tmp_path / "site" / "search.html").read_text(encoding="utf-8")

@@ -106,6 +106,7 @@ def _plan(db: Path, state: State, *, run: str | None, formats: list[str], templa
         store.cap_memory(con)  # the build streams the transcripts' text: DuckDB need not keep what it read
         tables = data.frames(con, run, skip=("transcripts",))
         site = gather(con, run, search=search, tables=tables, text=False, search_limit=search_limit)
+        search = plan.search = site.search
         if package is not None:
             console.add_page(site)
         site.formats = tuple(renderer.formats)

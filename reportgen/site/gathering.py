@@ -49,6 +49,7 @@ def gather(con: duckdb.DuckDBPyConnection, run: str | None = None, *, search: bo
     field_digests = fieldreport.input_digests(verdict_inputs)
     runs = [_run(r, tables, listed, least, field_digests, single, descriptions) for r in run_rows]
     comparisons = [_comparison(con, a, b, tables["paired_comparison"]) for i, a in enumerate(runs) for b in runs[i + 1:]]
+    search = search and any(r.transcripts for r in runs)  # no transcript page: nothing to index
     site = Site(
         title="reportgen: " + (runs[0].name if single else f"{len(runs)} runs"),
         single=single, runs=runs, comparisons=comparisons, search=search,
