@@ -50,7 +50,8 @@ def build(out, run_name, fmt, clean, templates_dir, search_limit, sql_console, d
     click.echo(f"{result.pages} pages, {result.files} files in {out}: {len(result.written)} written, "
                f"{len(result.removed)} removed, {result.files - len(result.written)} unchanged ({took:.1f} s)")
     if not result.search and "html" in _formats(fmt):
-        click.echo("no search index: install pagefind with pip install 'reportgen[site]'")
+        click.echo("no search index: no transcript to search (the base model won no item)" if site.pagefind_available()
+                   else "no search index: install pagefind with pip install 'reportgen[site]'")
     if result.sql_console:
         click.echo(f"SQL console: {out / 'sql.html'}; it runs when served (reportgen serve {out}, GitHub Pages)")
 

@@ -121,8 +121,8 @@ def test_the_same_pages_give_the_same_index(example_files_and_site):
 
 
 @needs_pagefind
-def test_a_site_without_transcripts_is_built_without_a_search_index(tmp_path, example_csv):
-    """Items without a base win give no transcript page: the build says there is no index (Pagefind
+def test_a_site_without_transcripts_is_built_without_a_search_index(tmp_path, example_csv, invoke):
+    """Items without a base win give no transcript page: the build says there is no index and why (Pagefind
     refuses a folder with nothing to index, which failed the build with 'install it with pip')."""
     from reportgen.ingest import ingest
     db = tmp_path / "items.duckdb"
@@ -131,3 +131,5 @@ def test_a_site_without_transcripts_is_built_without_a_search_index(tmp_path, ex
     assert result.search is False
     assert not (tmp_path / "site" / "pagefind").exists()
     assert 'data-index="no"' in (tmp_path / "site" / "search.html").read_text(encoding="utf-8")
+    r = invoke("--db", db, "build", "--out", tmp_path / "cli")
+    assert r.exit_code == 0 and "no search index: no transcript to search" in r.output, r.output
