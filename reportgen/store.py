@@ -264,6 +264,15 @@ def batches(con: duckdb.DuckDBPyConnection, query: str, rows: int, **params):
     return reader(rows)
 
 
+def on_cursor(read, cursor: duckdb.DuckDBPyConnection, *args, **kwargs):
+    """``read(cursor, …)``, then ``cursor`` closed: a read on a connection of its own (``con.cursor()``),
+    which a thread can run while another query runs on ``con``."""
+    try:
+        return read(cursor, *args, **kwargs)
+    finally:
+        cursor.close()
+
+
 def frame(con: duckdb.DuckDBPyConnection, query: str, **params) -> pl.DataFrame:
     """Run the named SQL file and return its last statement's result as a polars DataFrame."""
     *first, (text, values) = _statements(query, params)

@@ -4,7 +4,10 @@ search index, all in memory; then write what changed."""
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import io
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,6 +88,55 @@ def _check(formats: list[str], templates_dir: Path | None, search_limit: int) ->
         raise UsageError("--templates must be a folder of templates (html/, md/, static/)", path=templates_dir)
 
 
+@contextlib.contextmanager
+def _collector_paused():
+    """Python's cycle collector off while the page model is made: it is hundreds of thousands of
+    objects that all live until the build ends, and each collection of the oldest generation walks
+    them all (a third of a rebuild's time at 10k transcripts). Reference counting still frees the
+    rest; the collector is back on for the rendering."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def _due(site, renderer: Renderer, templates: Templates, state: State, plan: _Plan) -> list:
+    """The pages whose files are not current in ``state``, each with the formats due and their keys;
+    the current ones are recorded in ``plan`` as kept. (``State.current`` and ``_Plan.kept``
+    inlined: this runs once per page file, tens of thousands of times.)"""
+    site_digest = incremental.site_digest(site)
+    prefixes: dict[tuple[str, str, bool], str] = {}
+    last, intact = state.records, state.intact()
+    records, keep = plan.records, plan.keep
+    todo, files = [], 0
+    for page in site.pages:
+        inputs = incremental.inputs_digest(page)
+        formats_due = []
+        for fmt in renderer.formats:
+            if fmt == "md" and page.html_only:
+                continue
+            files += 1
+            rel = f"{page.path}.{fmt}"
+            prefix = prefixes.get((fmt, page.template, page.html_only))
+            if prefix is None:
+                prefix = prefixes[fmt, page.template, page.html_only] = incremental.key_prefix(
+                    site_digest, templates.digest(fmt, f"{page.template}.{fmt}"), page.html_only)
+            key = incremental.page_key(prefix, rel, inputs)
+            record = last.get(rel)
+            if key is not None and record is not None and record[0] == key and rel in intact:
+                records[rel] = record
+                keep.add(rel)
+            else:
+                formats_due.append((fmt, key))
+        if formats_due:
+            todo.append((page, formats_due))
+    plan.pages += files
+    return todo
+
+
 def _plan(db: Path, state: State, *, run: str | None, formats: list[str], templates_dir: Path | None,
           search: bool | None, previous: Path | None, sql_console: bool | Path, search_limit: int,
           output: Output | None = None) -> _Plan:
@@ -100,35 +152,20 @@ def _plan(db: Path, state: State, *, run: str | None, formats: list[str], templa
         package = duckdb_wasm.find(None if sql_console is True else Path(sql_console))
     plan = _Plan(search=search)
     renderer = Renderer(formats, templates_dir)
-    templates = Templates(renderer.envs)
     others: dict[str, bytes] = {}
-    with store.open_db(db, read_only=True) as con:
+    with store.open_db(db, read_only=True) as con, ThreadPoolExecutor(1, thread_name_prefix="reportgen-digest") as side:
         store.cap_memory(con)  # the build streams the transcripts' text: DuckDB need not keep what it read
-        tables = data.frames(con, run, skip=("transcripts",))
-        site = gather(con, run, search=search, tables=tables, text=False, search_limit=search_limit)
-        search = plan.search = site.search
-        if package is not None:
-            console.add_page(site)
-        site.formats = tuple(renderer.formats)
-        site_digest = incremental.site_digest(site)
-        todo = []
-        for page in site.pages:
-            outputs = renderer.outputs(page)
-            plan.pages += len(outputs)
-            inputs = incremental.inputs_digest(page)
-            formats_due = []
-            for fmt in renderer.formats:
-                if fmt == "md" and page.html_only:
-                    continue
-                rel = f"{page.path}.{fmt}"
-                key = incremental.page_key(site_digest, templates.digest(fmt, f"{page.template}.{fmt}"),
-                                           rel, page.html_only, inputs)
-                if state.current(rel, key):
-                    plan.kept(rel, state)
-                else:
-                    formats_due.append((fmt, key))
-            if formats_due:
-                todo.append((page, formats_due))
+        # The digest of the transcripts' data files, read on its own connection while gathering reads.
+        digest = side.submit(store.on_cursor, store.frame, con.cursor(), "site/transcripts_digest", run=run)
+        with _collector_paused():
+            site = gather(con, run, search=search, text=False, search_limit=search_limit)
+            tables = site.tables
+            search = plan.search = site.search
+            if package is not None:
+                console.add_page(site)
+            site.formats = tuple(renderer.formats)
+            todo = _due(site, renderer, Templates(renderer.envs), state, plan)
+        transcripts_digest = digest.result()["digest"][0]  # before rendering forks its workers: no query under way then
         if any(page.template == "run" for page, _ in todo):
             load_fields(site)
 
@@ -136,8 +173,7 @@ def _plan(db: Path, state: State, *, run: str | None, formats: list[str], templa
             """The data files, static files and SQL console: made while the pages render."""
             # The transcripts report holds every transcript's text: written again only when it changed,
             # and then streamed from the database into its files (it need not fit in memory).
-            digest = store.frame(con, "site/transcripts_digest", run=run)["digest"][0]
-            data_key = incremental.derived_key("transcripts", digest)
+            data_key = incremental.derived_key("transcripts", transcripts_digest)
             csv_rel, parquet_rel = (f"data/transcripts.{ext}" for ext in ("csv", "parquet"))
             if all(state.current(rel, data_key) for rel in (csv_rel, parquet_rel)):
                 for rel in (csv_rel, parquet_rel):

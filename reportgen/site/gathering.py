@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
 import duckdb
 import polars as pl
@@ -12,7 +13,7 @@ import polars as pl
 from reportgen import fieldreport, reliability, sqlfiles, store
 from reportgen.site import data, paging
 from reportgen.site.errors import SiteError
-from reportgen.site.incremental import Inputs
+from reportgen.site.incremental import Digested, Inputs, digest_of
 from reportgen.site.model import (Agreement, Category, CategoryHit, Comparison, JudgeReport, Page, Paper, Row,
                                   Run, Site, Transcript)
 from reportgen.site.slugs import slug
@@ -27,27 +28,32 @@ def _rows(df: pl.DataFrame, **equal: str) -> list[Row]:
     return df.to_dicts()
 
 
-def gather(con: duckdb.DuckDBPyConnection, run: str | None = None, *, search: bool = True,
-           tables: dict[str, pl.DataFrame] | None = None, text: bool = True, search_limit: int | None = None) -> Site:
+def gather(con: duckdb.DuckDBPyConnection, run: str | None = None, *, search: bool = True, text: bool = True,
+           search_limit: int | None = None) -> Site:
     """Everything the pages show, with the list of pages; with ``text=False``, of the transcripts only
-    what lists show (``load_text`` reads the rest for the pages to render). ``tables``
-    (``data.frames``) saves reading the reports again when the caller already has them (the
-    transcripts report is not needed); ``search_limit``: the most transcript pages the search index
-    covers (the search page says so when it covers fewer)."""
-    tables = data.frames(con, run, skip=("transcripts",)) if tables is None else tables
+    what lists show (``load_text`` reads the rest for the pages to render). ``search_limit``: the
+    most transcript pages the search index covers (the search page says so when it covers fewer).
+    The report tables (``Site.tables``) are read on a second connection while this one reads the
+    transcripts and Python makes their objects: DuckDB runs both queries at once."""
+    with ThreadPoolExecutor(1, thread_name_prefix="reportgen-reads") as pool:  # 2 at once fill 2 cores
+        reports = pool.submit(store.on_cursor, data.frames, con.cursor(), run, skip=("transcripts",))
+        least = pool.submit(store.on_cursor, store.frame, con.cursor(), "site/least_confident")
+        field = pool.submit(store.on_cursor, fieldreport.verdict_inputs, con.cursor())
+        listed = store.frame(con, "site/transcript_list", run=run)
+        # What lists show of each transcript, digested for all of them at once (Transcript.input_digest).
+        listed = listed.with_columns(input_digest=listed.select(
+            "item_key", "paper", "question", "position", "seq", "categories").hash_rows(seed=0))
+        transcripts = {name: _transcripts(part, _Links(_run_prefix(name)))
+                       for (name,), part in listed.partition_by("run", as_dict=True).items()}
+        tables, least, verdict_inputs = reports.result(), least.result(), field.result()
     run_rows = _rows(tables["runs"])
     if not run_rows:
         raise SiteError("the database holds no runs yet; ingest a judge log or verdict JSONL first")
-    listed = store.frame(con, "site/transcript_list", run=run)
-    # What lists show of each transcript, digested for all of them at once (Transcript.input_digest).
-    listed = listed.with_columns(
-        input_digest=listed.select("item_key", "paper", "question", "position", "seq", "categories").hash_rows(seed=0))
-    least = store.frame(con, "site/least_confident")
     descriptions = {f.short_name: f.description for f in sqlfiles.group("categories")}
     single = len(run_rows) == 1
-    verdict_inputs = fieldreport.verdict_inputs(con)
     field_digests = fieldreport.input_digests(verdict_inputs)
-    runs = [_run(r, tables, listed, least, field_digests, single, descriptions) for r in run_rows]
+    runs = [_run(r, tables, transcripts.get(r["run"], []), least, field_digests, single, descriptions)
+            for r in run_rows]
     comparisons = [_comparison(con, a, b, tables["paired_comparison"]) for i, a in enumerate(runs) for b in runs[i + 1:]]
     search = search and any(r.transcripts for r in runs)  # no transcript page: nothing to index
     site = Site(
@@ -56,13 +62,17 @@ def gather(con: duckdb.DuckDBPyConnection, run: str | None = None, *, search: bo
         search_limit=search_limit if search else None,
         sql={f.short_name: f.text for f in sqlfiles.group("report")} | {f.name: f.text for f in sqlfiles.group("site")},
         data=data.tables(), reliability_definitions=reliability.DEFINITIONS,
-        field_sources=(tables["overall"], verdict_inputs),
+        field_sources=(tables["overall"], verdict_inputs), tables=tables,
     )
     site.pages = pages(site)
     if text:
         load_text(con, site, {t.page for r in runs for t in r.transcripts})
         load_fields(site)
     return site
+
+
+def _run_prefix(name: str) -> str:
+    return f"run/{slug(name)}/"
 
 
 def load_fields(site: Site) -> None:
@@ -94,12 +104,11 @@ class _Links:
         return f"{self.prefix}t/{slug(item_key)}"
 
 
-def _run(r: Row, tables: dict[str, pl.DataFrame], listed: pl.DataFrame, least: pl.DataFrame,
+def _run(r: Row, tables: dict[str, pl.DataFrame], transcripts: list[Transcript], least: pl.DataFrame,
          field_digests: dict[tuple[str, str], str], single: bool,
          descriptions: dict[str, str]) -> Run:
     name = r["run"]
-    links = _Links(f"run/{slug(name)}/")
-    transcripts = _transcripts(_rows(listed, run=name), links)
+    links = _Links(_run_prefix(name))
     by_paper: dict[str, list[Transcript]] = {}
     for t in transcripts:
         by_paper.setdefault(t.paper, []).append(t)
@@ -128,7 +137,7 @@ def _run(r: Row, tables: dict[str, pl.DataFrame], listed: pl.DataFrame, least: p
                     rows=[row for j in judges for row in j.papers if row["paper"] == p])
               for p in sorted(set(links.papers) | set(by_paper))]
     for p in papers:
-        p.listing = paging.paginate(p.page, p.transcripts, _transcript_key)
+        p.listing = paging.paginate(p.page, p.transcripts, _transcript_key, _transcript_digest)
     names = sorted({c for t in transcripts for c in t.categories}
                    | {row["category"] for j in judges for row in j.categories})
     categories = [Category(name=c, page=links.category(c), description=descriptions.get(c, ""),
@@ -136,7 +145,7 @@ def _run(r: Row, tables: dict[str, pl.DataFrame], listed: pl.DataFrame, least: p
                            transcripts=[t for t in transcripts if c in t.categories])
                   for c in names]
     for c in categories:
-        c.listing = paging.paginate(c.page, c.transcripts, _transcript_key)
+        c.listing = paging.paginate(c.page, c.transcripts, _transcript_key, _transcript_digest)
     page_of = {t.key: t.page for t in transcripts}
     agreements = []
     for a in _rows(tables["judge_agreement"], run=name):
@@ -153,13 +162,17 @@ def _run(r: Row, tables: dict[str, pl.DataFrame], listed: pl.DataFrame, least: p
               transcripts_page=f"{links.prefix}transcripts", papers_page=f"{links.prefix}papers",
               least_confident=_least_confident(_rows(least, run=name), transcripts),
               busiest_papers=heapq.nsmallest(TOP, (p for p in papers if p.transcripts), key=lambda p: -len(p.transcripts)))
-    run.transcript_listing = paging.paginate(run.transcripts_page, transcripts, _transcript_key)
+    run.transcript_listing = paging.paginate(run.transcripts_page, transcripts, _transcript_key, _transcript_digest)
     run.paper_listing = paging.paginate(run.papers_page, papers, lambda p: p.paper)
     return run
 
 
 def _transcript_key(t: Transcript) -> str:
     return t.key
+
+
+def _transcript_digest(t: Transcript) -> str:
+    return t.input_digest
 
 
 def _top(rows: list[Row], kept: str, by: str) -> list[Row]:
@@ -179,14 +192,15 @@ def _least_confident(rows: list[Row], transcripts: list[Transcript]) -> list[tup
     return [(by_key[v["item_key"]], v) for v in rows if v["item_key"] in by_key][:TOP]
 
 
-def _transcripts(rows: list[Row], links: _Links) -> list[Transcript]:
-    """One transcript per item the base model won under any judge (site/transcript_list rows), by
-    paper then CSV position; without their text."""
-    items = [Transcript(key=row["item_key"], page=links.transcript(row["item_key"]), paper=row["paper"],
-                        paper_page=links.paper(row["paper"]), question=row["question"], position=row["position"],
-                        seq=row["seq"], categories=list(row["categories"]), digest=row["digest"],
-                        input_digest=f"{row['input_digest']:016x}")
-             for row in rows]
+def _transcripts(listed: pl.DataFrame, links: _Links) -> list[Transcript]:
+    """One transcript per item the base model won under any judge (``listed``: site/transcript_list
+    rows of one run), by paper then CSV position; without their text."""
+    columns = listed.select("item_key", "paper", "question", "position", "seq", "categories", "digest",
+                            "input_digest")
+    items = [Transcript(key=key, page=links.transcript(key), paper=paper, paper_page=links.paper(paper),
+                        question=question, position=position, seq=seq, categories=categories, digest=digest,
+                        input_digest=f"{input_digest:016x}")
+             for key, paper, question, position, seq, categories, digest, input_digest in columns.iter_rows()]
     return sorted(items, key=lambda t: (t.paper, t.position is None, t.position or 0, t.seq, t.key))
 
 
@@ -200,7 +214,7 @@ def load_text(con: duckdb.DuckDBPyConnection, site: Site, wanted: set[str]) -> l
     for row in _rows(store.frame(con, "site/transcript_texts", runs=names, keys=keys)):
         run, t = found[(row["run"], row["item_key"])]
         t.reference, t.base, t.finetuned = row["reference_answer"], row["base_answer"], row["finetuned_answer"]
-        links = _Links(f"run/{run.slug}/")
+        links = _Links(_run_prefix(run.name))
         t.category_hits = [CategoryHit(name=c, evidence=e, page=links.category(c))
                            for c, e in zip(row["categories"], row["evidence"])]
     for row in _rows(store.frame(con, "site/transcript_verdicts", runs=names, keys=keys)):
@@ -252,10 +266,12 @@ def _run_head(run: Run) -> list:
     return [run.name, run.home, run.group, run.base_name, run.finetuned_name, run.named_models]
 
 
-def _transcript_inputs(head: list, t: Transcript) -> list:
-    """A transcript page's inputs: its run's head, the digest of its text and verdicts, and what lists
-    show of it and of its neighbours (their page and question)."""
-    return [head, t.digest, t.input_digest, t.prev and t.prev.input_digest, t.next and t.next.input_digest]
+def _transcript_inputs(head: str, t: Transcript) -> Digested:
+    """A transcript page's inputs: its run's head (digested), the digest of its text and verdicts, and
+    what lists show of it and of its neighbours (their page and question); digests all, so joined as
+    they are (thousands of pages: no JSON and hash of each)."""
+    return Digested("\0".join([head, t.digest, t.input_digest, t.prev.input_digest if t.prev else "",
+                                t.next.input_digest if t.next else ""]))
 
 
 def pages(site: Site) -> list[Page]:
@@ -268,7 +284,8 @@ def pages(site: Site) -> list[Page]:
             out.append(Page(run.home, "run", {"run": run}, inputs=of({"run": run})))
         head = _run_head(run)
         judges = [j.judge for j in run.judges]
-        out += [Page(t.page, "transcript", {"run": run, "t": t}, inputs=_transcript_inputs(head, t))
+        head_digest = digest_of(head)
+        out += [Page(t.page, "transcript", {"run": run, "t": t}, inputs=_transcript_inputs(head_digest, t))
                 for t in run.transcripts]
         # Every list that grows with the data is paginated: page 1 at the list's permalink, page n at
         # permalink/n. Page 1 shows the list's numbers; a later page only its items and the page count.

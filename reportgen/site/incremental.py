@@ -21,6 +21,7 @@ import hashlib
 import json
 import os
 import re
+import threading
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -186,17 +187,34 @@ def site_digest(site) -> str:
     return _sha(code_stamp() + "\0" + dumps(site_inputs(site)))
 
 
+class Digested(str):
+    """Page inputs that are digests already, joined (transcript pages, made thousands at a time):
+    ``inputs_digest`` takes them as they are."""
+
+
+def digest_of(value: Any) -> str:
+    return _sha(dumps(value))
+
+
 def inputs_digest(page) -> str | None:
     """A digest of a page's inputs; None for a page without inputs."""
-    return None if page.inputs is None else _sha(dumps(page.inputs))
+    if page.inputs is None:
+        return None
+    return str(page.inputs) if type(page.inputs) is Digested else _sha(dumps(page.inputs))
 
 
-def page_key(site: str, template: str, rel: str, html_only: bool, inputs: str | None) -> str | None:
-    """The key of one file of a page (``rel``, in the format of ``template``): from the site's digest,
-    its template's digest and its inputs' digest; None (render every time) for a page without inputs."""
+def key_prefix(site: str, template: str, html_only: bool) -> str:
+    """What the keys of the files of one page type in one format start from: the site's digest and the
+    template's (``page_key``)."""
+    return "\0".join([site, template, str(html_only)])
+
+
+def page_key(prefix: str, rel: str, inputs: str | None) -> str | None:
+    """The key of one file of a page (``rel``): from its ``key_prefix`` and its inputs' digest; None
+    (render every time) for a page without inputs."""
     if inputs is None:
         return None
-    return _sha("\0".join([site, template, rel, str(html_only), inputs]))
+    return hashlib.sha256(f"{prefix}\0{rel}\0{inputs}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def content_key(data: bytes) -> str:
@@ -211,11 +229,49 @@ def derived_key(*parts: str) -> str:
 class State:
     """The files of the last build in ``out``: their keys and sizes, and which of them are current."""
 
-    def __init__(self, out: Path, records: dict[str, tuple[str, int]], mtime_ns: int):
+    def __init__(self, out: Path, records: dict[str, tuple[str, int]], mtime_ns: int, *, text: str | None = None):
         self.out = out
-        self.records = records
+        self._records = records
         self.mtime_ns = mtime_ns
+        self._text = text  # the state file, parsed into records by the thread below
         self._prefix = os.path.join(out, "")  # the folder with its separator: a file's path is prefix + rel
+        # Which recorded files are as the last build left them: one stat each, tens of thousands for a
+        # large site, made (with the parsing) in a thread while the build reads the database, which
+        # leaves the interpreter to it; the stat calls release it too.
+        self._intact: set[str] = set()
+        self._scan = threading.Thread(target=self._read, name="reportgen-state", daemon=True)
+        if records or text:
+            self._scan.start()
+
+    def _read(self) -> None:
+        if self._text is not None:
+            self._records = _parse(self._text)
+            self._text = None
+            if not self._records:
+                self.mtime_ns = 0
+        intact, prefix, mtime_ns = set(), self._prefix, self.mtime_ns
+        for rel, (_, size) in self._records.items():
+            try:
+                st = os.stat(prefix + rel)
+            except OSError:
+                continue
+            if st.st_size == size and st.st_mtime_ns <= mtime_ns:
+                intact.add(rel)
+        self._intact = intact
+
+    def _wait(self) -> None:
+        if self._scan.is_alive():
+            self._scan.join()
+
+    @property
+    def records(self) -> dict[str, tuple[str, int]]:
+        self._wait()
+        return self._records
+
+    def intact(self) -> set[str]:
+        """The recorded files that are as the last build left them (size, not modified since)."""
+        self._wait()
+        return self._intact
 
     @classmethod
     def load(cls, out: Path) -> State:
@@ -228,14 +284,7 @@ class State:
             return cls(out, {}, 0)
         if not text.startswith(_STATE_HEADER):
             return cls(out, {}, 0)
-        records: dict[str, tuple[str, int]] = {}
-        try:
-            for line in text[len(_STATE_HEADER):].splitlines():
-                key, size, rel = line.split(" ", 2)
-                records[rel] = (key, int(size))
-        except ValueError:
-            return cls(out, {}, 0)
-        return cls(out, records, mtime_ns)
+        return cls(out, {}, mtime_ns, text=text)
 
     def current(self, rel: str, key: str | None) -> bool:
         """Whether ``rel`` in the output folder was made from ``key`` and is as that build left it."""
@@ -244,11 +293,7 @@ class State:
         record = self.records.get(rel)
         if record is None or record[0] != key:
             return False
-        try:
-            st = os.stat(self._prefix + rel)
-        except OSError:
-            return False
-        return st.st_size == record[1] and st.st_mtime_ns <= self.mtime_ns
+        return rel in self.intact()
 
     def same_file(self, rel: str, content: bytes) -> bool:
         """Whether ``rel`` holds ``content`` (a small file read back: the manifest); never without a state."""
@@ -258,6 +303,18 @@ class State:
             return (self.out / rel).read_bytes() == content
         except OSError:
             return False
+
+
+def _parse(text: str) -> dict[str, tuple[str, int]]:
+    """The records of a state file's text (header checked already); none if any line is damaged."""
+    records: dict[str, tuple[str, int]] = {}
+    try:
+        for line in text[len(_STATE_HEADER):].splitlines():
+            key, size, rel = line.split(" ", 2)
+            records[rel] = (key, int(size))
+    except ValueError:
+        return {}
+    return records
 
 
 def state_file(records: dict[str, tuple[str, int]]) -> bytes:

@@ -36,6 +36,10 @@ PAGE_ONLY = {"input": False}
 """Field metadata: what only the object's own page shows, left out of ``inputs_of`` (lists of
 objects show the rest); the page's inputs name it, or a digest of it, themselves."""
 
+LISTED = {"input": False}
+"""Field metadata: a list that the object's ``listing`` (its pages) holds too, left out of
+``inputs_of``: the listing's digests cover it, without digesting every item twice."""
+
 
 @dataclass(eq=False)
 class Transcript:
@@ -74,6 +78,9 @@ class ListPage:
     number: int
     count: int
     items: list[Any]
+    # A digest of base, number, count and what the page shows of each item, made by ``paging.paginate``
+    # when the items carry one (transcripts); ``incremental.Inputs`` takes it as it is.
+    input_digest: str = field(default="", metadata=PAGE_ONLY)
 
     def path_of(self, number: int) -> str:
         return self.base if number == 1 else f"{self.base}/{number}"
@@ -121,8 +128,8 @@ class Paper:
     """A source paper of a run: its page, its base-win transcripts, its papers row per judge."""
     paper: str
     page: str
-    transcripts: list[Transcript]
-    rows: list[Row]
+    transcripts: list[Transcript] = field(metadata=LISTED)
+    rows: list[Row] = field(default_factory=list)
     listing: list[ListPage] = field(default_factory=list)  # its transcripts, paginated
 
 
@@ -133,7 +140,7 @@ class Category:
     page: str
     description: str
     hits: list[Row]
-    transcripts: list[Transcript]
+    transcripts: list[Transcript] = field(metadata=LISTED)
     listing: list[ListPage] = field(default_factory=list)  # its transcripts, paginated
 
 
@@ -156,7 +163,7 @@ class Run(_RowColumns):
     slug: str
     home: str
     judges: list[JudgeReport]
-    transcripts: list[Transcript]
+    transcripts: list[Transcript] = field(metadata=LISTED)  # transcript_listing holds them
     papers: list[Paper]
     categories: list[Category]
     agreements: list[Agreement]
@@ -242,6 +249,7 @@ class Site:
     sql_console: bool = False  # sql.html, the DuckDB-Wasm console, is built (reportgen.site.console)
     search_limit: int | None = None  # the most transcript pages the search index covers (reportgen.site.search)
     field_sources: Any = None  # what ``gathering.load_fields`` computes the judges' ``field`` rows from
+    tables: dict[str, Any] = field(default_factory=dict)  # the report tables by data file name (``data.frames``)
 
     @property
     def transcript_count(self) -> int:

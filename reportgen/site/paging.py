@@ -14,6 +14,7 @@ Page 1 is the list's permalink (``base``); page n > 1 is ``base/n``."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Sequence
 from typing import TypeVar
@@ -27,9 +28,13 @@ HIT = 50  # one key in HIT ends a page once it holds MIN_ITEMS: about 70 items a
 MAX_ITEMS = 250  # reached by about one page in a hundred; 250 rows of the longest list are under 120 KB
 
 
+@functools.lru_cache(maxsize=1 << 18)  # a transcript is in several lists (all, its paper's, its categories')
+def _stable_hash(key: str) -> int:
+    return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "big")
+
+
 def _ends_page(key: str) -> bool:
-    digest = hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest()
-    return int.from_bytes(digest, "big") % HIT == 0
+    return _stable_hash(key) % HIT == 0
 
 
 def split(keys: Sequence[str]) -> list[range]:
@@ -46,8 +51,16 @@ def split(keys: Sequence[str]) -> list[range]:
     return out
 
 
-def paginate(base: str, items: Sequence[T], key: Callable[[T], str]) -> list[ListPage]:
-    """The pages of ``items``; the first is at ``base``."""
+def paginate(base: str, items: Sequence[T], key: Callable[[T], str],
+             digest: Callable[[T], str] | None = None) -> list[ListPage]:
+    """The pages of ``items``; the first is at ``base``. ``digest``: what a page's inputs take of an
+    item (``Transcript.input_digest``), so that each page's ``input_digest`` is made here, with one
+    hash, rather than from every item by ``incremental.Inputs``."""
     ranges = split([key(item) for item in items])
-    return [ListPage(base=base, number=n, count=len(ranges), items=list(items[r.start:r.stop]))
-            for n, r in enumerate(ranges, 1)]
+    pages = [ListPage(base=base, number=n, count=len(ranges), items=list(items[r.start:r.stop]))
+             for n, r in enumerate(ranges, 1)]
+    if digest is not None:
+        for lp in pages:
+            text = "\0".join([lp.base, str(lp.number), str(lp.count), *map(digest, lp.items)])
+            lp.input_digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    return pages
