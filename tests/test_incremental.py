@@ -3,10 +3,13 @@ templates or code changed, and leaves the same bytes as a clean build into an em
 
 from __future__ import annotations
 
+import gc
 import os
 import posixpath
 import random
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -63,6 +66,48 @@ def test_an_unchanged_database_renders_and_writes_nothing(example_db, tmp_path):
     assert first.skipped == 0 and len(first.rendered) == first.pages > 100
     again = site_mod.build(example_db, out, search=False)
     assert again.rendered == [] and again.written == [] and again.removed == [] and again.skipped == again.pages
+
+
+def test_a_rebuild_in_another_process_renders_nothing(example_db, tmp_path):
+    """The keys are the same from one process to the next (transcript pages' keys come from polars'
+    seeded row hash, the lists' digests too): a second ``reportgen build`` renders no page."""
+    out = tmp_path / "site"
+    lines = []
+    for _ in range(2):
+        r = subprocess.run([sys.executable, "-m", "reportgen", "--db", str(example_db), "build", "--out", str(out)],
+                           capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stderr
+        lines.append(r.stdout)
+    assert " 0 written" not in lines[0] and " 0 written, 0 removed" in lines[1], lines
+
+
+def test_a_damaged_state_file_renders_everything_again(example_db, tmp_path):
+    """A state file with a damaged line (read in a thread while the build reads the database) is no
+    state: every page is rendered again, and the site is a clean build's."""
+    out = tmp_path / "site"
+    first = site_mod.build(example_db, out, search=False)
+    state = out / site_mod.STATE
+    state.write_text(state.read_text(encoding="utf-8") + "not a record\n", encoding="utf-8")
+    again = site_mod.build(example_db, out, search=False)
+    assert len(again.rendered) == again.pages == first.pages
+    _same_as_clean(example_db, out, tmp_path, search=False)
+
+
+def test_the_cycle_collector_is_back_on_after_a_build(example_db, tmp_path):
+    """The build turns Python's cycle collector off while it makes the page model, and back on after,
+    when it fails too."""
+    assert gc.isenabled()
+    site_mod.build(example_db, tmp_path / "site", search=False)
+    assert gc.isenabled()
+    templates = _template(tmp_path, "html", "transcript.html", "{% block content %}", "{% block content %}{% if %}")
+    with pytest.raises(ReportgenError):
+        site_mod.build(example_db, tmp_path / "other", search=False, templates_dir=templates)
+    assert gc.isenabled()
+    empty = tmp_path / "empty.duckdb"
+    store.connect(empty).close()
+    with pytest.raises(ReportgenError, match="no runs"):
+        site_mod.build(empty, tmp_path / "none", search=False)
+    assert gc.isenabled()
 
 
 def test_a_changed_verdict_renders_exactly_the_pages_that_change(example_db, tmp_path):

@@ -194,14 +194,14 @@ def _least_confident(rows: list[Row], transcripts: list[Transcript]) -> list[tup
 
 def _transcripts(listed: pl.DataFrame, links: _Links) -> list[Transcript]:
     """One transcript per item the base model won under any judge (``listed``: site/transcript_list
-    rows of one run), by paper then CSV position; without their text."""
+    rows of one run, in its order: by paper, then CSV position); without their text."""
     columns = listed.select("item_key", "paper", "question", "position", "seq", "categories", "digest",
                             "input_digest")
     items = [Transcript(key=key, page=links.transcript(key), paper=paper, paper_page=links.paper(paper),
                         question=question, position=position, seq=seq, categories=categories, digest=digest,
                         input_digest=f"{input_digest:016x}")
              for key, paper, question, position, seq, categories, digest, input_digest in columns.iter_rows()]
-    return sorted(items, key=lambda t: (t.paper, t.position is None, t.position or 0, t.seq, t.key))
+    return items
 
 
 def load_text(con: duckdb.DuckDBPyConnection, site: Site, wanted: set[str]) -> list[Transcript]:

@@ -39,4 +39,5 @@ JOIN summary_item_text d USING (run_id, item_key)
 LEFT JOIN cats c USING (run_id, item_key)
 LEFT JOIN said s USING (run_id, item_key)
 WHERE w.nth = 1 AND ($run IS NULL OR r.name = $run)
+-- The order the site lists them in (gathering takes it as it is): by paper, then CSV position.
 ORDER BY r.name, i.paper, i.position NULLS LAST, w.seq, w.item_key;
