@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import re
@@ -289,9 +290,9 @@ def _forked_pools(monkeypatch) -> list[int]:
         def __init__(self, method):
             self.context = real(method)
 
-        def Pool(self, workers):
+        def Pool(self, workers, **kwargs):
             pools.append(workers)
-            return self.context.Pool(workers)
+            return self.context.Pool(workers, **kwargs)
     monkeypatch.setattr(multiprocessing, "get_context", Spy)
     return pools
 
@@ -315,6 +316,27 @@ def test_parallel_rendering_gives_the_same_pages(tmp_path, monkeypatch):
     (bad / "transcript.html").write_text("{{ nonexistent.attr }}", encoding="utf-8")
     with pytest.raises(UsageError, match=r"page run/p/t/.*\.html failed to render \('nonexistent' is undefined\)"):
         site_mod.collect(db, search=False, templates_dir=tmp_path / "tpl")
+
+
+def _collecting(rel: str, text: str) -> bool:
+    return gc.isenabled()
+
+
+def test_workers_collect_though_the_build_does_not(example_db, monkeypatch):
+    """The builder pauses the cycle collector in its own process; the forked workers collect what
+    they make, and the model they share is unfrozen again afterwards."""
+    from reportgen.site import render as render_mod
+    from reportgen.site.gathering import gather
+    with store.open_db(example_db, read_only=True) as con:
+        site = gather(con, search=False)
+    pools = _forked_pools(monkeypatch)
+    gc.disable()
+    try:
+        out = render_mod.Renderer(["html"]).render(site.pages, site, each=_collecting)
+    finally:
+        gc.enable()
+    assert pools == [2] and len(out) > 50 and all(out.values())
+    assert gc.get_freeze_count() == 0
 
 
 def test_parallel_build_writes_from_the_workers(tmp_path, monkeypatch):

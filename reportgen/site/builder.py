@@ -90,10 +90,10 @@ def _check(formats: list[str], templates_dir: Path | None, search_limit: int) ->
 
 @contextlib.contextmanager
 def _collector_paused():
-    """Python's cycle collector off while the page model is made: it is hundreds of thousands of
-    objects that all live until the build ends, and each collection of the oldest generation walks
-    them all (a third of a rebuild's time at 10k transcripts). Reference counting still frees the
-    rest; the collector is back on for the rendering."""
+    """Python's cycle collector off for the build: the page model is hundreds of thousands of objects
+    that all live until the build ends, and each collection of the oldest generation walks them all
+    (a third of a rebuild's time at 10k transcripts; writing the state file afterwards, a tenth).
+    Reference counting frees the rest. The rendering workers collect (``render.Renderer.render``)."""
     was = gc.isenabled()
     gc.disable()
     try:
@@ -157,14 +157,13 @@ def _plan(db: Path, state: State, *, run: str | None, formats: list[str], templa
         store.cap_memory(con)  # the build streams the transcripts' text: DuckDB need not keep what it read
         # The digest of the transcripts' data files, read on its own connection while gathering reads.
         digest = side.submit(store.on_cursor, store.frame, con.cursor(), "site/transcripts_digest", run=run)
-        with _collector_paused():
-            site = gather(con, run, search=search, text=False, search_limit=search_limit)
-            tables = site.tables
-            search = plan.search = site.search
-            if package is not None:
-                console.add_page(site)
-            site.formats = tuple(renderer.formats)
-            todo = _due(site, renderer, Templates(renderer.envs), state, plan)
+        site = gather(con, run, search=search, text=False, search_limit=search_limit)
+        tables = site.tables
+        search = plan.search = site.search
+        if package is not None:
+            console.add_page(site)
+        site.formats = tuple(renderer.formats)
+        todo = _due(site, renderer, Templates(renderer.envs), state, plan)
         transcripts_digest = digest.result()["digest"][0]  # before rendering forks its workers: no query under way then
         if any(page.template == "run" for page, _ in todo):
             load_fields(site)
@@ -282,10 +281,11 @@ def collect(db: Path, *, run: str | None = None, formats=SITE_FORMATS, templates
     and whether it has a search index. ``previous``: a built site whose search index may be reused;
     ``search_limit``: the most transcript pages the index covers (a fixed sample beyond).
     ``sql_console``: add the SQL console, with DuckDB-Wasm from that folder (True: ./node_modules or the cache)."""
-    plan = _plan(db, State(Path("."), {}, 0), run=run, formats=list(formats), templates_dir=templates_dir,
-                 search=search, previous=previous, sql_console=sql_console, search_limit=search_limit)
-    files = dict(plan.files)
-    files[STATE] = incremental.state_file(plan.records)
+    with _collector_paused():
+        plan = _plan(db, State(Path("."), {}, 0), run=run, formats=list(formats), templates_dir=templates_dir,
+                     search=search, previous=previous, sql_console=sql_console, search_limit=search_limit)
+        files = dict(plan.files)
+        files[STATE] = incremental.state_file(plan.records)
     files[MANIFEST] = ("".join(p + "\n" for p in sorted(files))).encode("utf-8")
     return files, plan.pages, plan.search
 
@@ -296,7 +296,7 @@ def build(db: Path, out: Path, *, run: str | None = None, formats=SITE_FORMATS, 
     """Build the site of ``db`` into ``out``, rendering only the pages whose inputs changed since the
     last build there (every page with ``clean``); return what was rendered and written."""
     state = State(out, {}, 0) if clean else State.load(out)
-    with Output(out, clean=clean) as output:
+    with _collector_paused(), Output(out, clean=clean) as output:
         plan = _plan(db, state, run=run, formats=list(formats), templates_dir=templates_dir, search=search,
                      previous=None if clean else out, sql_console=sql_console, search_limit=search_limit,
                      output=output)

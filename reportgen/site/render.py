@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import gc
 import logging
 import multiprocessing
 import os
@@ -236,7 +237,11 @@ class Renderer:
             step = -(-len(pages) // (workers * 4))
             ranges = [(i, min(i + step, len(pages))) for i in range(0, len(pages), step)]
             out: dict[str, Any] = {}
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
+            # What the workers inherit is left out of every cycle collection from here on (theirs and
+            # this process's): collecting would walk it all, and in a worker, touch (copy) its memory.
+            # The workers collect what they make; the builder pauses the collector in this process.
+            gc.freeze()
+            with multiprocessing.get_context("fork").Pool(workers, initializer=gc.enable) as pool:
                 parts = pool.imap(_render_shared, ranges)
                 if meanwhile is not None:
                     meanwhile()
@@ -244,6 +249,7 @@ class Renderer:
                     out.update(part)
             return out
         finally:
+            gc.unfreeze()
             _SHARED = None
 
     def _compile(self, pages: list[tuple[Page, Iterable[str]]]) -> None:
