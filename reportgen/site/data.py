@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import itertools
+from concurrent.futures import ThreadPoolExecutor
 from typing import BinaryIO
 
 import duckdb
@@ -12,7 +13,7 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from reportgen import report, store
-from reportgen.output import csv_text, render
+from reportgen.output import render, write_csv
 
 # The order the pages list the tables in, headline numbers first. Which reports there are comes
 # from sql/report/ (report.names()); one not named here is listed after these, by name.
@@ -57,21 +58,28 @@ def write_transcripts(con: duckdb.DuckDBPyConnection, run: str | None, csv_file:
     rows = store.batches(con, "site/transcript_rows", BATCH, run=run)
     text_con = con.cursor()  # the rows stay open on ``con`` while each batch's text is read
     writer = None
-    try:
-        for batch in itertools.chain(rows, [rows.schema.empty_table()]):
-            keys = pl.from_arrow(batch)
-            if writer is not None and keys.height == 0:
-                continue
-            text = [store.frame(text_con, f"site/transcript_{table}_text", rows=keys[f"{table}_row"].to_list())
-                    .sort("ordinal").drop("ordinal") for table in ("item", "verdict")]
-            df = pl.concat([keys, *text], how="horizontal").select(TRANSCRIPT_COLUMNS)
-            csv_file.write(csv_text(df, header=writer is None).encode("utf-8"))
-            table = df.to_arrow()
-            if writer is None:
-                writer = pq.ParquetWriter(parquet_file, table.schema, compression="zstd", write_statistics=False)
-            writer.write_table(table)
-    finally:
-        text_con.close()
+    # Each batch's Parquet is compressed and written in a thread while the next batch is read and
+    # written as CSV (pyarrow and polars leave the interpreter while they work): two batches at most.
+    with ThreadPoolExecutor(1, thread_name_prefix="reportgen-parquet") as parquet:
+        pending = None
+        try:
+            for batch in itertools.chain(rows, [rows.schema.empty_table()]):
+                keys = pl.from_arrow(batch)
+                if writer is not None and keys.height == 0:
+                    continue
+                text = [store.frame(text_con, f"site/transcript_{table}_text", rows=keys[f"{table}_row"].to_list())
+                        .sort("ordinal").drop("ordinal") for table in ("item", "verdict")]
+                df = pl.concat([keys, *text], how="horizontal").select(TRANSCRIPT_COLUMNS)
+                write_csv(df, csv_file, header=writer is None)
+                table = df.to_arrow()
+                if writer is None:
+                    writer = pq.ParquetWriter(parquet_file, table.schema, compression="zstd", write_statistics=False)
+                if pending is not None:
+                    pending.result()
+                pending = parquet.submit(writer.write_table, table)
+            pending.result()
+        finally:
+            text_con.close()
     writer.close()
 
 
