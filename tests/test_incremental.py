@@ -19,6 +19,7 @@ from reportgen import categories, fieldreport, site as site_mod, store
 from reportgen.demo import EXAMPLE_RUN
 from reportgen.errors import ReportgenError
 from reportgen.ingest import ingest
+from reportgen.site.incremental import State
 from reportgen.site.render import relative
 
 T = f"run/{EXAMPLE_RUN}/t/"
@@ -81,13 +82,15 @@ def test_a_rebuild_in_another_process_renders_nothing(example_db, tmp_path):
     assert " 0 written" not in lines[0] and " 0 written, 0 removed" in lines[1], lines
 
 
-def test_a_damaged_state_file_renders_everything_again(example_db, tmp_path):
+@pytest.mark.parametrize("damage", ["not a record\n", "0123 12 run/a\0b.html\n"])
+def test_a_damaged_state_file_renders_everything_again(example_db, tmp_path, damage):
     """A state file with a damaged line (read in a thread while the build reads the database) is no
     state: every page is rendered again, and the site is a clean build's."""
     out = tmp_path / "site"
     first = site_mod.build(example_db, out, search=False)
     state = out / site_mod.STATE
-    state.write_text(state.read_text(encoding="utf-8") + "not a record\n", encoding="utf-8")
+    state.write_text(state.read_text(encoding="utf-8") + damage, encoding="utf-8")
+    assert State.load(out).records == {}
     again = site_mod.build(example_db, out, search=False)
     assert len(again.rendered) == again.pages == first.pages
     _same_as_clean(example_db, out, tmp_path, search=False)

@@ -93,7 +93,8 @@ def _collector_paused():
     """Python's cycle collector off for the build: the page model is hundreds of thousands of objects
     that all live until the build ends, and each collection of the oldest generation walks them all
     (a third of a rebuild's time at 10k transcripts; writing the state file afterwards, a tenth).
-    Reference counting frees the rest. The rendering workers collect (``render.Renderer.render``)."""
+    Reference counting frees the rest. Rendering, which makes cyclic garbage, collects with the
+    model frozen out of it (``render._collecting``)."""
     was = gc.isenabled()
     gc.disable()
     try:
@@ -164,7 +165,8 @@ def _plan(db: Path, state: State, *, run: str | None, formats: list[str], templa
             console.add_page(site)
         site.formats = tuple(renderer.formats)
         todo = _due(site, renderer, Templates(renderer.envs), state, plan)
-        transcripts_digest = digest.result()["digest"][0]  # before rendering forks its workers: no query under way then
+        transcripts_digest = digest.result()["digest"][0]
+        side.shutdown()  # before rendering forks its workers: no thread of ours but this one then
         if any(page.template == "run" for page, _ in todo):
             load_fields(site)
 

@@ -253,7 +253,7 @@ class State:
         for rel, (_, size) in self._records.items():
             try:
                 st = os.stat(prefix + rel)
-            except OSError:
+            except (OSError, ValueError):  # ValueError: a NUL in the path (``_parse`` refuses them)
                 continue
             if st.st_size == size and st.st_mtime_ns <= mtime_ns:
                 intact.add(rel)
@@ -308,6 +308,8 @@ class State:
 def _parse(text: str) -> dict[str, tuple[str, int]]:
     """The records of a state file's text (header checked already); none if any line is damaged."""
     records: dict[str, tuple[str, int]] = {}
+    if "\0" in text:
+        return {}
     try:
         for line in text[len(_STATE_HEADER):].splitlines():
             key, size, rel = line.split(" ", 2)

@@ -11,6 +11,7 @@ of them by name."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import gc
@@ -224,9 +225,10 @@ class Renderer:
         site = dataclasses.replace(site, formats=tuple(self.formats))
         workers = _workers(len(pages))
         if workers <= 1:
-            if meanwhile is not None:
-                meanwhile()
-            return _render_range(self, pages, site, each, 0, len(pages))
+            with _collecting():
+                if meanwhile is not None:
+                    meanwhile()
+                return _render_range(self, pages, site, each, 0, len(pages))
         # Forked workers inherit the renderer (its templates compiled here, once), the gathered data
         # and ``each``; only page ranges go out and what ``each`` returns (or the text) comes back,
         # merged in page order: deterministic.
@@ -237,11 +239,7 @@ class Renderer:
             step = -(-len(pages) // (workers * 4))
             ranges = [(i, min(i + step, len(pages))) for i in range(0, len(pages), step)]
             out: dict[str, Any] = {}
-            # What the workers inherit is left out of every cycle collection from here on (theirs and
-            # this process's): collecting would walk it all, and in a worker, touch (copy) its memory.
-            # The workers collect what they make; the builder pauses the collector in this process.
-            gc.freeze()
-            with multiprocessing.get_context("fork").Pool(workers, initializer=gc.enable) as pool:
+            with _collecting(), multiprocessing.get_context("fork").Pool(workers, initializer=gc.enable) as pool:
                 parts = pool.imap(_render_shared, ranges)
                 if meanwhile is not None:
                     meanwhile()
@@ -249,7 +247,6 @@ class Renderer:
                     out.update(part)
             return out
         finally:
-            gc.unfreeze()
             _SHARED = None
 
     def _compile(self, pages: list[tuple[Page, Iterable[str]]]) -> None:
@@ -290,6 +287,27 @@ class Renderer:
                 raise UsageError(f"page {stem}{ext} failed to render ({exc})", path=where) from None
             out[stem + ext] = text.rstrip("\n") + "\n"
         return out
+
+
+@contextlib.contextmanager
+def _collecting():
+    """Python's cycle collector on while pages render (the builder pauses it while it gathers), with
+    everything that exists already (the gathered model) frozen out of its collections: rendering
+    makes cyclic garbage (Jinja's ``import … with context``) that must be collected, but walking
+    the model at each collection would cost more than the rendering, and in a forked worker it
+    would touch, and so copy, the memory the worker shares. The workers collect too (the pool's
+    initializer). A freeze someone else made is left as it is (and this one skipped)."""
+    was_enabled, frozen = gc.isenabled(), gc.get_freeze_count() == 0
+    if frozen:
+        gc.freeze()
+    gc.enable()
+    try:
+        yield
+    finally:
+        if not was_enabled:
+            gc.disable()
+        if frozen:
+            gc.unfreeze()
 
 
 PARALLEL_FROM = 300  # pages; below this, starting workers costs more than it saves
