@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reportgen import report, store
+from reportgen import store
 from reportgen.errors import UsageError
 from reportgen.output import SITE_FORMATS
 from reportgen.resources import resource_dir

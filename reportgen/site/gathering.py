@@ -62,7 +62,7 @@ def gather(con: duckdb.DuckDBPyConnection, run: str | None = None, *, search: bo
         search_limit=search_limit if search else None,
         sql={f.short_name: f.text for f in sqlfiles.group("report")} | {f.name: f.text for f in sqlfiles.group("site")},
         data=data.tables(), reliability_definitions=reliability.DEFINITIONS,
-        field_sources=(tables["overall"], verdict_inputs), tables=tables,
+        verdict_inputs=verdict_inputs, tables=tables,
     )
     site.pages = pages(site)
     if text:
@@ -78,8 +78,7 @@ def _run_prefix(name: str) -> str:
 def load_fields(site: Site) -> None:
     """Fit the field's statistics (reportgen.fieldreport) into every judge's ``field``: only the run
     pages show them, and the fit costs more than the rest of a rebuild's reading."""
-    overall, verdict_inputs = site.field_sources
-    field = fieldreport.frame(None, overall, verdict_inputs)
+    field = fieldreport.frame(None, site.tables["overall"], site.verdict_inputs)
     for run in site.runs:
         for judge in run.judges:
             judge.field = next(iter(_rows(field, run=run.name, judge=judge.judge)), None)
@@ -197,11 +196,10 @@ def _transcripts(listed: pl.DataFrame, links: _Links) -> list[Transcript]:
     rows of one run, in its order: by paper, then CSV position); without their text."""
     columns = listed.select("item_key", "paper", "question", "position", "seq", "categories", "digest",
                             "input_digest")
-    items = [Transcript(key=key, page=links.transcript(key), paper=paper, paper_page=links.paper(paper),
-                        question=question, position=position, seq=seq, categories=categories, digest=digest,
-                        input_digest=f"{input_digest:016x}")
-             for key, paper, question, position, seq, categories, digest, input_digest in columns.iter_rows()]
-    return items
+    return [Transcript(key=key, page=links.transcript(key), paper=paper, paper_page=links.paper(paper),
+                       question=question, position=position, seq=seq, categories=categories, digest=digest,
+                       input_digest=f"{input_digest:016x}")
+            for key, paper, question, position, seq, categories, digest, input_digest in columns.iter_rows()]
 
 
 def load_text(con: duckdb.DuckDBPyConnection, site: Site, wanted: set[str]) -> list[Transcript]:

@@ -200,7 +200,7 @@ def inputs_digest(page) -> str | None:
     """A digest of a page's inputs; None for a page without inputs."""
     if page.inputs is None:
         return None
-    return str(page.inputs) if type(page.inputs) is Digested else _sha(dumps(page.inputs))
+    return str(page.inputs) if type(page.inputs) is Digested else digest_of(page.inputs)
 
 
 def key_prefix(site: str, template: str, html_only: bool) -> str:
@@ -253,7 +253,7 @@ class State:
         for rel, (_, size) in self._records.items():
             try:
                 st = os.stat(prefix + rel)
-            except (OSError, ValueError):  # ValueError: a NUL in the path (``_parse`` refuses them)
+            except OSError:
                 continue
             if st.st_size == size and st.st_mtime_ns <= mtime_ns:
                 intact.add(rel)

@@ -257,10 +257,6 @@ class Renderer:
             except jinja2.TemplateError:
                 pass
 
-    def outputs(self, page: Page) -> list[str]:
-        """The files of a page: one per format (an html_only page has no Markdown twin)."""
-        return [f"{page.path}.{fmt}" for fmt in self.formats if not (fmt == "md" and page.html_only)]
-
     def render_page(self, page: Page, site: Site, formats: Iterable[str] | None = None) -> dict[str, str]:
         out: dict[str, str] = {}
         stem, template = page.path, page.template
