@@ -10,7 +10,6 @@ from typing import BinaryIO
 
 import duckdb
 import polars as pl
-import pyarrow.parquet as pq
 
 from reportgen import report, store
 from reportgen.output import render, write_csv
@@ -55,6 +54,8 @@ def write_transcripts(con: duckdb.DuckDBPyConnection, run: str | None, csv_file:
     not fit in memory. The report's rows are read in order without their text, and each batch's text
     by row id: DuckDB cannot spill a sort of all that text to disk. The same CSV bytes as
     ``data_files`` makes from the whole table."""
+    import pyarrow.parquet as pq  # here, not at the top: a rebuild that keeps these files need not import it
+
     rows = store.batches(con, "site/transcript_rows", BATCH, run=run)
     text_con = con.cursor()  # the rows stay open on ``con`` while each batch's text is read
     writer = None
