@@ -10,6 +10,7 @@ import random
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from reportgen import categories, fieldreport, site as site_mod, store
 from reportgen.demo import EXAMPLE_RUN
 from reportgen.errors import ReportgenError
 from reportgen.ingest import ingest
+from reportgen.site import builder
 from reportgen.site.incremental import State
 from reportgen.site.render import relative
 
@@ -80,6 +82,72 @@ def test_a_rebuild_in_another_process_renders_nothing(example_db, tmp_path):
         assert r.returncode == 0, r.stderr
         lines.append(r.stdout)
     assert " 0 written" not in lines[0] and " 0 written, 0 removed" in lines[1], lines
+
+
+def _age(db: Path) -> None:
+    """Date the database's last write a minute back: a file written in the last two seconds is not
+    trusted by its stat (incremental.RACY_NS)."""
+    then = time.time_ns() - 60_000_000_000
+    os.utime(db, ns=(then, then))
+
+
+def _no_plan(monkeypatch) -> None:
+    """Make any build that reads the database fail: a build that returns took the shortcut."""
+    def fail(*args, **kwargs):
+        raise AssertionError("the build read the database")
+    monkeypatch.setattr(builder, "_plan", fail)
+
+
+def test_a_rebuild_that_nothing_changed_reads_nothing(example_db, tmp_path, monkeypatch):
+    """Same database file, code, templates and options, and the site as the last build left it: the
+    rebuild does not open the database, and says what the last build made."""
+    out = tmp_path / "site"
+    _age(example_db)
+    first = site_mod.build(example_db, out, search=False)
+    before = tree(out)
+    _no_plan(monkeypatch)
+    again = site_mod.build(example_db, out, search=False)
+    assert again.written == again.removed == again.rendered == []
+    assert (again.pages, again.files, again.search, again.skipped) == (first.pages, first.files, False, first.pages)
+    assert tree(out) == before  # nothing of the shortcut's is in the site (the record is in the cache)
+
+
+@pytest.mark.parametrize("change", ["database written", "database just written", "page edited", "page deleted",
+                                    "manifest edited", "other options", "template", "staging left over"])
+def test_the_shortcut_is_not_taken_when_anything_changed(example_db, tmp_path, monkeypatch, change):
+    out = tmp_path / "site"
+    templates = tmp_path / "tpl"
+    (templates / "html").mkdir(parents=True)
+    (templates / "html" / "unused.html").write_text("one", encoding="utf-8")
+    options = {"search": False, "templates_dir": templates}
+    _age(example_db)
+    site_mod.build(example_db, out, **options)
+    page = f"{T}{_item(example_db, 'base')}.html"
+    later = (out / site_mod.STATE).stat().st_mtime_ns + 1_000_000_000
+    if change == "database written":
+        _sql(example_db, "UPDATE verdicts SET winner = 'tie' WHERE item_key = ?", _item(example_db, "base"))
+        _age(example_db)
+    elif change == "database just written":  # the same bytes, but written now: its stat cannot be trusted yet
+        os.utime(example_db)
+    elif change == "page edited":
+        (out / page).write_text("edited by hand", encoding="utf-8")
+        os.utime(out / page, ns=(later, later))
+    elif change == "page deleted":
+        (out / page).unlink()
+    elif change == "manifest edited":
+        (out / site_mod.MANIFEST).write_text("index.html\n", encoding="utf-8")
+    elif change == "other options":
+        options["formats"] = ["html"]
+    elif change == "template":
+        (templates / "html" / "unused.html").write_text("two", encoding="utf-8")
+    elif change == "staging left over":
+        (out / site_mod.STAGING).mkdir()
+    calls = []
+    real = builder._plan
+    monkeypatch.setattr(builder, "_plan", lambda *a, **k: calls.append(1) or real(*a, **k))
+    site_mod.build(example_db, out, **options)
+    assert calls == [1]
+    _same_as_clean(example_db, out, tmp_path, **options)
 
 
 @pytest.mark.parametrize("damage", ["not a record\n", "0123 12 run/a\0b.html\n"])

@@ -22,7 +22,7 @@ from reportgen.site.incremental import STATE, State, Templates
 from reportgen.site.render import Renderer
 from reportgen.site.search import (SEARCH_LIMIT, SEARCH_STAMP, indexed_pages, pagefind_available,
                                    pagefind_version, search_index)
-from reportgen.site.writer import MANIFEST, Output
+from reportgen.site.writer import MANIFEST, STAGING, Output
 
 
 CHUNK = 5_000  # pages rendered per part: the most transcripts whose text is in memory at once
@@ -297,7 +297,15 @@ def build(db: Path, out: Path, *, run: str | None = None, formats=SITE_FORMATS, 
           search_limit: int = SEARCH_LIMIT) -> BuildResult:
     """Build the site of ``db`` into ``out``, rendering only the pages whose inputs changed since the
     last build there (every page with ``clean``); return what was rendered and written."""
+    formats = list(formats)
+    _check(formats, templates_dir, search_limit)
+    inputs = incremental.build_inputs(db, templates_dir, _options(run, formats, search, sql_console, search_limit))
     state = State(out, {}, 0) if clean else State.load(out)
+    if not clean:
+        last = incremental.last_build(out, inputs)
+        if last is not None and _as_left(out, state):
+            return BuildResult(out=out, files=last["files"], pages=last["pages"], search=last["search"],
+                               sql_console=sql_console is not False, skipped=last["pages"])
     with _collector_paused(), Output(out, clean=clean) as output:
         plan = _plan(db, state, run=run, formats=list(formats), templates_dir=templates_dir, search=search,
                      previous=None if clean else out, sql_console=sql_console, search_limit=search_limit,
@@ -315,6 +323,30 @@ def build(db: Path, out: Path, *, run: str | None = None, formats=SITE_FORMATS, 
         else:
             files[MANIFEST] = manifest
         written, removed = output.finish(files, put=plan.put, keep=plan.keep)
+    incremental.remember(out, inputs, {"files": len(listed) + 1, "pages": plan.pages, "search": plan.search})
     return BuildResult(out=out, files=len(listed) + 1, written=written, removed=removed, pages=plan.pages,
                        search=plan.search, sql_console=sql_console is not False, rendered=plan.rendered,
                        skipped=plan.pages - len(plan.rendered))
+
+
+def _options(run: str | None, formats: list[str], search: bool | None, sql_console: bool | Path,
+             search_limit: int) -> dict:
+    """The options a build's files depend on, resolved as ``_plan`` resolves them."""
+    if search is None:
+        search = "html" in formats and pagefind_available()
+    console_from = None
+    if sql_console is not False:
+        console_from = [str(duckdb_wasm.find(None if sql_console is True else Path(sql_console)).resolve()),
+                        duckdb_wasm.VERSION, duckdb_wasm.ARROW_VERSION]
+    return {"run": run, "formats": formats, "search": search, "pagefind": pagefind_version() if search else None,
+            "search_limit": search_limit, "sql_console": console_from}
+
+
+def _as_left(out: Path, state: State) -> bool:
+    """Whether every file of the last build in ``out`` is as it left it: each as its state file
+    records it, the manifest listing them, and no staging folder of an interrupted build."""
+    records = state.records
+    if not records or len(state.intact()) != len(records) or (out / STAGING).exists():
+        return False
+    manifest = ("".join(p + "\n" for p in sorted(set(records) | {STATE}))).encode("utf-8")
+    return state.same_file(MANIFEST, manifest)

@@ -21,7 +21,9 @@ import hashlib
 import json
 import os
 import re
+import sys
 import threading
+import time
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -29,7 +31,7 @@ from typing import Any
 import jinja2
 import jinja2.meta
 
-from reportgen.resources import resource_dir
+from reportgen.resources import cache_dir, resource_dir
 
 STATE = ".reportgen-pages"  # every file of the last build: "<key> <size> <path>", one a line
 _STATE_HEADER = "reportgen-pages 1\n"
@@ -322,3 +324,117 @@ def _parse(text: str) -> dict[str, tuple[str, int]]:
 def state_file(records: dict[str, tuple[str, int]]) -> bytes:
     return (_STATE_HEADER + "".join(f"{key} {size} {rel}\n" for rel, (key, size) in sorted(records.items()))
             ).encode("utf-8")
+
+
+# A rebuild that nothing changed ----------------------------------------------------------------
+#
+# A build from the same database file, code, templates and options into a site left as the last
+# build made it would render and write nothing. ``build_inputs`` puts all of that in one digest,
+# taken before the database is read; ``remember`` files it after a build, with the identity of the
+# state file that build wrote, in reportgen's cache (not in the site, whose files must not depend
+# on the machine: a published site is committed as it is); ``last_build`` finds it again.
+
+RACY_NS = 2_000_000_000  # a database written this recently is not trusted by its stat (below)
+_BUILD_DISTS = ("duckdb", "polars", "pyarrow", "jinja2", "markupsafe", "markdown-it-py", "numpy", "pagefind_bin")
+
+
+@functools.cache
+def _everything_stamp() -> str:
+    """A digest of all of reportgen's code, SQL, templates and static files, and of the versions of
+    Python and the libraries a build uses: anything a build's files could depend on."""
+    h = hashlib.sha256(sys.version.encode())
+    package = Path(__file__).resolve().parent.parent
+    files = sorted(package.rglob("*.py"))
+    for name in ("sql", "templates"):
+        base = resource_dir(name)
+        files += sorted(p for p in base.rglob("*") if p.is_file())
+    for path in files:
+        h.update(str(path).encode("utf-8", "surrogateescape") + b"\0" + path.read_bytes() + b"\0")
+    for dist in _BUILD_DISTS:
+        try:
+            h.update(f"{dist} {version(dist)}\n".encode())
+        except PackageNotFoundError:
+            h.update(f"{dist} ?\n".encode())
+    return h.hexdigest()
+
+
+def _file_identity(path: Path, now_ns: int) -> str | None:
+    """What the file system says of a file, or None when it was modified too recently to tell a
+    later write from it: a write in the same tick of the file system's clock can leave the
+    modification time as it was (git's "racy" files)."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return "none"
+    if now_ns - st.st_mtime_ns < RACY_NS:
+        return None
+    return f"{st.st_dev} {st.st_ino} {st.st_size} {st.st_mtime_ns} {st.st_ctime_ns}"
+
+
+def _folder_digest(folder: Path | None) -> str:
+    if folder is None:
+        return "-"
+    h = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        h.update(path.relative_to(folder).as_posix().encode("utf-8", "surrogateescape") + b"\0"
+                 + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def build_inputs(db: Path, templates_dir: Path | None, options: dict[str, Any]) -> str | None:
+    """A digest of everything a build reads: the database file and its write-ahead log as the file
+    system sees them (device, inode, size, modification and change times: any write changes
+    them), reportgen's code and resources, ``templates_dir``'s files and the build's ``options``.
+    None when the database was written less than two seconds ago (its stat cannot be trusted yet)."""
+    now = time.time_ns()
+    identities = [_file_identity(db, now), _file_identity(db.with_name(db.name + ".wal"), now)]
+    if None in identities or identities[0] == "none":
+        return None
+    return _sha("\0".join([*identities, _everything_stamp(), _folder_digest(templates_dir), dumps(options)]))
+
+
+def _record_path(out: Path) -> Path:
+    return cache_dir("builds") / (_sha(os.path.realpath(out))[:40] + ".json")
+
+
+def _state_identity(out: Path) -> list[int] | None:
+    try:
+        st = os.stat(out / STATE)
+    except OSError:
+        return None
+    return [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns]
+
+
+def remember(out: Path, inputs: str | None, summary: dict[str, Any]) -> None:
+    """After a build into ``out``: file that its state file was made from ``inputs`` (forget any
+    earlier record when None), with the build's ``summary`` (what ``last_build`` gives back). The
+    cache is a convenience: a failure to write it costs the next rebuild its shortcut, nothing else."""
+    path = _record_path(out)
+    identity = _state_identity(out)
+    try:
+        if inputs is None or identity is None:
+            path.unlink(missing_ok=True)
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text = json.dumps({"out": os.path.realpath(out), "state": identity, "inputs": inputs, "summary": summary})
+        scratch = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        scratch.write_text(text, encoding="utf-8")
+        os.replace(scratch, path)
+    except OSError:
+        pass
+
+
+def last_build(out: Path, inputs: str | None) -> dict[str, Any] | None:
+    """The summary ``remember`` filed for ``out`` when its state file is still the one the build
+    made from ``inputs`` wrote; None otherwise. (Whether the site's files are as the state file
+    says is for the caller to check.)"""
+    if inputs is None:
+        return None
+    try:
+        record = json.loads(_record_path(out).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if (not isinstance(record, dict) or record.get("inputs") != inputs or record.get("out") != os.path.realpath(out)
+            or record.get("state") != _state_identity(out)):
+        return None
+    return record.get("summary")
