@@ -205,6 +205,9 @@ def test_every_ingest_sql_file_is_used(tmp_path, example_csv, example_log, monke
     ingest(db, [jsonl(tmp_path, [{"item": "1", "winner": "tie"}])], run=RUN)
     # no id column, and mixed line endings that only polars reads
     ingest(db, [Path(__file__).parent / "bad_inputs" / "mixed_line_endings.csv"], run="mixed")
+    # a repeated id: read straight into items, then staged and checked to name the rows
+    with pytest.raises(InputError, match="repeats data row"):
+        ingest(db, [Path(__file__).parent / "bad_inputs" / "duplicate_ids.csv"], run="repeated")
     field = Path(__file__).parent / "fixtures" / "field"
     ingest(db, [field / "arena_hard" / "model_judgment" / "judge-x" / "model-x.jsonl", field / "arena_hard" / "question.jsonl"])
     from reportgen.sqlfiles import all_sql

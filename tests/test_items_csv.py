@@ -100,3 +100,34 @@ def test_bad_csv(tmp_path, content, message, line):
     assert message in str(err.value)
     assert err.value.line == line
     assert str(err.value).startswith(str(p))
+
+
+@pytest.mark.parametrize("has_id", [True, False])
+def test_read_straight_into_items_as_the_staged_path_would(tmp_path, monkeypatch, has_id):
+    """The rows go straight from the file into items; the staged path (which an error falls back to,
+    to name the rows) writes the same items: keys, positions, text with CRLF turned into LF, the
+    source's summary."""
+    rows = [f'"q{i}\r\nwith a line",paper {i % 7},"ref, {i}",base {i},"ft ""{i}"""' for i in range(3000)]
+    csv = write(tmp_path, ("id," if has_id else "") + HEADER + "\r\n"
+                + "".join((f"k{i:05d}," if has_id else "") + row + "\r\n" for i, row in enumerate(rows)))
+
+    def read(db: Path) -> tuple[list, list]:
+        ingest(db, [csv], run="r")
+        with store.open_db(db, read_only=True) as con:
+            # (not the run id: the staged path's comes after the first try's, which was rolled back)
+            return (con.sql("SELECT * EXCLUDE (run_id, source_id) FROM items ORDER BY position").fetchall(),
+                    con.sql("SELECT summary FROM sources").fetchall())
+
+    straight = read(tmp_path / "straight.duckdb")
+    staged_calls = []
+    real_stage = items_csv.stage
+    monkeypatch.setattr(items_csv, "stage", lambda *a, **k: staged_calls.append(1) or real_stage(*a, **k))
+
+    def refuse(ctx, src):
+        raise items_csv.CheckRows(str(src.path))
+    monkeypatch.setattr(items_csv, "_write_direct", refuse)
+    staged = read(tmp_path / "staged.duckdb")
+    assert staged_calls == [1]
+    assert straight == staged
+    assert len(straight[0]) == 3000 and straight[0][5][2] == "q5\nwith a line"
+    assert [r[1] for r in straight[0]] == list(range(3000))

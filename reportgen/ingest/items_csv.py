@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import re
 import sys
@@ -99,16 +100,11 @@ def check(path: Path, options: Options | None = None) -> CsvPlan:
 
 def stage(con: duckdb.DuckDBPyConnection, path: Path, plan: CsvPlan, run_id: int) -> int:
     """Stream the rows into the temporary tables staged_csv/staged_keys (inside the ingest's
-    transaction) and check them; return the number of rows. Call insert_staged to keep them."""
+    transaction) and check their keys; return the number of rows. The rows go into items with
+    insert_staged_items, where first_blank_item checks their other fields."""
     if plan.reader == "duckdb":
-        try:
+        with _read_errors(path, plan):
             store.run(con, "ingest/stage_items_csv", path=str(path), names=plan.names)
-        except duckdb.OutOfMemoryException:
-            raise  # the budget, not the file (errors.user_error says so)
-        except duckdb.Error as exc:
-            line, problem = _diagnose(path, len(plan.names))
-            raise InputError(problem or f"is not a CSV file DuckDB can read ({str(exc).splitlines()[0]}); "
-                             "check its delimiter (a comma) and quoting", path=path, line=line) from None
     else:
         try:
             frame = pl.read_csv(path, infer_schema=False, encoding="utf8", new_columns=plan.names)
@@ -125,13 +121,9 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path, plan: CsvPlan, run_id: int
     rows = store.scalar(con, "ingest/staged_count")
     if rows == 0:
         raise InputError("has a header but no rows; add one row per question", path=path, line=2)
-    blank = store.run(con, "ingest/staged_first_blank")
-    if blank:
-        field, position = blank[0]
-        raise InputError(
-            f"column {plan.columns[field]!r} is empty in data row {position + 1}; fill it in or remove the row",
-            path=path, line=row_line(path, position),
-        )
+    blank_id = store.scalar(con, "ingest/staged_first_id_blank", has_id=plan.has_ids)
+    if blank_id is not None:
+        _refuse_blank(path, plan, [("id", blank_id)])
     store.run(con, "ingest/staged_keys", has_id=plan.has_ids)
     dup = store.run(con, "ingest/staged_first_duplicate")
     if dup:
@@ -152,13 +144,69 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path, plan: CsvPlan, run_id: int
     return rows
 
 
+def _refuse_blank(path: Path, plan: CsvPlan, blank: list[tuple]) -> None:
+    if blank:
+        field, position = blank[0]
+        raise InputError(
+            f"column {plan.columns[field]!r} is empty in data row {position + 1}; fill it in or remove the row",
+            path=path, line=row_line(path, position),
+        )
+
+
+class CheckRows(Exception):
+    """An items CSV read straight into items hit a key that repeats, is in the run already or is
+    missing: the ingest is to be done again with each CSV staged and checked first (``stage``),
+    which names the rows. (What the first try wrote is rolled back.)"""
+
+
 def write(ctx: Context, src: Source) -> list[str]:
     plan: CsvPlan = src.plan
+    if plan.reader == "duckdb" and not ctx.options.stage_csv:
+        return _write_direct(ctx, src)
     rows = stage(ctx.con, src.path, plan, ctx.run_id)
+    summary = _summary(plan, rows)
+    source_id = ctx.record_source(src, summary)
+    store.run(ctx.con, "ingest/insert_staged_items", run_id=ctx.run_id, source_id=source_id, has_id=plan.has_ids)
+    _refuse_blank(src.path, plan, store.run(ctx.con, "ingest/first_blank_item", run_id=ctx.run_id, source_id=source_id))
+    ctx.items_written = True
+    return summary
+
+
+@contextlib.contextmanager
+def _read_errors(path: Path, plan: CsvPlan):
+    """DuckDB refusing the file becomes a one-line error naming the line (a key's constraint
+    error and running out of memory go on as they are)."""
+    try:
+        yield
+    except (duckdb.ConstraintException, duckdb.OutOfMemoryException):
+        raise  # the keys (CheckRows), or the budget, not the file (errors.user_error says so)
+    except duckdb.Error as exc:
+        line, problem = _diagnose(path, len(plan.names))
+        raise InputError(problem or f"is not a CSV file DuckDB can read ({str(exc).splitlines()[0]}); "
+                         "check its delimiter (a comma) and quoting", path=path, line=line) from None
+
+
+def _summary(plan: CsvPlan, rows: int) -> list[str]:
     cols = ", ".join(f"{f}={c}" for f, c in plan.columns.items())
-    summary = [f"items CSV, {rows} rows (columns: {cols})"]
-    store.run(ctx.con, "ingest/insert_staged_items", run_id=ctx.run_id, source_id=ctx.record_source(src, summary),
-              has_id=plan.has_ids)
+    return [f"items CSV, {rows} rows (columns: {cols})"]
+
+
+def _write_direct(ctx: Context, src: Source) -> list[str]:
+    """Read the CSV straight into items and check what was written: a staged copy to check first
+    costs as much again as reading the file (``stage``, kept for the rare file that fails)."""
+    plan, path = src.plan, src.path
+    source_id = ctx.record_source(src, [])
+    try:
+        with _read_errors(path, plan):
+            rows = store.scalar(ctx.con, "ingest/insert_csv_items", run_id=ctx.run_id, source_id=source_id,
+                                path=str(path), names=plan.names, has_id=plan.has_ids)
+    except duckdb.ConstraintException:
+        raise CheckRows(str(path)) from None
+    if not rows:
+        raise InputError("has a header but no rows; add one row per question", path=path, line=2)
+    _refuse_blank(path, plan, store.run(ctx.con, "ingest/first_blank_item", run_id=ctx.run_id, source_id=source_id))
+    summary = _summary(plan, rows)
+    store.run(ctx.con, "ingest/set_source_summary", run_id=ctx.run_id, source_id=source_id, summary="; ".join(summary))
     ctx.items_written = True
     return summary
 
