@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from reportgen import store
 from reportgen.errors import UsageError
@@ -19,7 +20,7 @@ from reportgen.resources import resource_dir
 from reportgen.site import console, data, duckdb_wasm, incremental
 from reportgen.site.gathering import gather, load_fields, load_text, unload_text
 from reportgen.site.incremental import STATE, State, Templates
-from reportgen.site.render import Renderer
+from reportgen.site.render import Renderer, forks
 from reportgen.site.search import (SEARCH_LIMIT, SEARCH_STAMP, indexed_pages, pagefind_available,
                                    pagefind_version, search_index)
 from reportgen.site.writer import MANIFEST, STAGING, Output
@@ -142,7 +143,8 @@ def _plan(db: Path, state: State, *, run: str | None, formats: list[str], templa
           search: bool | None, previous: Path | None, sql_console: bool | Path, search_limit: int,
           output: Output | None = None) -> _Plan:
     """Everything a build writes; with ``output``, the rendered pages are written into it by the
-    processes that render them, and the data files are made while they do."""
+    processes that render them. The transcripts' data files are made in a thread from the start
+    (finished before rendering forks), the other data files while the pages render."""
     _check(formats, templates_dir, search_limit)
     if search is None:
         search = "html" in formats and pagefind_available()
@@ -154,10 +156,13 @@ def _plan(db: Path, state: State, *, run: str | None, formats: list[str], templa
     plan = _Plan(search=search)
     renderer = Renderer(formats, templates_dir)
     others: dict[str, bytes] = {}
-    with store.open_db(db, read_only=True) as con, ThreadPoolExecutor(1, thread_name_prefix="reportgen-digest") as side:
+    if output is not None:
+        output.start()  # here, before a thread writes into it
+    with store.open_db(db, read_only=True) as con, ThreadPoolExecutor(1, thread_name_prefix="reportgen-data") as side:
         store.cap_memory(con)  # the build streams the transcripts' text: DuckDB need not keep what it read
-        # The digest of the transcripts' data files, read on its own connection while gathering reads.
-        digest = side.submit(store.on_cursor, store.frame, con.cursor(), "site/transcripts_digest", run=run)
+        # The transcripts' data files, digested and (where that changed) written on a connection of their own
+        # from the start: DuckDB, polars and pyarrow leave the interpreter to the gathering meanwhile.
+        transcripts = side.submit(store.on_cursor, _transcripts_files, con.cursor(), run, state, output)
         site = gather(con, run, search=search, text=False, search_limit=search_limit)
         tables = site.tables
         search = plan.search = site.search
@@ -165,32 +170,13 @@ def _plan(db: Path, state: State, *, run: str | None, formats: list[str], templa
             console.add_page(site)
         site.formats = tuple(renderer.formats)
         todo = _due(site, renderer, Templates(renderer.envs), state, plan)
-        transcripts_digest = digest.result()["digest"][0]
-        side.shutdown()  # before rendering forks its workers: no thread of ours but this one then
+        if forks(min(len(todo), CHUNK)):
+            side.shutdown()  # before rendering forks its workers: no thread of ours but this one then
         if any(page.template == "run" for page, _ in todo):
             load_fields(site)
 
         def data_and_static() -> None:
             """The data files, static files and SQL console: made while the pages render."""
-            # The transcripts report holds every transcript's text: written again only when it changed,
-            # and then streamed from the database into its files (it need not fit in memory).
-            data_key = incremental.derived_key("transcripts", transcripts_digest)
-            csv_rel, parquet_rel = (f"data/transcripts.{ext}" for ext in ("csv", "parquet"))
-            if all(state.current(rel, data_key) for rel in (csv_rel, parquet_rel)):
-                for rel in (csv_rel, parquet_rel):
-                    plan.kept(rel, state)
-            elif output is not None:
-                with output.open(csv_rel) as csv_file, output.open(parquet_rel) as parquet_file:
-                    data.write_transcripts(con, run, csv_file, parquet_file)
-                    sizes = csv_file.tell(), parquet_file.tell()
-                for rel, size in zip((csv_rel, parquet_rel), sizes):
-                    plan.records[rel] = (data_key, size)
-                    plan.put.append(rel)
-            else:
-                csv_file, parquet_file = io.BytesIO(), io.BytesIO()
-                data.write_transcripts(con, run, csv_file, parquet_file)
-                plan.add(csv_rel, csv_file.getvalue(), data_key, state)
-                plan.add(parquet_rel, parquet_file.getvalue(), data_key, state)
             others.update(console.files(con, run, tables, package) if package is not None else {})
             others.update(data.data_files(tables))
             if "html" in formats:
@@ -208,8 +194,6 @@ def _plan(db: Path, state: State, *, run: str | None, formats: list[str], templa
             output.put(rel, content)
             return len(content)
 
-        if output is not None:
-            output.start()
         # A bounded number of transcripts' text in memory at once: each part is read, rendered (by
         # workers forked for it) and let go before the next.
         for start in range(0, max(len(todo), 1), CHUNK):
@@ -219,6 +203,14 @@ def _plan(db: Path, state: State, *, run: str | None, formats: list[str], templa
             results = renderer.render(due, site, each=None if output is None else write_page,
                                       meanwhile=data_and_static if start == 0 else None)
             unload_text(loaded)
+            for rel, key, made in transcripts.result() if start == 0 else ():
+                if made is None:
+                    plan.kept(rel, state)
+                elif isinstance(made, bytes):
+                    plan.add(rel, made, key, state)
+                else:
+                    plan.records[rel] = (key, made)
+                    plan.put.append(rel)
             for rel, result in results.items():
                 plan.rendered.append(rel)
                 if output is None:
@@ -234,6 +226,26 @@ def _plan(db: Path, state: State, *, run: str | None, formats: list[str], templa
     if search:
         _search(plan, state, previous, search_limit, output)
     return plan
+
+
+def _transcripts_files(con, run: str | None, state: State, output: Output | None) -> list[tuple[str, str, Any]]:
+    """``data/transcripts.csv`` and ``.parquet``, which hold every transcript's text: kept when their
+    digest (``sql/site/transcripts_digest.sql``) is the last build's, else streamed from the database
+    into their files (the text need not fit in memory). Returns (path, key, what) for each: None for
+    a file kept, its size for one written into ``output``, its bytes without ``output``."""
+    digest = store.frame(con, "site/transcripts_digest", run=run)["digest"][0]
+    key = incremental.derived_key("transcripts", digest)
+    rels = [f"data/transcripts.{ext}" for ext in ("csv", "parquet")]
+    if all(state.current(rel, key) for rel in rels):
+        return [(rel, key, None) for rel in rels]
+    if output is None:
+        made = io.BytesIO(), io.BytesIO()
+        data.write_transcripts(con, run, *made)
+        return [(rel, key, f.getvalue()) for rel, f in zip(rels, made)]
+    with output.open(rels[0]) as csv_file, output.open(rels[1]) as parquet_file:
+        data.write_transcripts(con, run, csv_file, parquet_file)
+        sizes = csv_file.tell(), parquet_file.tell()
+    return [(rel, key, size) for rel, size in zip(rels, sizes)]
 
 
 class _Written(Mapping):

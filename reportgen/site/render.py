@@ -310,6 +310,11 @@ PARALLEL_FROM = 300  # pages; below this, starting workers costs more than it sa
 _SHARED: tuple | None = None
 
 
+def forks(pages: int) -> bool:
+    """Whether rendering this many pages forks worker processes."""
+    return _workers(pages) > 1
+
+
 def _workers(pages: int) -> int:
     if pages < PARALLEL_FROM or not sys.platform.startswith("linux") or os.environ.get("REPORTGEN_WORKERS") == "1":
         return 1
