@@ -16,7 +16,7 @@ from conftest import ROOT, XSS_MAP, tree
 from reportgen import store
 from reportgen.demo import EXAMPLE_RUN, example_files
 from reportgen.ingest import ingest
-from reportgen.site import gather, slug
+from reportgen.site import build, gather, slug
 from reportgen.site.model import Site
 from reportgen.site.render import markdown_html, md_cell, md_quote, md_text, render_site
 from reportgen.errors import UsageError
@@ -275,15 +275,24 @@ def test_judge_reliability_and_agreement_as_in_stats(example_db):
     assert "### Judge reliability" in pages["index.md"]
 
 
-def _forked_pools(monkeypatch) -> list[int]:
+class _Pools(list):
+    """The size of each pool forked; ``threads``: the build's own threads alive when each was."""
+
+    def __init__(self):
+        super().__init__()
+        self.threads: list[list[str]] = []
+
+
+def _forked_pools(monkeypatch) -> _Pools:
     """Render with 2 worker processes above 50 pages (the example sites are smaller than
     PARALLEL_FROM); the list returned fills with the size of each pool forked."""
     import multiprocessing
+    import threading
     from reportgen.site import render as render_mod
     monkeypatch.setenv("REPORTGEN_WORKERS", "2")
     monkeypatch.setattr(render_mod, "PARALLEL_FROM", 50)
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})  # 2 workers on a 1-core runner too
-    pools: list[int] = []
+    pools = _Pools()
     real = multiprocessing.get_context
 
     class Spy:
@@ -292,6 +301,7 @@ def _forked_pools(monkeypatch) -> list[int]:
 
         def Pool(self, workers, **kwargs):
             pools.append(workers)
+            pools.threads.append(sorted(t.name for t in threading.enumerate() if t.name.startswith("reportgen")))
             return self.context.Pool(workers, **kwargs)
     monkeypatch.setattr(multiprocessing, "get_context", Spy)
     return pools
@@ -411,3 +421,12 @@ def test_compiled_templates_are_cached_and_never_stale(tmp_path):
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("", encoding="utf-8")
     assert _render_404(templates, blocked) == "<p>second T</p>\n"
+
+
+def test_no_thread_of_the_build_is_alive_when_rendering_forks(example_db, tmp_path, monkeypatch):
+    """The build reads and writes in threads (the report tables, the transcripts' data files, the
+    state file's scan); none may be alive when rendering forks its workers, which would inherit
+    whatever locks it held."""
+    pools = _forked_pools(monkeypatch)
+    build(example_db, tmp_path / "site", search=False)
+    assert pools and pools.threads == [[] for _ in pools]
