@@ -38,18 +38,20 @@ def _console(value: str | None) -> bool | Path:
               help="Folder of templates (html/, md/, static/) that override the bundled ones by name.")
 @click.option("--search-limit", type=int, default=SEARCH_LIMIT, show_default=True,
               help="The most transcript pages the search index covers; above it, a fixed sample of that many.")
+@click.option("--search/--no-search", default=None,
+              help="Build the Pagefind search index, or leave it out (default: with Pagefind installed).")
 @sql_console_option
 @with_db
-def build(out, run_name, fmt, clean, templates_dir, search_limit, sql_console, db):
+def build(out, run_name, fmt, clean, templates_dir, search_limit, search, sql_console, db):
     """Build the static site (HTML + Markdown twin, search index, data files) from the database."""
     from reportgen import site
     start = time.perf_counter()
     result = site.build(db, out, run=run_name, formats=_formats(fmt), clean=clean, templates_dir=templates_dir,
-                        sql_console=_console(sql_console), search_limit=search_limit)
+                        sql_console=_console(sql_console), search_limit=search_limit, search=search)
     took = time.perf_counter() - start
     click.echo(f"{result.pages} pages, {result.files} files in {out}: {len(result.written)} written, "
                f"{len(result.removed)} removed, {result.files - len(result.written)} unchanged ({took:.1f} s)")
-    if not result.search and "html" in _formats(fmt):
+    if not result.search and "html" in _formats(fmt) and search is not False:
         click.echo("no search index: no transcript to search (the base model won no item)" if site.pagefind_available()
                    else "no search index: install pagefind with pip install 'reportgen[site]'")
     if result.sql_console:

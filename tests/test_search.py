@@ -133,3 +133,15 @@ def test_a_site_without_transcripts_is_built_without_a_search_index(tmp_path, ex
     assert 'data-index="no"' in (tmp_path / "site" / "search.html").read_text(encoding="utf-8")
     r = invoke("--db", db, "build", "--out", tmp_path / "cli")
     assert r.exit_code == 0 and "no search index: no transcript to search" in r.output, r.output
+
+
+@needs_pagefind
+def test_no_search_leaves_the_index_out_and_says_nothing_of_it(example_db, tmp_path, invoke):
+    out = tmp_path / "site"
+    r = invoke("--db", example_db, "build", "--out", out, "--no-search")
+    assert r.exit_code == 0 and "no search index" not in r.output, r.output
+    assert not (out / "pagefind").exists()
+    assert 'data-index="no"' in (out / "search.html").read_text(encoding="utf-8")
+    r = invoke("--db", example_db, "build", "--out", out)  # the default: with Pagefind installed, an index
+    assert r.exit_code == 0, r.output
+    assert (out / "pagefind" / "pagefind.js").is_file()
