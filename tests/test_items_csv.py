@@ -103,31 +103,33 @@ def test_bad_csv(tmp_path, content, message, line):
 
 
 @pytest.mark.parametrize("has_id", [True, False])
-def test_read_straight_into_items_as_the_staged_path_would(tmp_path, monkeypatch, has_id):
-    """The rows go straight from the file into items; the staged path (which an error falls back to,
-    to name the rows) writes the same items: keys, positions, text with CRLF turned into LF, the
-    source's summary."""
-    rows = [f'"q{i}\r\nwith a line",paper {i % 7},"ref, {i}",base {i},"ft ""{i}"""' for i in range(3000)]
-    csv = write(tmp_path, ("id," if has_id else "") + HEADER + "\r\n"
-                + "".join((f"k{i:05d}," if has_id else "") + row + "\r\n" for i, row in enumerate(rows)))
+def test_a_file_only_polars_reads_gives_the_same_items(tmp_path, has_id):
+    """Mixed line endings make DuckDB's sniffer give up; polars reads the file and its rows go in
+    through a copy: the same items (keys, positions, text with CRLF inside fields turned into LF)
+    as the same rows with one kind of line ending."""
+    rows = [(f"k{i:05d}," if has_id else "") + f'"q{i}\r\nwith a line",paper {i % 7},"ref, {i}",base {i},"ft ""{i}"""'
+            for i in range(3000)]
+    header = ("id," if has_id else "") + HEADER
+    uniform = write(tmp_path, header + "\r\n" + "".join(row + "\r\n" for row in rows), "uniform.csv")
+    mixed = write(tmp_path, header + "\n" + "".join(row + ("\r\n" if i % 2 else "\n") for i, row in enumerate(rows)),
+                  "mixed.csv")
+    assert (items_csv.check(uniform).reader, items_csv.check(mixed).reader) == ("duckdb", "polars")
+    got = [[{k: v for k, v in row.items() if k not in ("run_id", "source_id")} for row in items(tmp_path, csv)]
+           for csv in (uniform, mixed)]
+    assert got[0] == got[1]
+    assert [r["position"] for r in got[0]] == list(range(3000)) and got[0][5]["question"] == "q5\nwith a line"
+    assert not list(tmp_path.glob("*.tmp/*")) and not list(tmp_path.glob("reportgen-items-*"))  # the copy is gone
 
-    def read(db: Path) -> tuple[list, list]:
-        ingest(db, [csv], run="r")
-        with store.open_db(db, read_only=True) as con:
-            # (not the run id: the staged path's comes after the first try's, which was rolled back)
-            return (con.sql("SELECT * EXCLUDE (run_id, source_id) FROM items ORDER BY position").fetchall(),
-                    con.sql("SELECT summary FROM sources").fetchall())
 
-    straight = read(tmp_path / "straight.duckdb")
-    staged_calls = []
-    real_stage = items_csv.stage
-    monkeypatch.setattr(items_csv, "stage", lambda *a, **k: staged_calls.append(1) or real_stage(*a, **k))
-
-    def refuse(ctx, src):
-        raise items_csv.CheckRows(str(src.path))
-    monkeypatch.setattr(items_csv, "_write_direct", refuse)
-    staged = read(tmp_path / "staged.duckdb")
-    assert staged_calls == [1]
-    assert straight == staged
-    assert len(straight[0]) == 3000 and straight[0][5][2] == "q5\nwith a line"
-    assert [r[1] for r in straight[0]] == list(range(3000))
+@pytest.mark.parametrize("last_row", ["k00000,q,p,r,b,f", "k99999,q,p,,b,f", "k99999,q,p,r,b", "  ,q,p,r,b,f"])
+def test_a_refused_large_file_leaves_the_database_as_it_was(tmp_path, example_db, last_row):
+    """More rows than DuckDB writes at once into the database file (a row group: 122,880): every
+    check runs before any row goes into items, so a file refused for its last row leaves the file
+    byte for byte as it was (a rolled-back insert would have grown it)."""
+    from conftest import sha256
+    csv = write(tmp_path, "id," + HEADER + "\n" + "".join(f"k{i:05d},q{i},p,r,b,f\n" for i in range(130_000))
+                + last_row + "\n", "large.csv")
+    before = sha256(example_db)
+    with pytest.raises(InputError, match="line 130002"):
+        ingest(example_db, [csv], run="large")
+    assert sha256(example_db) == before

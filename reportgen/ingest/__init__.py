@@ -7,7 +7,6 @@ database exactly as it was."""
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,14 +77,8 @@ def ingest(db_path: Path | str, files: list[Path | str], *, run: str | None = No
             _remove_db(db_path)
         raise
     try:
-        try:
-            with store.transaction(con):
-                result = _write(con, run_name, sources, options)
-        except items_csv.CheckRows:
-            # A key of an items CSV read straight into items repeats or clashes: everything again, each
-            # items CSV staged and checked first, which names the rows (the first try was rolled back).
-            with store.transaction(con):
-                result = _write(con, run_name, sources, dataclasses.replace(options, stage_csv=True))
+        with store.transaction(con):
+            result = _write(con, run_name, sources, options)
     except BaseException:
         con.close()
         if not existed:

@@ -36,7 +36,6 @@ class Options:
     model: str | None = None                # MT-bench files of many models: the one compared with the base
     replace: bool = False
     synthetic: bool = False
-    stage_csv: bool = False                 # items CSV: stage and check the rows before they go into items
 
 
 @dataclass

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import csv
+import os
 import re
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,33 +99,50 @@ def check(path: Path, options: Options | None = None) -> CsvPlan:
     return CsvPlan(columns, names, "id" in columns, reader)
 
 
-def stage(con: duckdb.DuckDBPyConnection, path: Path, plan: CsvPlan, run_id: int) -> int:
-    """Stream the rows into the temporary tables staged_csv/staged_keys (inside the ingest's
-    transaction) and check their keys; return the number of rows. The rows go into items with
-    insert_staged_items, where first_blank_item checks their other fields."""
+def write(ctx: Context, src: Source) -> list[str]:
+    plan: CsvPlan = src.plan
     if plan.reader == "duckdb":
-        with _read_errors(path, plan):
-            store.run(con, "ingest/stage_items_csv", path=str(path), names=plan.names)
-    else:
-        try:
-            frame = pl.read_csv(path, infer_schema=False, encoding="utf8", new_columns=plan.names)
-        except Exception as exc:
-            raise InputError(f"is not a CSV file DuckDB or polars can read ({str(exc).splitlines()[0]}); "
-                             "check its delimiter (a comma) and quoting", path=path) from None
-        con.register("csv_frame", frame.to_arrow())
-        try:
-            store.run(con, "ingest/stage_items_frame")
-        finally:
-            con.unregister("csv_frame")
-    if not plan.has_ids:
-        store.run(con, "ingest/staged_add_id")
+        return _write(ctx, src, src.path)
+    # DuckDB's reader gave up on the file's layout (e.g. mixed CRLF/LF line endings) and polars read
+    # it: its rows go through a copy DuckDB reads, in the same order.
+    try:
+        frame = pl.read_csv(src.path, infer_schema=False, encoding="utf8", new_columns=plan.names)
+    except Exception as exc:
+        raise InputError(f"is not a CSV file DuckDB or polars can read ({str(exc).splitlines()[0]}); "
+                         "check its delimiter (a comma) and quoting", path=src.path) from None
+    fd, copy = tempfile.mkstemp(suffix=".csv", prefix="reportgen-items-", dir=store.scratch_dir(ctx.con))
+    os.close(fd)
+    try:
+        frame.write_csv(copy)
+        return _write(ctx, src, Path(copy))
+    finally:
+        os.unlink(copy)
+
+
+def _write(ctx: Context, src: Source, csv_path: Path) -> list[str]:
+    """Check the rows of the CSV at ``csv_path`` (``src``'s file or a copy) in one pass that writes
+    nothing to the database file (``check_items_csv``), then read them into items: a refused file
+    leaves the database as it was. Errors name the lines of ``src``'s own file."""
+    con, plan, path = ctx.con, src.plan, src.path
+    params = {"path": str(csv_path), "names": plan.names, "has_id": plan.has_ids}
+    try:
+        store.run(con, "ingest/check_items_csv", **params)
+    except duckdb.OutOfMemoryException:
+        raise  # the budget, not the file (errors.user_error says so)
+    except duckdb.Error as exc:
+        line, problem = _diagnose(path, len(plan.names))
+        raise InputError(problem or f"is not a CSV file DuckDB can read ({str(exc).splitlines()[0]}); "
+                         "check its delimiter (a comma) and quoting", path=path, line=line) from None
     rows = store.scalar(con, "ingest/staged_count")
     if rows == 0:
         raise InputError("has a header but no rows; add one row per question", path=path, line=2)
-    blank_id = store.scalar(con, "ingest/staged_first_id_blank", has_id=plan.has_ids)
-    if blank_id is not None:
-        _refuse_blank(path, plan, [("id", blank_id)])
-    store.run(con, "ingest/staged_keys", has_id=plan.has_ids)
+    blank = store.run(con, "ingest/staged_first_blank")
+    if blank:
+        field, position = blank[0]
+        raise InputError(
+            f"column {plan.columns[field]!r} is empty in data row {position + 1}; fill it in or remove the row",
+            path=path, line=row_line(path, position),
+        )
     dup = store.run(con, "ingest/staged_first_duplicate")
     if dup:
         key, first, second = dup[0]
@@ -134,79 +152,16 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path, plan: CsvPlan, run_id: int
             "give each row a unique " + ("id" if plan.has_ids else "question, or add an id column"),
             path=path, line=row_line(path, second),
         )
-    clash = store.run(con, "ingest/staged_first_clash", run_id=run_id)
+    clash = store.run(con, "ingest/staged_first_clash", run_id=ctx.run_id)
     if clash:
         key, position = clash[0]
         raise InputError(
             f"item {key!r} is already in the run (from an earlier file); use --replace to redo the run or "
             "--run NAME for a new one", path=path, line=row_line(path, position),
         )
-    return rows
-
-
-def _refuse_blank(path: Path, plan: CsvPlan, blank: list[tuple]) -> None:
-    if blank:
-        field, position = blank[0]
-        raise InputError(
-            f"column {plan.columns[field]!r} is empty in data row {position + 1}; fill it in or remove the row",
-            path=path, line=row_line(path, position),
-        )
-
-
-class CheckRows(Exception):
-    """An items CSV read straight into items hit a key that repeats, is in the run already or is
-    missing: the ingest is to be done again with each CSV staged and checked first (``stage``),
-    which names the rows. (What the first try wrote is rolled back.)"""
-
-
-def write(ctx: Context, src: Source) -> list[str]:
-    plan: CsvPlan = src.plan
-    if plan.reader == "duckdb" and not ctx.options.stage_csv:
-        return _write_direct(ctx, src)
-    rows = stage(ctx.con, src.path, plan, ctx.run_id)
-    summary = _summary(plan, rows)
-    source_id = ctx.record_source(src, summary)
-    store.run(ctx.con, "ingest/insert_staged_items", run_id=ctx.run_id, source_id=source_id, has_id=plan.has_ids)
-    _refuse_blank(src.path, plan, store.run(ctx.con, "ingest/first_blank_item", run_id=ctx.run_id, source_id=source_id))
-    ctx.items_written = True
-    return summary
-
-
-@contextlib.contextmanager
-def _read_errors(path: Path, plan: CsvPlan):
-    """DuckDB refusing the file becomes a one-line error naming the line (a key's constraint
-    error and running out of memory go on as they are)."""
-    try:
-        yield
-    except (duckdb.ConstraintException, duckdb.OutOfMemoryException):
-        raise  # the keys (CheckRows), or the budget, not the file (errors.user_error says so)
-    except duckdb.Error as exc:
-        line, problem = _diagnose(path, len(plan.names))
-        raise InputError(problem or f"is not a CSV file DuckDB can read ({str(exc).splitlines()[0]}); "
-                         "check its delimiter (a comma) and quoting", path=path, line=line) from None
-
-
-def _summary(plan: CsvPlan, rows: int) -> list[str]:
     cols = ", ".join(f"{f}={c}" for f, c in plan.columns.items())
-    return [f"items CSV, {rows} rows (columns: {cols})"]
-
-
-def _write_direct(ctx: Context, src: Source) -> list[str]:
-    """Read the CSV straight into items and check what was written: a staged copy to check first
-    costs as much again as reading the file (``stage``, kept for the rare file that fails)."""
-    plan, path = src.plan, src.path
-    source_id = ctx.record_source(src, [])
-    try:
-        with _read_errors(path, plan):
-            rows = store.scalar(ctx.con, "ingest/insert_csv_items", run_id=ctx.run_id, source_id=source_id,
-                                path=str(path), names=plan.names, has_id=plan.has_ids)
-    except duckdb.ConstraintException:
-        raise CheckRows(str(path)) from None
-    if not rows:
-        raise InputError("has a header but no rows; add one row per question", path=path, line=2)
-    _refuse_blank(path, plan, store.run(ctx.con, "ingest/first_blank_item", run_id=ctx.run_id, source_id=source_id))
-    summary = _summary(plan, rows)
-    store.run(ctx.con, "ingest/set_source_summary", run_id=ctx.run_id, source_id=source_id, summary="; ".join(summary))
+    summary = [f"items CSV, {rows} rows (columns: {cols})"]
+    store.run(con, "ingest/insert_csv_items", run_id=ctx.run_id, source_id=ctx.record_source(src, summary), **params)
     ctx.items_written = True
     return summary
 

@@ -1,8 +1,7 @@
--- Read an items CSV straight into the run's items, keyed as staged_keys keys it ($has_id: the id column, else a hash
--- of paper and question); returns the number of rows. DuckDB keeps the file's row order when it reads
--- (preserve_insertion_order), so row_number() is the row's position. A key that repeats, is in the run already or is
--- missing stops it with a constraint error: the ingest is then done again with the CSV staged and checked first
--- (stage_items_csv, staged_*), which says which rows.
+-- Read an items CSV that check_items_csv passed into the run's items, keyed as it keyed the rows ($has_id: the id
+-- column, else a hash of paper and question), CRLF inside fields turned into LF; returns the number of rows. The
+-- position is the row's, as in check_items_csv.
+DROP TABLE staged_keys;
 INSERT INTO items BY NAME
 SELECT $run_id AS run_id, CASE WHEN $has_id THEN trim(c.id) ELSE item_key_of(c.question, c.paper) END AS item_key,
        (row_number() OVER () - 1)::INTEGER AS position,
@@ -12,7 +11,7 @@ SELECT $run_id AS run_id, CASE WHEN $has_id THEN trim(c.id) ELSE item_key_of(c.q
                          chr(13) || chr(10), chr(10))
             ELSE COLUMNS(['question', 'paper', 'reference_answer', 'base_answer', 'finetuned_answer']) END,
        $source_id AS source_id
-FROM (SELECT NULL::VARCHAR AS id WHERE false  -- an id column for a CSV without one
+FROM (SELECT NULL::VARCHAR AS id WHERE false
       UNION ALL BY NAME
       SELECT * FROM read_csv($path, header = true, all_varchar = true, strict_mode = true, names = $names,
                              delim = ',', quote = '"', escape = '"', encoding = 'utf-8')) c;

@@ -1,2 +1,2 @@
--- Number of rows of the staged items CSV.
-SELECT count(*) FROM staged_csv;
+-- Number of rows of the items CSV that check_items_csv read.
+SELECT count(*) FROM staged_keys;

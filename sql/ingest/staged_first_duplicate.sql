@@ -1,4 +1,5 @@
--- The first staged items CSV row whose key repeats an earlier row: (key, earlier position, position), or no row.
+-- The first row of the items CSV that check_items_csv read whose key repeats an earlier row: (key, earlier position,
+-- position), or no row.
 WITH dups AS (
     SELECT item_key, list(position ORDER BY position) AS ps FROM staged_keys GROUP BY item_key HAVING count(*) > 1
 )
