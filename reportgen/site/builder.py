@@ -79,10 +79,12 @@ class _Plan:
         self.keep.add(rel)
 
 
-def _check(formats: list[str], templates_dir: Path | None, search_limit: int) -> None:
+def _check(formats: list[str], templates_dir: Path | None, search_limit: int, sql_console: bool | Path) -> None:
     if not formats or any(f not in SITE_FORMATS for f in formats):
         raise UsageError(f"--format takes {', '.join(SITE_FORMATS)} or {','.join(SITE_FORMATS)}, "
                          f"not {','.join(formats)!r}")
+    if sql_console is not False and "html" not in formats:
+        raise UsageError("--sql-console adds an HTML page; build with --format html or html,md")
     if search_limit < 1:
         raise UsageError(f"--search-limit takes a number of pages, at least 1, not {search_limit}")
     if templates_dir is not None and not templates_dir.is_dir():
@@ -143,15 +145,13 @@ def _plan(db: Path, state: State, *, run: str | None, formats: list[str], templa
           search: bool | None, previous: Path | None, sql_console: bool | Path, search_limit: int,
           output: Output | None = None) -> _Plan:
     """Everything a build writes; with ``output``, the rendered pages are written into it by the
-    processes that render them. The transcripts' data files are made in a thread from the start
-    (finished before rendering forks), the other data files while the pages render."""
-    _check(formats, templates_dir, search_limit)
+    processes that render them. The data files are made while the pages render; into a built site,
+    the transcripts' from the start, in a thread (finished before rendering forks)."""
+    _check(formats, templates_dir, search_limit, sql_console)
     if search is None:
         search = "html" in formats and pagefind_available()
     package = None
     if sql_console is not False:
-        if "html" not in formats:
-            raise UsageError("--sql-console adds an HTML page; build with --format html or html,md")
         package = duckdb_wasm.find(None if sql_console is True else Path(sql_console))
     plan = _Plan(search=search)
     renderer = Renderer(formats, templates_dir)
@@ -160,9 +160,13 @@ def _plan(db: Path, state: State, *, run: str | None, formats: list[str], templa
         output.start()  # here, before a thread writes into it
     with store.open_db(db, read_only=True) as con, ThreadPoolExecutor(1, thread_name_prefix="reportgen-data") as side:
         store.cap_memory(con)  # the build streams the transcripts' text: DuckDB need not keep what it read
-        # The transcripts' data files, digested and (where that changed) written on a connection of their own
-        # from the start: DuckDB, polars and pyarrow leave the interpreter to the gathering meanwhile.
-        transcripts = side.submit(store.on_cursor, _transcripts_files, con.cursor(), run, state, output)
+        # The transcripts' data files, digested and (where that changed) written again. Into a built site, on
+        # a connection of their own from the start (DuckDB, polars and pyarrow leave the interpreter to the
+        # gathering meanwhile): a rebuild after one changed verdict renders a few pages and would wait for
+        # them. A first build renders every page: they are made while it does, like the other data files.
+        transcripts = (side.submit(store.on_cursor, _transcripts_files, con.cursor(), run, state, output)
+                       if state.mtime_ns else None)
+        made: list[tuple[str, str, Any]] = []
         site = gather(con, run, search=search, text=False, search_limit=search_limit)
         tables = site.tables
         search = plan.search = site.search
@@ -177,6 +181,8 @@ def _plan(db: Path, state: State, *, run: str | None, formats: list[str], templa
 
         def data_and_static() -> None:
             """The data files, static files and SQL console: made while the pages render."""
+            if transcripts is None:
+                made.extend(_transcripts_files(con, run, state, output))
             others.update(console.files(con, run, tables, package) if package is not None else {})
             others.update(data.data_files(tables))
             if "html" in formats:
@@ -203,13 +209,15 @@ def _plan(db: Path, state: State, *, run: str | None, formats: list[str], templa
             results = renderer.render(due, site, each=None if output is None else write_page,
                                       meanwhile=data_and_static if start == 0 else None)
             unload_text(loaded)
-            for rel, key, made in transcripts.result() if start == 0 else ():
-                if made is None:
+            if start == 0 and transcripts is not None:
+                made.extend(transcripts.result())
+            for rel, key, what in made if start == 0 else ():
+                if what is None:
                     plan.kept(rel, state)
-                elif isinstance(made, bytes):
-                    plan.add(rel, made, key, state)
+                elif isinstance(what, bytes):
+                    plan.add(rel, what, key, state)
                 else:
-                    plan.records[rel] = (key, made)
+                    plan.records[rel] = (key, what)
                     plan.put.append(rel)
             for rel, result in results.items():
                 plan.rendered.append(rel)
@@ -310,7 +318,7 @@ def build(db: Path, out: Path, *, run: str | None = None, formats=SITE_FORMATS, 
     """Build the site of ``db`` into ``out``, rendering only the pages whose inputs changed since the
     last build there (every page with ``clean``); return what was rendered and written."""
     formats = list(formats)
-    _check(formats, templates_dir, search_limit)
+    _check(formats, templates_dir, search_limit, sql_console)
     inputs = incremental.build_inputs(db, templates_dir, _options(run, formats, search, sql_console, search_limit))
     state = State(out, {}, 0) if clean else State.load(out)
     if not clean:

@@ -335,7 +335,8 @@ def state_file(records: dict[str, tuple[str, int]]) -> bytes:
 # on the machine: a published site is committed as it is); ``last_build`` finds it again.
 
 RACY_NS = 2_000_000_000  # a database written this recently is not trusted by its stat (below)
-_BUILD_DISTS = ("duckdb", "polars", "pyarrow", "jinja2", "markupsafe", "markdown-it-py", "numpy", "pagefind_bin")
+_BUILD_DISTS = ("duckdb", "polars", "pyarrow", "jinja2", "markupsafe", "markdown-it-py", "numpy", "scipy",
+                "pagefind_bin")
 
 
 @functools.cache
@@ -372,12 +373,22 @@ def _file_identity(path: Path, now_ns: int) -> str | None:
 
 
 def _folder_digest(folder: Path | None) -> str:
+    """Every file under ``folder``, folders it links to included (Jinja loads templates through them)."""
     if folder is None:
         return "-"
     h = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        h.update(path.relative_to(folder).as_posix().encode("utf-8", "surrogateescape") + b"\0"
-                 + path.read_bytes() + b"\0")
+    files, seen = [], set()
+    for top, dirs, names in os.walk(folder, followlinks=True):
+        real = os.path.realpath(top)
+        if real in seen:  # a link back up the tree
+            dirs[:] = []
+            continue
+        seen.add(real)
+        files += [Path(top, name) for name in names]
+    for path in sorted(files):
+        if path.is_file():
+            h.update(path.relative_to(folder).as_posix().encode("utf-8", "surrogateescape") + b"\0"
+                     + path.read_bytes() + b"\0")
     return h.hexdigest()
 
 
@@ -387,7 +398,8 @@ def build_inputs(db: Path, templates_dir: Path | None, options: dict[str, Any]) 
     them), reportgen's code and resources, ``templates_dir``'s files and the build's ``options``.
     None when the database was written less than two seconds ago (its stat cannot be trusted yet)."""
     now = time.time_ns()
-    identities = [_file_identity(db, now), _file_identity(db.with_name(db.name + ".wal"), now)]
+    real = Path(os.path.realpath(db))  # DuckDB keeps the write-ahead log beside the file a link points to
+    identities = [_file_identity(real, now), _file_identity(real.with_name(real.name + ".wal"), now)]
     if None in identities or identities[0] == "none":
         return None
     return _sha("\0".join([*identities, _everything_stamp(), _folder_digest(templates_dir), dumps(options)]))

@@ -37,6 +37,7 @@ FILES: dict[str, str | bytes] = {
     "unterminated_quote.csv": f'{H}\n{ROW}\n"q2,p,r,b,f\nq3,p,r,b,f\n',
     "empty_answer.csv": f"{H}\n{ROW}\nq2,p,r,,f\n",
     "empty_question.csv": f'{H}\n"  ",p,r,b,f\n',
+    "empty_paper.csv": f"{H}\n{ROW}\nq2,,r,b,f\n",
     "duplicate_ids.csv": f"id,{H}\n1,q1,p,r,b,f\n1,q2,p,r,b,f\n",
     "duplicate_ids_spaced.csv": f"id,{H}\n1,q1,p,r,b,f\n 1 ,q2,p,r,b,f\n",
     "empty_id.csv": f"id,{H}\n1,q1,p,r,b,f\n,q2,p,r,b,f\n",
