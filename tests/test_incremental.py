@@ -162,7 +162,7 @@ def test_a_database_written_a_moment_ago_is_read_again(example_db, tmp_path, mon
     out = tmp_path / "site"
     _age(example_db)
     written = example_db.stat().st_mtime_ns
-    monkeypatch.setattr(incremental.time, "time_ns", lambda: written + 1_000_000_000)
+    monkeypatch.setattr(incremental, "_clock", lambda: written + 1_000_000_000)
     site_mod.build(example_db, out, search=False)
     monkeypatch.undo()
     calls = _plans(monkeypatch)
@@ -189,6 +189,23 @@ def test_templates_in_a_linked_folder_are_inputs_of_the_shortcut(example_db, tmp
     assert calls == [1]
     page = next(p for p in sorted((out / "run").rglob("*.html")) if "/t/" in p.as_posix())
     assert "Gold answer" in page.read_text(encoding="utf-8")
+
+
+def test_the_templates_digest_follows_every_link_once_per_path(tmp_path):
+    """Two folders may link to the same shared one (each is a template folder of its own); a link
+    back up the tree is not followed again."""
+    from reportgen.site.incremental import _folder_digest
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "part.html").write_text("x", encoding="utf-8")
+    templates = tmp_path / "tpl"
+    for fmt in ("html", "md"):
+        (templates / fmt).mkdir(parents=True)
+        (templates / fmt / "partials").symlink_to(shared, target_is_directory=True)
+    (templates / "html" / "loop").symlink_to(templates, target_is_directory=True)
+    both = _folder_digest(templates)
+    (templates / "md" / "partials").unlink()
+    assert _folder_digest(templates) != both
 
 
 def test_a_linked_database_with_a_write_ahead_log(example_db, tmp_path, monkeypatch):

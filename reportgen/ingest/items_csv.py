@@ -110,7 +110,7 @@ def write(ctx: Context, src: Source) -> list[str]:
     except Exception as exc:
         raise InputError(f"is not a CSV file DuckDB or polars can read ({str(exc).splitlines()[0]}); "
                          "check its delimiter (a comma) and quoting", path=src.path) from None
-    fd, copy = tempfile.mkstemp(suffix=".csv", prefix="reportgen-items-", dir=store.scratch_dir(ctx.con))
+    fd, copy = tempfile.mkstemp(suffix=".csv", prefix="reportgen-items-")  # the system's: a killed ingest leaves it there
     os.close(fd)
     try:
         frame.write_csv(copy)

@@ -335,6 +335,7 @@ def state_file(records: dict[str, tuple[str, int]]) -> bytes:
 # on the machine: a published site is committed as it is); ``last_build`` finds it again.
 
 RACY_NS = 2_000_000_000  # a database written this recently is not trusted by its stat (below)
+_clock = time.time_ns
 _BUILD_DISTS = ("duckdb", "polars", "pyarrow", "jinja2", "markupsafe", "markdown-it-py", "numpy", "scipy",
                 "pagefind_bin")
 
@@ -377,14 +378,14 @@ def _folder_digest(folder: Path | None) -> str:
     if folder is None:
         return "-"
     h = hashlib.sha256()
-    files, seen = [], set()
+    files = []
     for top, dirs, names in os.walk(folder, followlinks=True):
-        real = os.path.realpath(top)
-        if real in seen:  # a link back up the tree
-            dirs[:] = []
+        here = Path(top)
+        real = os.path.realpath(here)
+        if any(os.path.realpath(up) == real for up in here.parents if up == folder or folder in up.parents):
+            dirs[:] = []  # a link back up the tree
             continue
-        seen.add(real)
-        files += [Path(top, name) for name in names]
+        files += [here / name for name in names]
     for path in sorted(files):
         if path.is_file():
             h.update(path.relative_to(folder).as_posix().encode("utf-8", "surrogateescape") + b"\0"
@@ -397,7 +398,7 @@ def build_inputs(db: Path, templates_dir: Path | None, options: dict[str, Any]) 
     system sees them (device, inode, size, modification and change times: any write changes
     them), reportgen's code and resources, ``templates_dir``'s files and the build's ``options``.
     None when the database was written less than two seconds ago (its stat cannot be trusted yet)."""
-    now = time.time_ns()
+    now = _clock()
     real = Path(os.path.realpath(db))  # DuckDB keeps the write-ahead log beside the file a link points to
     identities = [_file_identity(real, now), _file_identity(real.with_name(real.name + ".wal"), now)]
     if None in identities or identities[0] == "none":

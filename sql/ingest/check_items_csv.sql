@@ -6,7 +6,7 @@
 CREATE OR REPLACE TEMP TABLE staged_keys AS
 SELECT row_number() OVER () - 1 AS position,
        CASE WHEN $has_id THEN trim(c.id) ELSE item_key_of(c.question, c.paper) END AS item_key,
-       CASE WHEN $has_id AND regexp_full_match(coalesce(c.id, ''), '\s*') THEN 'id'
+       CASE WHEN $has_id AND (regexp_full_match(coalesce(c.id, ''), '\s*') OR trim(c.id) = '') THEN 'id'  -- trim: Unicode spaces too
             WHEN regexp_full_match(coalesce(c.question, ''), '\s*') THEN 'question'
             WHEN regexp_full_match(coalesce(c.paper, ''), '\s*') THEN 'paper'
             WHEN regexp_full_match(coalesce(c.reference_answer, ''), '\s*') THEN 'reference_answer'

@@ -42,6 +42,7 @@ FILES: dict[str, str | bytes] = {
     "duplicate_ids_spaced.csv": f"id,{H}\n1,q1,p,r,b,f\n 1 ,q2,p,r,b,f\n",
     "empty_id.csv": f"id,{H}\n1,q1,p,r,b,f\n,q2,p,r,b,f\n",
     "blank_id.csv": f'id,{H}\n1,q1,p,r,b,f\n"  ",q2,p,r,b,f\n',
+    "unicode_space_id.csv": f"id,{H}\n1,q1,p,r,b,f\n\u00a0\u3000,q2,p,r,b,f\n",
     "id_already_in_run.csv": f"id,{H}\n900,q1,p,r,b,f\n4,q2,p,r,b,f\n",
     "duplicate_questions.csv": f"{H}\n{ROW}\n{ROW}\n",
     "no_header.csv": f"{ROW}\nq2,p,r,b,f\n",
