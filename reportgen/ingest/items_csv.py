@@ -218,15 +218,19 @@ def _resolve_columns(path: Path, header: list[str], mapping: dict[str, str]) -> 
 
 
 def row_line(path: Path, position: int) -> int | None:
-    """Line on which data row ``position`` (0-based) starts; quoted fields may span lines."""
+    """Line on which data row ``position`` (0-based) starts; quoted fields may span lines, and an
+    empty line is no row (DuckDB's reader skips it)."""
     with open(path, encoding="utf-8-sig", newline="") as fh:
         reader = csv.reader(fh)
         try:
             next(reader, None)
             start = reader.line_num + 1
-            for i, _ in enumerate(reader):
-                if i == position:
-                    return start
+            i = 0
+            for row in reader:
+                if row:
+                    if i == position:
+                        return start
+                    i += 1
                 start = reader.line_num + 1
         except csv.Error:
             return None

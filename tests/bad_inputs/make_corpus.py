@@ -39,6 +39,7 @@ FILES: dict[str, str | bytes] = {
     "empty_question.csv": f'{H}\n"  ",p,r,b,f\n',
     "empty_paper.csv": f"{H}\n{ROW}\nq2,,r,b,f\n",
     "duplicate_ids.csv": f"id,{H}\n1,q1,p,r,b,f\n1,q2,p,r,b,f\n",
+    "duplicate_id_after_empty_line.csv": f"id,{H}\n1,q1,p,r,b,f\n\n2,q2,p,r,b,f\n1,q3,p,r,b,f\n",
     "duplicate_ids_spaced.csv": f"id,{H}\n1,q1,p,r,b,f\n 1 ,q2,p,r,b,f\n",
     "empty_id.csv": f"id,{H}\n1,q1,p,r,b,f\n,q2,p,r,b,f\n",
     "blank_id.csv": f'id,{H}\n1,q1,p,r,b,f\n"  ",q2,p,r,b,f\n',
