@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import json
 import math
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
-import polars as pl
+if TYPE_CHECKING:
+    import polars as pl
 
 FORMATS = ("table", "csv", "json", "markdown")  # a table: --format of stats, query and runs
 SITE_FORMATS = ("html", "md")  # the site and its Markdown twin: --format of build
@@ -71,6 +72,8 @@ def write_csv(df: pl.DataFrame, file: BinaryIO, *, header: bool = True) -> None:
 
 
 def _lists_to_text(df: pl.DataFrame) -> list[pl.Expr]:
+    import polars as pl  # here: a command that prints no table need not import it
+
     return [pl.col(c).cast(pl.List(pl.String)).list.join("; ") for c, t in df.schema.items()
             if isinstance(t, pl.List)]
 

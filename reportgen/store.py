@@ -11,9 +11,12 @@ import signal
 from contextlib import contextmanager
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import polars as pl
+
+if TYPE_CHECKING:
+    import polars as pl
 
 from reportgen import sqlfiles
 from reportgen.errors import DatabaseError

@@ -120,6 +120,22 @@ def test_a_rebuild_that_nothing_changed_reads_nothing(example_db, tmp_path, monk
     assert tree(out) == before  # nothing of the shortcut's is in the site (the record is in the cache)
 
 
+def test_the_shortcut_imports_no_rendering(example_db, tmp_path):
+    """In a new process, a rebuild that nothing changed imports neither the gathering and rendering
+    modules nor their libraries: most of the time a command takes is Python importing."""
+    out = tmp_path / "site"
+    _age(example_db)
+    site_mod.build(example_db, out, search=False)
+    code = ("import sys; from pathlib import Path; from reportgen.site import build; "
+            "r = build(Path(sys.argv[1]), Path(sys.argv[2]), search=False); assert r.written == [], r; "
+            "print(sorted(m for m in ('reportgen.site.gathering', 'reportgen.site.render', 'polars', 'jinja2', "
+            "'markdown_it', 'numpy') if m in sys.modules))")
+    r = subprocess.run([sys.executable, "-c", code, str(example_db), str(out)], capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "[]"
+
+
 @pytest.mark.parametrize("change", ["database written", "page edited", "page deleted",
                                     "manifest edited", "other options", "template", "staging left over"])
 def test_the_shortcut_is_not_taken_when_anything_changed(example_db, tmp_path, monkeypatch, change):

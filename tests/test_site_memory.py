@@ -13,7 +13,7 @@ from reportgen import report, store
 from reportgen import site as site_mod
 from reportgen.ingest import ingest
 from reportgen.output import render
-from reportgen.site import builder, data
+from reportgen.site import builder, data, gathering
 from reportgen.synth import generate
 
 
@@ -22,7 +22,7 @@ def test_pages_are_rendered_in_parts_holding_a_bounded_amount_of_text(example_db
     site_mod.build(example_db, whole, search=False)
     monkeypatch.setattr(builder, "CHUNK", 10)
     loads: list[int] = []
-    real_load = builder.load_text
+    real_load = gathering.load_text  # the builder imports it when a build reads the database
 
     def load_text(con, site, wanted):
         # Nothing read for an earlier part is still held when the next part is read.
@@ -30,7 +30,7 @@ def test_pages_are_rendered_in_parts_holding_a_bounded_amount_of_text(example_db
         loaded = real_load(con, site, wanted)
         loads.append(len(loaded))
         return loaded
-    monkeypatch.setattr(builder, "load_text", load_text)
+    monkeypatch.setattr(gathering, "load_text", load_text)
     parts = tmp_path / "parts"
     result = site_mod.build(example_db, parts, search=False)
     assert len(loads) == -(-len(result.rendered) // 2 // 10) and max(loads) <= 10 and sum(loads) == 53

@@ -10,17 +10,28 @@ failure leaves the previous site as it was).
 Pages hold no timestamps or machine paths: two builds of the same database are byte-identical.
 ``serve`` serves a built site over HTTP."""
 
-from reportgen.site.builder import BuildResult, build, collect, static_files
-from reportgen.site.data import data_files
-from reportgen.site.errors import SiteError
-from reportgen.site.gathering import gather, load_text, pages
-from reportgen.site.incremental import STATE
-from reportgen.site.search import (SEARCH_LIMIT, SEARCH_STAMP, html_digest, indexed_pages, pagefind_available,
-                                   search_index)
-from reportgen.site.serve import make_server
-from reportgen.site.slugs import slug
-from reportgen.site.writer import MANIFEST, STAGING, write
+import importlib
 
-__all__ = ["BuildResult", "MANIFEST", "SEARCH_LIMIT", "SEARCH_STAMP", "STAGING", "STATE", "SiteError", "build",
-           "collect", "data_files", "gather", "html_digest", "indexed_pages", "load_text", "make_server",
-           "pagefind_available", "pages", "search_index", "slug", "static_files", "write"]
+# Each name from the module that defines it, imported when first asked for: ``reportgen build`` with
+# nothing changed needs the builder, not the rendering and its libraries.
+_FROM = {
+    "BuildResult": "builder", "build": "builder", "collect": "builder", "static_files": "builder",
+    "data_files": "data", "SiteError": "errors", "gather": "gathering", "load_text": "gathering",
+    "pages": "gathering", "STATE": "incremental", "SEARCH_LIMIT": "search", "SEARCH_STAMP": "search",
+    "html_digest": "search", "indexed_pages": "search", "pagefind_available": "search",
+    "search_index": "search", "make_server": "serve", "slug": "slugs", "MANIFEST": "writer",
+    "STAGING": "writer", "write": "writer",
+}
+__all__ = sorted(_FROM)
+
+
+def __getattr__(name: str):
+    if name not in _FROM:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_FROM[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_FROM})

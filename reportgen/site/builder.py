@@ -13,14 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reportgen import store
 from reportgen.errors import UsageError
 from reportgen.output import SITE_FORMATS
 from reportgen.resources import resource_dir
-from reportgen.site import console, data, duckdb_wasm, incremental
-from reportgen.site.gathering import gather, load_fields, load_text, unload_text
+from reportgen.site import duckdb_wasm, incremental
 from reportgen.site.incremental import STATE, State, Templates
-from reportgen.site.render import Renderer, forks
 from reportgen.site.search import (SEARCH_LIMIT, SEARCH_STAMP, indexed_pages, pagefind_available,
                                    pagefind_version, search_index)
 from reportgen.site.writer import MANIFEST, STAGING, Output
@@ -107,7 +104,7 @@ def _collector_paused():
             gc.enable()
 
 
-def _due(site, renderer: Renderer, templates: Templates, state: State, plan: _Plan) -> list:
+def _due(site, renderer, templates: Templates, state: State, plan: _Plan) -> list:
     """The pages whose files are not current in ``state``, each with the formats due and their keys;
     the current ones are recorded in ``plan`` as kept. (``State.current`` and ``_Plan.kept``
     inlined: this runs once per page file, tens of thousands of times.)"""
@@ -147,6 +144,12 @@ def _plan(db: Path, state: State, *, run: str | None, formats: list[str], templa
     """Everything a build writes; with ``output``, the rendered pages are written into it by the
     processes that render them. The data files are made while the pages render; into a built site,
     the transcripts' from the start, in a thread (finished before rendering forks)."""
+    # Here, not at the top: a rebuild that nothing changed (``build``) needs none of them.
+    from reportgen import store
+    from reportgen.site import console, data
+    from reportgen.site.gathering import gather, load_fields, load_text, unload_text
+    from reportgen.site.render import Renderer, forks
+
     _check(formats, templates_dir, search_limit, sql_console)
     if search is None:
         search = "html" in formats and pagefind_available()
@@ -241,6 +244,9 @@ def _transcripts_files(con, run: str | None, state: State, output: Output | None
     digest (``sql/site/transcripts_digest.sql``) is the last build's, else streamed from the database
     into their files (the text need not fit in memory). Returns (path, key, what) for each: None for
     a file kept, its size for one written into ``output``, its bytes without ``output``."""
+    from reportgen import store
+    from reportgen.site import data
+
     digest = store.frame(con, "site/transcripts_digest", run=run)["digest"][0]
     key = incremental.derived_key("transcripts", digest)
     rels = [f"data/transcripts.{ext}" for ext in ("csv", "parquet")]

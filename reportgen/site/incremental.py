@@ -26,12 +26,12 @@ import threading
 import time
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
-
-import jinja2
-import jinja2.meta
+from typing import TYPE_CHECKING, Any
 
 from reportgen.resources import cache_dir, resource_dir
+
+if TYPE_CHECKING:
+    import jinja2
 
 STATE = ".reportgen-pages"  # every file of the last build: "<key> <size> <path>", one a line
 _STATE_HEADER = "reportgen-pages 1\n"
@@ -148,6 +148,8 @@ class Templates:
         key = (fmt, name)
         if key in self._digests:
             return self._digests[key]
+        import jinja2
+
         env = self.envs[fmt]
         try:
             source = env.loader.get_source(env, name)[0]
@@ -175,6 +177,8 @@ def _references(env: jinja2.Environment, source: str) -> list[str | None]:
     refs: list[str | None] = []
     start = env.block_start_string
     if start != "{%":  # another syntax: parse it
+        import jinja2.meta
+
         try:
             return sorted(jinja2.meta.find_referenced_templates(env.parse(source)), key=lambda n: (n is None, n or ""))
         except jinja2.TemplateSyntaxError:
