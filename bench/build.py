@@ -112,6 +112,18 @@ def change_verdicts(db: Path, old: str, new: str, n: int) -> None:
     con.close()
 
 
+VERDICT_CHANGES = [("base", "tie", "a base win became a tie"), ("finetuned", "tie", "a fine-tuned win became a tie")]
+
+
+def after_changes(db: Path, old: str, new: str, nths: range, rebuild) -> list:
+    """``rebuild()`` after each change of the n-th ``old`` verdict into ``new``, for n in ``nths``."""
+    runs = []
+    for n in nths:
+        change_verdicts(db, old, new, n)
+        runs.append(rebuild())
+    return runs
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--wins", type=int, nargs="+", default=[300], help="approximate base-win transcripts")
@@ -156,12 +168,8 @@ def main() -> None:
             took = median([timed_build(db, out, search=False)[0] for _ in range(args.repeat)])
             print(f"  rebuild, nothing changed                 {took:7.2f} s  {100 * took / full:5.1f} % of full "
                   f"(median of {args.repeat})")
-            for old, new, what in [("base", "tie", "a base win became a tie"),
-                                   ("finetuned", "tie", "a fine-tuned win became a tie")]:
-                runs = []
-                for n in range(args.repeat):
-                    change_verdicts(db, old, new, n)
-                    runs.append(timed_build(db, out, search=False))
+            for old, new, what in VERDICT_CHANGES:
+                runs = after_changes(db, old, new, range(args.repeat), lambda: timed_build(db, out, search=False))
                 took = median([r[0] for r in runs])
                 rendered = sorted(len(r[1].rendered) for r in runs)[len(runs) // 2]
                 print(f"  rebuild, one verdict: {what:30s} {took:7.2f} s  {100 * took / full:5.1f} % of full, "
@@ -172,12 +180,8 @@ def main() -> None:
             took = median([cli_build(db, out) for _ in range(args.repeat)])
             print(f"  `reportgen build`, nothing changed         {took:7.2f} s  {100 * took / full:5.1f} % of full "
                   f"(a new process; median of {args.repeat})")
-            for old, new, what in [("base", "tie", "a base win became a tie"),
-                                   ("finetuned", "tie", "a fine-tuned win became a tie")]:
-                runs = []
-                for n in range(args.repeat):
-                    change_verdicts(db, old, new, args.repeat + n)
-                    runs.append(cli_build(db, out))
+            for old, new, what in VERDICT_CHANGES:
+                runs = after_changes(db, old, new, range(args.repeat, 2 * args.repeat), lambda: cli_build(db, out))
                 took = median(runs)
                 print(f"  `reportgen build`, one verdict: {what:30s} {took:7.2f} s  {100 * took / full:5.1f} % of full "
                       f"(a new process; median of {len(runs)}); load {load()}")

@@ -138,8 +138,22 @@ def _due(site, renderer, templates: Templates, state: State, plan: _Plan) -> lis
     return todo
 
 
+def _resolve(formats: list[str], search: bool | None, sql_console: bool | Path) -> tuple[bool, Path | None]:
+    """Whether the build makes a search index (by default, when Pagefind is installed), and the
+    DuckDB-Wasm folder of the SQL console (None without one)."""
+    if search is None:
+        search = "html" in formats and pagefind_available()
+    package = None if sql_console is False else duckdb_wasm.find(None if sql_console is True else Path(sql_console))
+    return search, package
+
+
+def _manifest(paths) -> bytes:
+    """The manifest's text: every file of the build but itself, sorted."""
+    return "".join(p + "\n" for p in sorted(paths)).encode("utf-8")
+
+
 def _plan(db: Path, state: State, *, run: str | None, formats: list[str], templates_dir: Path | None,
-          search: bool | None, previous: Path | None, sql_console: bool | Path, search_limit: int,
+          search: bool, package: Path | None, previous: Path | None, search_limit: int,
           output: Output | None = None) -> _Plan:
     """Everything a build writes; with ``output``, the rendered pages are written into it by the
     processes that render them. The data files are made while the pages render; into a built site,
@@ -150,12 +164,6 @@ def _plan(db: Path, state: State, *, run: str | None, formats: list[str], templa
     from reportgen.site.gathering import gather, load_fields, load_text, unload_text
     from reportgen.site.render import Renderer, forks
 
-    _check(formats, templates_dir, search_limit, sql_console)
-    if search is None:
-        search = "html" in formats and pagefind_available()
-    package = None
-    if sql_console is not False:
-        package = duckdb_wasm.find(None if sql_console is True else Path(sql_console))
     plan = _Plan(search=search)
     renderer = Renderer(formats, templates_dir)
     others: dict[str, bytes] = {}
@@ -309,12 +317,15 @@ def collect(db: Path, *, run: str | None = None, formats=SITE_FORMATS, templates
     and whether it has a search index. ``previous``: a built site whose search index may be reused;
     ``search_limit``: the most transcript pages the index covers (a fixed sample beyond).
     ``sql_console``: add the SQL console, with DuckDB-Wasm from that folder (True: ./node_modules or the cache)."""
+    formats = list(formats)
+    _check(formats, templates_dir, search_limit, sql_console)
+    search, package = _resolve(formats, search, sql_console)
     with _collector_paused():
-        plan = _plan(db, State(Path("."), {}, 0), run=run, formats=list(formats), templates_dir=templates_dir,
-                     search=search, previous=previous, sql_console=sql_console, search_limit=search_limit)
+        plan = _plan(db, State(Path("."), {}, 0), run=run, formats=formats, templates_dir=templates_dir,
+                     search=search, package=package, previous=previous, search_limit=search_limit)
         files = dict(plan.files)
         files[STATE] = incremental.state_file(plan.records)
-    files[MANIFEST] = ("".join(p + "\n" for p in sorted(files))).encode("utf-8")
+    files[MANIFEST] = _manifest(files)
     return files, plan.pages, plan.search
 
 
@@ -325,7 +336,8 @@ def build(db: Path, out: Path, *, run: str | None = None, formats=SITE_FORMATS, 
     last build there (every page with ``clean``); return what was rendered and written."""
     formats = list(formats)
     _check(formats, templates_dir, search_limit, sql_console)
-    inputs = incremental.build_inputs(db, templates_dir, _options(run, formats, search, sql_console, search_limit))
+    search, package = _resolve(formats, search, sql_console)
+    inputs = incremental.build_inputs(db, templates_dir, _options(run, formats, search, package, search_limit))
     state = State(out, {}, 0) if clean else State.load(out)
     if not clean:
         last = incremental.last_build(out, inputs)
@@ -333,12 +345,11 @@ def build(db: Path, out: Path, *, run: str | None = None, formats=SITE_FORMATS, 
             return BuildResult(out=out, files=last["files"], pages=last["pages"], search=last["search"],
                                sql_console=sql_console is not False, skipped=last["pages"])
     with _collector_paused(), Output(out, clean=clean) as output:
-        plan = _plan(db, state, run=run, formats=list(formats), templates_dir=templates_dir, search=search,
-                     previous=None if clean else out, sql_console=sql_console, search_limit=search_limit,
-                     output=output)
+        plan = _plan(db, state, run=run, formats=formats, templates_dir=templates_dir, search=search,
+                     package=package, previous=None if clean else out, search_limit=search_limit, output=output)
         files = plan.files
-        listed = sorted(set(plan.records) | {STATE})  # the manifest does not list itself
-        manifest = ("".join(p + "\n" for p in listed)).encode("utf-8")
+        listed = set(plan.records) | {STATE}
+        manifest = _manifest(listed)
         # The state file is written after any other file, so a file changed after it is not current.
         if files or plan.put or plan.records != state.records:
             files[STATE] = incremental.state_file(plan.records)
@@ -355,15 +366,9 @@ def build(db: Path, out: Path, *, run: str | None = None, formats=SITE_FORMATS, 
                        skipped=plan.pages - len(plan.rendered))
 
 
-def _options(run: str | None, formats: list[str], search: bool | None, sql_console: bool | Path,
-             search_limit: int) -> dict:
-    """The options a build's files depend on, resolved as ``_plan`` resolves them."""
-    if search is None:
-        search = "html" in formats and pagefind_available()
-    console_from = None
-    if sql_console is not False:
-        console_from = [str(duckdb_wasm.find(None if sql_console is True else Path(sql_console)).resolve()),
-                        duckdb_wasm.VERSION, duckdb_wasm.ARROW_VERSION]
+def _options(run: str | None, formats: list[str], search: bool, package: Path | None, search_limit: int) -> dict:
+    """The options a build's files depend on (``_resolve``d)."""
+    console_from = None if package is None else [str(package.resolve()), duckdb_wasm.VERSION, duckdb_wasm.ARROW_VERSION]
     return {"run": run, "formats": formats, "search": search, "pagefind": pagefind_version() if search else None,
             "search_limit": search_limit, "sql_console": console_from}
 
@@ -374,5 +379,4 @@ def _as_left(out: Path, state: State) -> bool:
     records = state.records
     if not records or len(state.intact()) != len(records) or (out / STAGING).exists():
         return False
-    manifest = ("".join(p + "\n" for p in sorted(set(records) | {STATE}))).encode("utf-8")
-    return state.same_file(MANIFEST, manifest)
+    return state.same_file(MANIFEST, _manifest(set(records) | {STATE}))

@@ -60,12 +60,17 @@ def code_stamp() -> str:
     sources.append(sql / "stats" / "verdict_inputs.sql")
     for path in sources:
         h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    for dist in ("jinja2", "markdown-it-py", "polars", "numpy", "scipy"):  # polars: the digests' row hash
+    _add_versions(h, ("jinja2", "markdown-it-py", "polars", "numpy", "scipy"))  # polars: the digests' row hash
+    return h.hexdigest()
+
+
+def _add_versions(h, dists: tuple[str, ...]) -> None:
+    """The installed version of each distribution into the digest ``h`` ("?" where one is missing)."""
+    for dist in dists:
         try:
             h.update(f"{dist} {version(dist)}\n".encode())
         except PackageNotFoundError:
             h.update(f"{dist} ?\n".encode())
-    return h.hexdigest()
 
 
 def _json_default(value: Any) -> Any:
@@ -356,11 +361,7 @@ def _everything_stamp() -> str:
         files += sorted(p for p in base.rglob("*") if p.is_file())
     for path in files:
         h.update(str(path).encode("utf-8", "surrogateescape") + b"\0" + path.read_bytes() + b"\0")
-    for dist in _BUILD_DISTS:
-        try:
-            h.update(f"{dist} {version(dist)}\n".encode())
-        except PackageNotFoundError:
-            h.update(f"{dist} ?\n".encode())
+    _add_versions(h, _BUILD_DISTS)
     return h.hexdigest()
 
 
