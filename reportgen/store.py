@@ -91,6 +91,11 @@ def memory_limit() -> str:
     return os.environ.get("REPORTGEN_MEMORY_LIMIT") or _default_memory_limit()
 
 
+# Rows per row group of what a writer adds (DuckDB's default is 122,880). DuckDB scans a table one row group per
+# thread, and an item is kilobytes of text: at the default a 100k-item run was one row group, so every category
+# query ran on one core, and the whole group was compressed and written at commit, after the read, not during it.
+ROW_GROUP_SIZE = 16_384
+
 READER_BUDGET = 1 << 30  # bytes: the most a connection that streams what it reads lets DuckDB keep
 
 
@@ -112,7 +117,9 @@ def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
     # What does not fit in the budget spills beside the database (DuckDB removes the folder when done)
     config = {"memory_limit": memory_limit(), "temp_directory": str(path.with_name(path.name + ".tmp"))}
     try:
-        return duckdb.connect(str(path), read_only=read_only, config=config)
+        if read_only:
+            return duckdb.connect(str(path), read_only=True, config=config)
+        return _attach(path, config)
     except duckdb.IOException as exc:
         text = str(exc)
         if "lock" in text.lower():
@@ -129,6 +136,32 @@ def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
     except (duckdb.Error, ValueError) as exc:
         hint = "; check REPORTGEN_MEMORY_LIMIT" if os.environ.get("REPORTGEN_MEMORY_LIMIT") else ""
         raise DatabaseError(f"cannot be opened ({str(exc).splitlines()[0]}){hint}", path=path) from None
+
+
+def _attach(path: Path, config: dict) -> duckdb.DuckDBPyConnection:
+    """A writable connection whose writes use ROW_GROUP_SIZE, an option only ATTACH takes: the file is
+    attached to an in-memory database under the name DuckDB itself would give it, made the default
+    (USE), and the in-memory database detached, so that cursors of the connection default to the file too."""
+    if path.exists():
+        # DuckDB writes the row groups of a large insert into the file before the transaction commits, and a
+        # rollback frees them but leaves the file grown. A refused input must leave an existing database byte for
+        # byte as it was, so its inserts stay in memory (spilling to the temporary folder past the memory limit)
+        # until the commit. A new file is removed when its first ingest fails, and keeps the faster writes.
+        config = {**config, "enable_optimistic_write": False}
+    con = duckdb.connect(config=config)
+    try:
+        name = path.name.split(".")[0]
+        if name.lower() in ("", "memory", "temp", "system"):
+            name += "_db"
+        quoted_path = str(path).replace("'", "''")
+        quoted_name = name.replace('"', '""')
+        con.execute(f"ATTACH '{quoted_path}' AS \"{quoted_name}\" (ROW_GROUP_SIZE {ROW_GROUP_SIZE})")
+        con.execute(f'USE "{quoted_name}"')
+        con.execute("DETACH memory")
+    except BaseException:
+        con.close()
+        raise
+    return con
 
 
 def scratch_dir(con: duckdb.DuckDBPyConnection) -> Path:

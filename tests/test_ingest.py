@@ -213,3 +213,49 @@ def test_every_ingest_sql_file_is_used(tmp_path, example_csv, example_log, monke
     from reportgen.sqlfiles import all_sql
     expected = {n for n in all_sql() if n.startswith(("ingest/", "store/has_", "store/applied", "store/record"))}
     assert expected - used == set()
+
+
+CSV_HEADER = "id,question,context,true_answer,base_model_answer,finetuned_model_answer\n"
+
+
+def test_writes_use_small_row_groups(tmp_path):
+    """An ingest writes items in row groups of store.ROW_GROUP_SIZE rows, so that DuckDB scans a
+    100k-item run on every core (its default, 122,880 rows, made such a run one row group)."""
+    csv = tmp_path / "items.csv"
+    csv.write_text(CSV_HEADER + "".join(f"k{i},q{i},p,r,b,f\n" for i in range(store.ROW_GROUP_SIZE + 1)),
+                   encoding="utf-8")
+    db = tmp_path / "rows.duckdb"
+    ingest(db, [csv], run="rows")
+    with store.open_db(db, read_only=True) as con:
+        groups = con.execute("SELECT count(DISTINCT row_group_id) FROM pragma_storage_info('items')").fetchone()[0]
+    assert groups == 2
+
+
+def test_a_refused_later_file_leaves_a_large_write_out_of_the_file(tmp_path, example_db):
+    """An items CSV of more rows than a row group, then a judge log refused for a line near its end:
+    the database file is byte for byte as it was. DuckDB writes full row groups of a transaction into
+    the file before it commits, and a rollback leaves the file grown; reportgen keeps an existing
+    database's inserts in memory (spilling to its temporary folder) until the commit."""
+    csv = tmp_path / "big.csv"
+    csv.write_text(CSV_HEADER + "".join(f"k{i},q{i} {'word ' * 40},p,r,b{i},f{i}\n" for i in range(40_000)),
+                   encoding="utf-8")
+    bad_log = Path(__file__).parent / "bad_inputs" / "log_truncated_mid_transcript.judge.log"
+    before = sha256(example_db)
+    with pytest.raises(InputError, match="line 14"):
+        ingest(example_db, [csv, bad_log], run="big")
+    assert sha256(example_db) == before
+    ingest(example_db, [csv], run="big")  # the same file alone goes in
+    with store.open_db(example_db, read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM items JOIN runs USING (run_id) WHERE name = 'big'").fetchone()[0] == 40_000
+
+
+@pytest.mark.parametrize("name", ["memory.duckdb", "it's \"quoted\".duckdb", "a.b.duckdb"])
+def test_any_file_name_opens_and_its_cursors_see_it(tmp_path, example_csv, name):
+    """A writer attaches the file under the name DuckDB gives it (memory.duckdb under another, as
+    'memory' is DuckDB's own); a cursor of the connection sees the file's tables, as a read does."""
+    db = tmp_path / name
+    ingest(db, [example_csv], run="names")
+    with store.open_db(db) as con:
+        assert con.cursor().execute("SELECT count(*) FROM items").fetchone()[0] == 53
+    with store.open_db(db, read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM items").fetchone()[0] == 53

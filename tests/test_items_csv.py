@@ -127,7 +127,7 @@ def test_a_file_only_polars_reads_gives_the_same_items(tmp_path, has_id, monkeyp
 
 @pytest.mark.parametrize("last_row", ["k00000,q,p,r,b,f", "k99999,q,p,,b,f", "k99999,q,p,r,b", "  ,q,p,r,b,f"])
 def test_a_refused_large_file_leaves_the_database_as_it_was(tmp_path, example_db, last_row):
-    """More rows than DuckDB writes at once into the database file (a row group: 122,880): every
+    """More rows than DuckDB writes at once into the database file (a row group, even its default 122,880): every
     check runs before any row goes into items, so a file refused for its last row leaves the file
     byte for byte as it was (a rolled-back insert would have grown it)."""
     from conftest import sha256
