@@ -473,3 +473,28 @@ def test_template_references_match_jinja(tmp_path):
     env = environment("html")
     text = '{%- include ["a.html", "b.html"] %}{% from "m.html" import x %}{% include name %}{% extends "base.html" -%}'
     assert sorted(_references(env, text), key=str) == sorted([None, "m.html", None, "base.html"], key=str)
+
+
+def test_build_records_are_pruned_to_the_newest(tmp_path, monkeypatch):
+    """Each output folder built into leaves a record in the cache; remember keeps the KEEP_RECORDS
+    newest (the one it writes among them) and removes a scratch file a killed build left."""
+    import os
+    from reportgen.site import incremental
+    monkeypatch.setenv("REPORTGEN_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(incremental, "KEEP_RECORDS", 5)
+    folder = tmp_path / "cache" / "builds"
+    folder.mkdir(parents=True)
+    for i in range(8):
+        old = folder / f"old{i}.json"
+        old.write_text("{}", encoding="utf-8")
+        os.utime(old, ns=(10**18 + i * 10**9, 10**18 + i * 10**9))  # old0 the oldest
+    stale = folder / "x.json.123.tmp"
+    stale.write_text("{", encoding="utf-8")
+    os.utime(stale, ns=(10**18, 10**18))
+    out = tmp_path / "site"
+    out.mkdir()
+    (out / incremental.STATE).write_text("state", encoding="utf-8")
+    incremental.remember(out, "inputs", {"pages": 1})
+    assert incremental.last_build(out, "inputs") == {"pages": 1}
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        [incremental._record_path(out).name] + [f"old{i}.json" for i in range(4, 8)])

@@ -411,8 +411,28 @@ def build_inputs(db: Path, templates_dir: Path | None, options: dict[str, Any]) 
     return _sha("\0".join([*identities, _everything_stamp(), _folder_digest(templates_dir), dumps(options)]))
 
 
+KEEP_RECORDS = 256  # the builds whose records the cache keeps: the output folders built into last
+
+
 def _record_path(out: Path) -> Path:
     return cache_dir("builds") / (_sha(os.path.realpath(out))[:40] + ".json")
+
+
+def _prune(folder: Path) -> None:
+    """Keep the KEEP_RECORDS newest records of ``folder`` (one per output folder ever built into, a
+    few hundred bytes each, would otherwise pile up), and no scratch file a killed build left."""
+    try:
+        with os.scandir(folder) as it:
+            entries = [(e.stat().st_mtime_ns, e.path, e.name) for e in it]
+    except OSError:
+        return
+    records = sorted(e for e in entries if e[2].endswith(".json"))
+    stale = [e for e in entries if e[2].endswith(".tmp") and e[0] < time.time_ns() - 3600 * 10**9]
+    for _, path, _ in records[:-KEEP_RECORDS] + stale:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
 
 
 def _state_identity(out: Path) -> list[int] | None:
@@ -440,6 +460,7 @@ def remember(out: Path, inputs: str | None, summary: dict[str, Any]) -> None:
         os.replace(scratch, path)
     except OSError:
         pass
+    _prune(path.parent)
 
 
 def last_build(out: Path, inputs: str | None) -> dict[str, Any] | None:
