@@ -95,6 +95,7 @@ def memory_limit() -> str:
 # thread, and an item is kilobytes of text: at the default a 100k-item run was one row group, so every category
 # query ran on one core, and the whole group was compressed and written at commit, after the read, not during it.
 ROW_GROUP_SIZE = 16_384
+WRITER_CATALOG = "reportgen_db"  # the name a writable connection gives the file
 
 READER_BUDGET = 1 << 30  # bytes: the most a connection that streams what it reads lets DuckDB keep
 
@@ -120,6 +121,9 @@ def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
         if read_only:
             return duckdb.connect(str(path), read_only=True, config=config)
         return _attach(path, config)
+    except duckdb.ResourceInUseException:  # DuckDB attaches a file once per process
+        raise DatabaseError("is open in another connection of this process, and a writer needs it alone; "
+                            "close that connection first", path=path) from None
     except duckdb.IOException as exc:
         text = str(exc)
         if "lock" in text.lower():
@@ -140,8 +144,9 @@ def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
 
 def _attach(path: Path, config: dict) -> duckdb.DuckDBPyConnection:
     """A writable connection whose writes use ROW_GROUP_SIZE, an option only ATTACH takes: the file is
-    attached to an in-memory database under the name DuckDB itself would give it, made the default
-    (USE), and the in-memory database detached, so that cursors of the connection default to the file too."""
+    attached to an in-memory database under a fixed name (a name made from the file's, as DuckDB makes
+    it, can be reserved: main, pg_catalog…), made the default (USE), and the in-memory database
+    detached, so that cursors of the connection default to the file too."""
     if path.exists():
         # DuckDB writes the row groups of a large insert into the file before the transaction commits, and a
         # rollback frees them but leaves the file grown. A refused input must leave an existing database byte for
@@ -150,13 +155,9 @@ def _attach(path: Path, config: dict) -> duckdb.DuckDBPyConnection:
         config = {**config, "enable_optimistic_write": False}
     con = duckdb.connect(config=config)
     try:
-        name = path.name.split(".")[0]
-        if name.lower() in ("", "memory", "temp", "system"):
-            name += "_db"
         quoted_path = str(path).replace("'", "''")
-        quoted_name = name.replace('"', '""')
-        con.execute(f"ATTACH '{quoted_path}' AS \"{quoted_name}\" (ROW_GROUP_SIZE {ROW_GROUP_SIZE})")
-        con.execute(f'USE "{quoted_name}"')
+        con.execute(f"ATTACH '{quoted_path}' AS {WRITER_CATALOG} (ROW_GROUP_SIZE {ROW_GROUP_SIZE})")
+        con.execute(f"USE {WRITER_CATALOG}")
         con.execute("DETACH memory")
     except BaseException:
         con.close()

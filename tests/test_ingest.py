@@ -249,13 +249,25 @@ def test_a_refused_later_file_leaves_a_large_write_out_of_the_file(tmp_path, exa
         assert con.execute("SELECT count(*) FROM items JOIN runs USING (run_id) WHERE name = 'big'").fetchone()[0] == 40_000
 
 
-@pytest.mark.parametrize("name", ["memory.duckdb", "it's \"quoted\".duckdb", "a.b.duckdb"])
+@pytest.mark.parametrize("name", ["memory.duckdb", "it's \"quoted\".duckdb", "a.b.duckdb", "MAIN.x.duckdb",
+                                  "information_schema.duckdb", "pg_catalog.duckdb", "temp.duckdb"])
 def test_any_file_name_opens_and_its_cursors_see_it(tmp_path, example_csv, name):
-    """A writer attaches the file under the name DuckDB gives it (memory.duckdb under another, as
-    'memory' is DuckDB's own); a cursor of the connection sees the file's tables, as a read does."""
+    """A writer attaches the file under a fixed name (one made from the file's can be reserved, or
+    the name of a schema); a cursor of the connection sees the file's tables, as a read does."""
     db = tmp_path / name
     ingest(db, [example_csv], run="names")
     with store.open_db(db) as con:
         assert con.cursor().execute("SELECT count(*) FROM items").fetchone()[0] == 53
     with store.open_db(db, read_only=True) as con:
         assert con.execute("SELECT count(*) FROM items").fetchone()[0] == 53
+
+
+def test_a_second_connection_beside_a_writer_in_one_process_is_refused_in_one_line(tmp_path, example_csv):
+    from reportgen.errors import DatabaseError
+    db = tmp_path / "one.duckdb"
+    ingest(db, [example_csv], run="one")
+    with store.open_db(db):
+        for read_only in (False, True):
+            with pytest.raises(DatabaseError, match="is open in another connection of this process, and a writer "
+                                                    "needs it alone; close that connection first"):
+                store.connect(db, read_only=read_only)
