@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import polars as pl
 
 from reportgen import store
 from reportgen.errors import InputError, UsageError
@@ -65,7 +64,7 @@ class CsvPlan:
     columns: dict[str, str]      # field -> column of the file
     names: list[str]             # per header column: the field it feeds, or a placeholder
     has_ids: bool
-    reader: str                  # "duckdb", or "polars" for files DuckDB's sniffer refuses
+    reader: str                  # "duckdb", or "copy" for files DuckDB's sniffer refuses (read through a copy)
 
 
 def detect(path: Path, head: str) -> bool:
@@ -93,7 +92,7 @@ def check(path: Path, options: Options | None = None) -> CsvPlan:
         line, problem = _diagnose(path, len(names))
         if problem:
             raise InputError(problem, path=path, line=line) from None
-        reader = "polars"  # e.g. mixed CRLF/LF line endings: valid, but DuckDB's sniffer gives up
+        reader = "copy"  # e.g. mixed CRLF/LF line endings: valid, but DuckDB's sniffer gives up
     finally:
         scratch.close()
     return CsvPlan(columns, names, "id" in columns, reader)
@@ -103,20 +102,28 @@ def write(ctx: Context, src: Source) -> list[str]:
     plan: CsvPlan = src.plan
     if plan.reader == "duckdb":
         return _write(ctx, src, src.path)
-    # DuckDB's reader gave up on the file's layout (e.g. mixed CRLF/LF line endings) and polars read
-    # it: its rows go through a copy DuckDB reads, in the same order.
-    try:
-        frame = pl.read_csv(src.path, infer_schema=False, encoding="utf8", new_columns=plan.names)
-    except Exception as exc:
-        raise InputError(f"is not a CSV file DuckDB or polars can read ({str(exc).splitlines()[0]}); "
-                         "check its delimiter (a comma) and quoting", path=src.path) from None
+    # DuckDB's reader gave up on the file's layout (e.g. mixed CRLF/LF line endings), which Python's
+    # csv module read whole in check (_diagnose): its rows go through a copy DuckDB reads, in order.
     fd, copy = tempfile.mkstemp(suffix=".csv", prefix="reportgen-items-")  # the system's: a killed ingest leaves it there
-    os.close(fd)
     try:
-        frame.write_csv(copy)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+            _copy_rows(src.path, out)
         return _write(ctx, src, Path(copy))
     finally:
         os.unlink(copy)
+
+
+def _copy_rows(path: Path, out) -> None:
+    """The rows of ``path`` as a CSV with one kind of line ending, without its empty lines (DuckDB's
+    reader skips them; polars, which made this copy before, read one as a row of empty fields)."""
+    csv.field_size_limit(sys.maxsize)
+    writer = csv.writer(out, lineterminator="\n")
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        try:
+            writer.writerows(row for row in csv.reader(fh, strict=True) if row)
+        except csv.Error as exc:  # check() read this file without an error: it changed since
+            raise InputError(f"is not a CSV file reportgen can read ({exc}); check its quoting",
+                             path=path) from None
 
 
 def _write(ctx: Context, src: Source, csv_path: Path) -> list[str]:
