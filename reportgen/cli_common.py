@@ -5,6 +5,7 @@ from here, never from each other, so the package's imports form no circle."""
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from pathlib import Path
 
@@ -36,13 +37,21 @@ def db_option(f):
                         help="DuckDB file (default: $REPORTGEN_DB or ./reportgen.duckdb).")(f)
 
 
+DEFAULT_DB = "reportgen.duckdb"
+
+
+def default_db_path() -> Path:
+    """The database of a command without --db: $REPORTGEN_DB, else ./reportgen.duckdb. Here, not in
+    store: resolving it need not import DuckDB (a rebuild that nothing changed never opens it)."""
+    return Path(os.environ.get("REPORTGEN_DB") or DEFAULT_DB)
+
+
 def with_db(f):
     """Accept --db after the subcommand too; resolve it against the group's --db and $REPORTGEN_DB."""
     @db_option
     @click.pass_context
     @functools.wraps(f)
     def wrapper(ctx: click.Context, *args, db: Path | None, **kwargs):
-        from reportgen.store import default_db_path
         chosen = db or (ctx.obj or {}).get("db") or default_db_path()
         return f(*args, db=chosen, **kwargs)
     return wrapper

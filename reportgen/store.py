@@ -21,7 +21,6 @@ if TYPE_CHECKING:
 from reportgen import sqlfiles
 from reportgen.errors import DatabaseError
 
-DEFAULT_DB = "reportgen.duckdb"
 _MIGRATION = re.compile(r"^schema/(\d{3})_(\w+)$")
 # DuckDB's own default buffer pool is 80 % of the machine's memory; reportgen takes a quarter of what
 # is available, at most MAX_MEMORY and at least MIN_MEMORY, and spills the rest to <db>.tmp/.
@@ -41,10 +40,6 @@ def _statement_done() -> None:
     _statements_run += 1
     if _statements_run == _KILL_AT:
         os.kill(os.getpid(), signal.SIGKILL)
-
-
-def default_db_path() -> Path:
-    return Path(os.environ.get("REPORTGEN_DB") or DEFAULT_DB)
 
 
 def available_memory() -> int | None:

@@ -134,6 +134,16 @@ def test_the_shortcut_imports_no_rendering(example_db, tmp_path):
                        timeout=300)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "[]"
+    # The command as a user runs it imports not even DuckDB (the default --db is resolved without it)
+    code = ("import sys; from reportgen.__main__ import main\n"
+            "sys.argv = ['reportgen', '--db', sys.argv[1], 'build', '--out', sys.argv[2], '--no-search']\n"
+            "try:\n    main()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
+            "print(sorted(m for m in ('duckdb', 'reportgen.store', 'reportgen.site.gathering', 'polars', 'jinja2') "
+            "if m in sys.modules))")
+    r = subprocess.run([sys.executable, "-c", code, str(example_db), str(out)], capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip().splitlines()[-1] == "[]", r.stdout
 
 
 @pytest.mark.parametrize("change", ["database written", "page edited", "page deleted",
