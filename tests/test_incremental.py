@@ -120,30 +120,33 @@ def test_a_rebuild_that_nothing_changed_reads_nothing(example_db, tmp_path, monk
     assert tree(out) == before  # nothing of the shortcut's is in the site (the record is in the cache)
 
 
+HEAVY = ("duckdb", "reportgen.store", "reportgen.site.gathering", "reportgen.site.render", "polars", "jinja2",
+         "markdown_it", "numpy")
+
+
+def _heavy_imports(build: str, db: Path, out: Path) -> list[str]:
+    """The HEAVY modules a new process has imported after running ``build`` (Python code that
+    builds sys.argv[2] from the database sys.argv[1])."""
+    code = f"import sys\n{build}\nprint(sorted(m for m in {HEAVY!r} if m in sys.modules))"
+    r = subprocess.run([sys.executable, "-c", code, str(db), str(out)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    return eval(r.stdout.strip().splitlines()[-1])
+
+
 def test_the_shortcut_imports_no_rendering(example_db, tmp_path):
     """In a new process, a rebuild that nothing changed imports neither the gathering and rendering
-    modules nor their libraries: most of the time a command takes is Python importing."""
+    modules nor their libraries, nor DuckDB: most of the time a command takes is Python importing.
+    Through the command line too (its default --db is resolved without DuckDB)."""
     out = tmp_path / "site"
     _age(example_db)
     site_mod.build(example_db, out, search=False)
-    code = ("import sys; from pathlib import Path; from reportgen.site import build; "
-            "r = build(Path(sys.argv[1]), Path(sys.argv[2]), search=False); assert r.written == [], r; "
-            "print(sorted(m for m in ('reportgen.site.gathering', 'reportgen.site.render', 'polars', 'jinja2', "
-            "'markdown_it', 'numpy') if m in sys.modules))")
-    r = subprocess.run([sys.executable, "-c", code, str(example_db), str(out)], capture_output=True, text=True,
-                       timeout=300)
-    assert r.returncode == 0, r.stderr
-    assert r.stdout.strip() == "[]"
-    # The command as a user runs it imports not even DuckDB (the default --db is resolved without it)
-    code = ("import sys; from reportgen.__main__ import main\n"
-            "sys.argv = ['reportgen', '--db', sys.argv[1], 'build', '--out', sys.argv[2], '--no-search']\n"
-            "try:\n    main()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
-            "print(sorted(m for m in ('duckdb', 'reportgen.store', 'reportgen.site.gathering', 'polars', 'jinja2') "
-            "if m in sys.modules))")
-    r = subprocess.run([sys.executable, "-c", code, str(example_db), str(out)], capture_output=True, text=True,
-                       timeout=300)
-    assert r.returncode == 0, r.stderr
-    assert r.stdout.strip().splitlines()[-1] == "[]", r.stdout
+    api = ("from pathlib import Path; from reportgen.site import build\n"
+           "r = build(Path(sys.argv[1]), Path(sys.argv[2]), search=False); assert r.written == [], r")
+    cli = ("from reportgen.__main__ import main\n"
+           "sys.argv = ['reportgen', '--db', sys.argv[1], 'build', '--out', sys.argv[2], '--no-search']\n"
+           "try:\n    main()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code")
+    assert _heavy_imports(api, example_db, out) == []
+    assert _heavy_imports(cli, example_db, out) == []
 
 
 @pytest.mark.parametrize("change", ["database written", "page edited", "page deleted",
