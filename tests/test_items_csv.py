@@ -80,6 +80,20 @@ def test_same_text_gives_same_key(example_db):
     assert a == b != c and len(a) == 16
 
 
+def test_a_long_field_does_not_lose_the_line_of_a_later_error(tmp_path):
+    """Lines are counted with Python's csv module, whose limit on a field (128 KiB) is lifted for it:
+    a longer answer before the refused row gave "line None"."""
+    import csv
+    p = write(tmp_path, f"id,{HEADER}\n1,q,p,r,{'b' * 200_000},f\n7,q,p,r,b,f\n7,q2,p,r,b,f\n")
+    default = csv.field_size_limit(131_072)  # as in a new process (an earlier test may have lifted it)
+    try:
+        with pytest.raises(InputError) as err:
+            ingest(tmp_path / "x.duckdb", [p], run="r")
+    finally:
+        csv.field_size_limit(default)
+    assert err.value.line == 4 and "repeats data row 2 (line 3)" in str(err.value)
+
+
 @pytest.mark.parametrize("content,message,line", [
     (b"", "the file is empty", None),
     (b"\n\n  \n", "the file is empty", None),
@@ -111,6 +125,7 @@ def test_a_file_duckdb_cannot_sniff_gives_the_same_items(tmp_path, has_id, monke
     both, as DuckDB skips it (polars, which made the copy before, read it as a row of empty fields)."""
     rows = [(f"k{i:05d}," if has_id else "") + f'"q{i}\r\nwith a line",paper {i % 7},"ref, {i}",base {i},"ft ""{i}"""'
             for i in range(3000)]
+    rows[20] = rows[20].replace('"ref, 20"', '"ref\r20"')  # a CR on its own in a field
     header = ("id," if has_id else "") + HEADER
     uniform = write(tmp_path, header + "\r\n" + "".join(row + "\r\n" + ("\r\n" if i == 10 else "")
                                                            for i, row in enumerate(rows)), "uniform.csv")
@@ -124,6 +139,7 @@ def test_a_file_duckdb_cannot_sniff_gives_the_same_items(tmp_path, has_id, monke
            for csv in (uniform, mixed)]
     assert got[0] == got[1]
     assert [r["position"] for r in got[0]] == list(range(3000)) and got[0][5]["question"] == "q5\nwith a line"
+    assert got[0][20]["reference_answer"] == "ref\r20"
     assert not any(scratch.iterdir())  # the copy is gone
 
 

@@ -116,11 +116,11 @@ def write(ctx: Context, src: Source) -> list[str]:
 def _copy_rows(path: Path, out) -> None:
     """The rows of ``path`` as a CSV with one kind of line ending, without its empty lines (DuckDB's
     reader skips them; polars, which made this copy before, read one as a row of empty fields)."""
-    csv.field_size_limit(sys.maxsize)
-    writer = csv.writer(out, lineterminator="\n")
+    # CRLF rows: the writer then quotes a field with a CR of its own too, which DuckDB would read as a line break
+    writer = csv.writer(out, lineterminator="\r\n")
     with open(path, encoding="utf-8-sig", newline="") as fh:
         try:
-            writer.writerows(row for row in csv.reader(fh, strict=True) if row)
+            writer.writerows(row for row in _reader(fh, strict=True) if row)
         except csv.Error as exc:  # check() read this file without an error: it changed since
             raise InputError(f"is not a CSV file reportgen can read ({exc}); check its quoting",
                              path=path) from None
@@ -176,7 +176,7 @@ def _write(ctx: Context, src: Source, csv_path: Path) -> list[str]:
 def _header(path: Path) -> list[str]:
     with open(path, encoding="utf-8-sig", newline="") as fh:
         try:
-            row = next(csv.reader(fh), None)
+            row = next(_reader(fh), None)
         except UnicodeDecodeError:
             check_utf8(path)  # raises, naming the line of the first bad byte
             raise
@@ -224,11 +224,17 @@ def _resolve_columns(path: Path, header: list[str], mapping: dict[str, str]) -> 
     return columns
 
 
+def _reader(fh, **options):
+    """csv.reader for a file of answers: the csv module's limit on a field (128 KiB) lifted."""
+    csv.field_size_limit(sys.maxsize)
+    return csv.reader(fh, **options)
+
+
 def row_line(path: Path, position: int) -> int | None:
     """Line on which data row ``position`` (0-based) starts; quoted fields may span lines, and an
     empty line is no row (DuckDB's reader skips it)."""
     with open(path, encoding="utf-8-sig", newline="") as fh:
-        reader = csv.reader(fh)
+        reader = _reader(fh)
         try:
             next(reader, None)
             start = reader.line_num + 1
@@ -250,9 +256,8 @@ MAX_ROW_BYTES = 2_000_000  # DuckDB's default max_line_size
 def _diagnose(path: Path, width: int) -> tuple[int | None, str | None]:
     """Find the line and reason of a CSV that DuckDB refused (used on errors only)."""
     check_utf8(path)
-    csv.field_size_limit(sys.maxsize)
     with open(path, encoding="utf-8-sig", newline="") as fh:
-        reader = csv.reader(fh, strict=True)
+        reader = _reader(fh, strict=True)
         header: list[str] = []
         start = 1
         try:
