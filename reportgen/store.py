@@ -90,7 +90,10 @@ def memory_limit() -> str:
 # thread, and an item is kilobytes of text: at the default a 100k-item run was one row group, so every category
 # query ran on one core, and the whole group was compressed and written at commit, after the read, not during it.
 ROW_GROUP_SIZE = 16_384
-WRITER_CATALOG = "reportgen_db"  # the name a writable connection gives the file
+# Names a writable connection cannot give the file it attaches: DuckDB's own catalogs, and schemas that USE would find
+# first. DuckDB names a file it opens after its name up to the first dot; reportgen adds _db to these, as DuckDB does
+# to temp and system, so that SQL naming the file's catalog reads the same whether it writes or not.
+_RESERVED_CATALOGS = ("", "memory", "temp", "system", "main", "pg_catalog", "information_schema")
 
 READER_BUDGET = 1 << 30  # bytes: the most a connection that streams what it reads lets DuckDB keep
 
@@ -139,9 +142,9 @@ def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
 
 def _attach(path: Path, config: dict) -> duckdb.DuckDBPyConnection:
     """A writable connection whose writes use ROW_GROUP_SIZE, an option only ATTACH takes: the file is
-    attached to an in-memory database under a fixed name (a name made from the file's, as DuckDB makes
-    it, can be reserved: main, pg_catalog…), made the default (USE), and the in-memory database
-    detached, so that cursors of the connection default to the file too."""
+    attached to an in-memory database under the name DuckDB gives it (_RESERVED_CATALOGS aside),
+    made the default (USE), and the in-memory database detached, so that cursors of the connection
+    default to the file too."""
     if path.exists():
         # DuckDB writes the row groups of a large insert into the file before the transaction commits, and a
         # rollback frees them but leaves the file grown. A refused input must leave an existing database byte for
@@ -150,9 +153,11 @@ def _attach(path: Path, config: dict) -> duckdb.DuckDBPyConnection:
         config = {**config, "enable_optimistic_write": False}
     con = duckdb.connect(config=config)
     try:
-        quoted_path = str(path).replace("'", "''")
-        con.execute(f"ATTACH '{quoted_path}' AS {WRITER_CATALOG} (ROW_GROUP_SIZE {ROW_GROUP_SIZE})")
-        con.execute(f"USE {WRITER_CATALOG}")
+        name = path.name.split(".")[0]
+        name = f"{name}_db" if name.lower() in _RESERVED_CATALOGS else name
+        quoted_path, quoted_name = str(path).replace("'", "''"), '"' + name.replace('"', '""') + '"'
+        con.execute(f"ATTACH '{quoted_path}' AS {quoted_name} (ROW_GROUP_SIZE {ROW_GROUP_SIZE})")
+        con.execute(f"USE {quoted_name}")
         con.execute("DETACH memory")
     except BaseException:
         con.close()
