@@ -489,8 +489,8 @@ def test_template_references_match_jinja(tmp_path):
 
 
 def test_build_records_are_pruned_to_the_newest(tmp_path, monkeypatch):
-    """Each output folder built into leaves a record in the cache; remember keeps the KEEP_RECORDS
-    newest (the one it writes among them) and removes a scratch file a killed build left."""
+    """Each output folder built into leaves a record in the cache; remember keeps the one it writes and
+    the newest others, KEEP_RECORDS in all, and removes a scratch file a killed build left."""
     import os
     from reportgen.site import incremental
     monkeypatch.setenv("REPORTGEN_CACHE", str(tmp_path / "cache"))
@@ -508,6 +508,14 @@ def test_build_records_are_pruned_to_the_newest(tmp_path, monkeypatch):
     out.mkdir()
     (out / incremental.STATE).write_text("state", encoding="utf-8")
     incremental.remember(out, "inputs", {"pages": 1})
+    own = incremental._record_path(out)
+    assert sorted(p.name for p in folder.iterdir()) == sorted([own.name] + [f"old{i}.json" for i in range(4, 8)])
+    # a record whose shortcut is taken is renewed (a rebuild that nothing changed writes no record)
+    os.utime(own, ns=(10**18, 10**18))
     assert incremental.last_build(out, "inputs") == {"pages": 1}
-    assert sorted(p.name for p in folder.iterdir()) == sorted(
-        [incremental._record_path(out).name] + [f"old{i}.json" for i in range(4, 8)])
+    assert own.stat().st_mtime_ns > 10**18
+    # records from a clock ahead of this one: the record just written stays all the same
+    for p in folder.iterdir():
+        os.utime(p, ns=(4 * 10**18, 4 * 10**18))
+    incremental.remember(out, "inputs", {"pages": 2})
+    assert incremental.last_build(out, "inputs") == {"pages": 2} and len(list(folder.iterdir())) == 5

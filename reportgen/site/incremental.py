@@ -418,17 +418,18 @@ def _record_path(out: Path) -> Path:
     return cache_dir("builds") / (_sha(os.path.realpath(out))[:40] + ".json")
 
 
-def _prune(folder: Path) -> None:
-    """Keep the KEEP_RECORDS newest records of ``folder`` (one per output folder ever built into, a
-    few hundred bytes each, would otherwise pile up), and no scratch file a killed build left."""
+def _prune(keep: Path) -> None:
+    """Keep ``keep`` and the newest other records of its folder, KEEP_RECORDS in all (one per output
+    folder ever built into, a few hundred bytes each, would otherwise pile up; a record is renewed
+    when its shortcut is taken), and no scratch file a killed build left."""
     try:
-        with os.scandir(folder) as it:
-            entries = [(e.stat().st_mtime_ns, e.path, e.name) for e in it]
+        with os.scandir(keep.parent) as it:
+            entries = [(e.stat().st_mtime_ns, e.path, e.name) for e in it if e.name != keep.name]
     except OSError:
         return
     records = sorted(e for e in entries if e[2].endswith(".json"))
     stale = [e for e in entries if e[2].endswith(".tmp") and e[0] < time.time_ns() - 3600 * 10**9]
-    for _, path, _ in records[:-KEEP_RECORDS] + stale:
+    for _, path, _ in records[:max(len(records) - KEEP_RECORDS + 1, 0)] + stale:
         try:
             os.unlink(path)
         except OSError:
@@ -460,7 +461,7 @@ def remember(out: Path, inputs: str | None, summary: dict[str, Any]) -> None:
         os.replace(scratch, path)
     except OSError:
         pass
-    _prune(path.parent)
+    _prune(path)
 
 
 def last_build(out: Path, inputs: str | None) -> dict[str, Any] | None:
@@ -476,4 +477,8 @@ def last_build(out: Path, inputs: str | None) -> dict[str, Any] | None:
     if (not isinstance(record, dict) or record.get("inputs") != inputs or record.get("out") != os.path.realpath(out)
             or record.get("state") != _state_identity(out)):
         return None
+    try:
+        os.utime(_record_path(out))  # used: the last a prune would remove
+    except OSError:
+        pass
     return record.get("summary")
