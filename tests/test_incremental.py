@@ -4,6 +4,7 @@ templates or code changed, and leaves the same bytes as a clean build into an em
 from __future__ import annotations
 
 import gc
+import hashlib
 import os
 import posixpath
 import random
@@ -20,11 +21,12 @@ from reportgen import categories, fieldreport, site as site_mod, store
 from reportgen.demo import EXAMPLE_RUN
 from reportgen.errors import ReportgenError
 from reportgen.ingest import ingest
-from reportgen.site import builder
+from reportgen.site import builder, data
 from reportgen.site.incremental import State
 from reportgen.site.render import relative
 
 T = f"run/{EXAMPLE_RUN}/t/"
+PART = "data/transcripts/part-0-of-1"  # the example's transcripts data: one part
 
 
 def _sql(db: Path, statement: str, *params) -> None:
@@ -308,6 +310,31 @@ def test_a_changed_verdict_renders_exactly_the_pages_that_change(example_db, tmp
         assert result.skipped == result.pages - len(result.rendered)
 
 
+def test_a_changed_verdict_writes_only_its_items_part_of_the_transcripts_data(example_db, tmp_path, monkeypatch):
+    """data/transcripts/ is written in parts by item (here 8, the part size made small): a base win
+    turned tie, and back, writes again the part its item is in (the first byte of its key's MD5,
+    modulo 8) and keeps the seven others, and the folder is byte-identical to a clean build."""
+    con = store.connect(example_db, read_only=True)
+    try:
+        chars, = con.execute("SELECT sum(len_reference + len_base + len_finetuned) FROM base_wins "
+                             "JOIN summary_item_text USING (run_id, item_key)").fetchone()
+    finally:
+        con.close()
+    monkeypatch.setattr(data, "PART_CHARS", chars // 6)  # 8 parts, with or without one base win's answers
+    out = tmp_path / "site"
+    site_mod.build(example_db, out, search=False)
+    assert {p.name for p in (out / "data" / "transcripts").iterdir()} == {
+        f"part-{k}-of-8.{ext}" for k in range(8) for ext in ("csv", "parquet")}
+    key = _item(example_db, "base")
+    mine = f"data/transcripts/part-{hashlib.md5(key.encode('utf-8')).digest()[0] % 8}-of-8"
+    for new in ("tie", "base"):
+        _sql(example_db, "UPDATE verdicts SET winner = ? WHERE item_key = ?", new, key)
+        result = site_mod.build(example_db, out, search=False)
+        _same_as_clean(example_db, out, tmp_path, search=False)
+        assert {rel for rel in result.written if rel.startswith("data/transcripts/")} == {
+            f"{mine}.csv", f"{mine}.parquet"}
+
+
 def test_changed_text_renders_only_that_transcript(example_db, tmp_path):
     out = tmp_path / "site"
     site_mod.build(example_db, out, search=False)
@@ -318,7 +345,7 @@ def test_changed_text_renders_only_that_transcript(example_db, tmp_path):
     # The run's page is rendered again too: its length-controlled win rate is fitted from the answers'
     # lengths, and fitted only when that page is rendered (here the figures come out the same).
     assert _pages(result) == {f"{T}{key}.html", f"{T}{key}.md", "index.html", "index.md"}
-    assert {"data/transcripts.csv", "data/transcripts.parquet"} <= set(result.written)
+    assert {f"{PART}.csv", f"{PART}.parquet"} <= set(result.written)
     assert "(edited)" in (out / f"{T}{key}.md").read_text(encoding="utf-8")
 
 
@@ -432,10 +459,10 @@ def test_edited_or_deleted_files_do_not_survive_a_rebuild(example_db, tmp_path):
     os.utime(out / same_size, ns=(later, later))
     (out / "static" / "site.css").unlink()
     (out / "data" / "papers.csv").write_text("x", encoding="utf-8")
-    (out / "data" / "transcripts.parquet").unlink()
+    (out / f"{PART}.parquet").unlink()
     result = site_mod.build(example_db, out, search=False)
     assert _pages(result) == {page, same_size}
-    assert {"static/site.css", "data/papers.csv", "data/transcripts.parquet"} <= set(result.written)
+    assert {"static/site.css", "data/papers.csv", f"{PART}.parquet"} <= set(result.written)
     assert tree(out) == before
     assert site_mod.build(example_db, out, search=False).written == []
 

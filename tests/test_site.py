@@ -36,7 +36,7 @@ def test_build_cli(invoke, example_db, tmp_path):
     out = tmp_path / "site"
     result = invoke("--db", example_db, "build", "--out", out)
     assert result.exit_code == 0, result.output
-    assert re.match(r"146 pages, \d+ files in .*: \d+ written, 0 removed, 0 unchanged", result.output)
+    assert re.match(r"148 pages, \d+ files in .*: \d+ written, 0 removed, 0 unchanged", result.output)
     again = invoke("build", "--db", example_db, "--out", out)
     assert re.search(r": 0 written, 0 removed, \d+ unchanged", again.output), again.output
 
@@ -53,14 +53,15 @@ def test_build_cli_errors(invoke, example_db, tmp_path):
 @needs_pagefind
 def test_site_files(built):
     for rel in ["index.html", "index.md", "404.html", "search.html", ".nojekyll", "static/site.css", "static/site.js",
-                "static/search.js", "data/papers.csv", "data/papers.parquet", "data/transcripts.parquet",
+                "static/search.js", "data/papers.csv", "data/papers.parquet", "data/transcripts.html", "data/transcripts.md",
+                "data/transcripts/part-0-of-1.csv", "data/transcripts/part-0-of-1.parquet",
                 "pagefind/pagefind.js", "pagefind/pagefind-entry.json", site_mod.MANIFEST]:
         assert (built / rel).is_file(), rel
     assert len(list((built / "run" / EXAMPLE_RUN / "t").glob("*.html"))) == 53
     assert len(list((built / "run" / EXAMPLE_RUN / "t").glob("*.md"))) == 53
     assert (built / "data" / "papers.csv").read_text().startswith("run,judge,paper,is_unknown,")
     import polars as pl
-    assert pl.read_parquet(built / "data" / "transcripts.parquet").height == 53
+    assert pl.read_parquet(built / "data" / "transcripts" / "part-0-of-1.parquet").height == 53
     listed = set((built / site_mod.MANIFEST).read_text().split())
     assert listed == set(tree(built)) - {site_mod.MANIFEST}
 

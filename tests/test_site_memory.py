@@ -4,7 +4,9 @@ files are streamed from the database data.BATCH rows at a time. The site is the 
 
 from __future__ import annotations
 
+import hashlib
 import io
+from contextlib import contextmanager
 
 import polars as pl
 
@@ -37,10 +39,26 @@ def test_pages_are_rendered_in_parts_holding_a_bounded_amount_of_text(example_db
     assert tree(parts) == tree(whole)
 
 
+def _writer(made: dict[int, tuple[io.BytesIO, io.BytesIO]]):
+    """``open_part`` for data.write_transcripts: each part's CSV and Parquet file in memory, by part."""
+    @contextmanager
+    def open_part(k: int):
+        assert k not in made  # each part is opened once
+        made[k] = io.BytesIO(), io.BytesIO()
+        yield made[k]
+    return open_part
+
+
+def _part_of(keys: pl.Series, parts: int) -> pl.Series:
+    """The part of each item key, computed here as the data page tells a reader to: the first byte of its MD5."""
+    return keys.map_elements(lambda k: hashlib.md5(k.encode("utf-8")).digest()[0] % parts, return_dtype=pl.Int64)
+
+
 def test_transcripts_data_files_are_streamed_in_batches(tmp_path, monkeypatch):
-    """Written a few rows at a time, for every run or one: the CSV has the bytes of the whole table's
-    CSV and the Parquet file its rows; a run without base wins gets the header and an empty table.
-    Run a has two judges (an item's base wins under both are two rows)."""
+    """Written a few rows at a time, in parts, for every run or one: each part's CSV has the bytes of the
+    CSV of the table's rows whose item is in that part, and its Parquet file those rows; a part without
+    rows, or a run without base wins, gets the header and an empty table; only the parts asked for are
+    written. Run a has two judges (an item's base wins under both are two rows, in the same part)."""
     db = tmp_path / "three.duckdb"
     for run, seed in (("a", 1), ("b", 2)):
         syn = generate(tmp_path / run, items=60, papers=3, seed=seed)
@@ -51,10 +69,17 @@ def test_transcripts_data_files_are_streamed_in_batches(tmp_path, monkeypatch):
         for run in (None, "a", "b", "c"):
             whole = report.frame(con, "transcripts", run)
             assert (whole.height > 7) == (run != "c")
-            csv_file, parquet_file = io.BytesIO(), io.BytesIO()
-            data.write_transcripts(con, run, csv_file, parquet_file)
-            assert csv_file.getvalue() == render(whole, "csv").encode("utf-8")
-            assert pl.read_parquet(io.BytesIO(parquet_file.getvalue())).equals(whole)
+            for parts, wanted in ((1, [0]), (4, [3, 0, 1, 2]), (16, range(16)), (4, [2])):
+                made: dict[int, tuple[io.BytesIO, io.BytesIO]] = {}
+                data.write_transcripts(con, run, parts, wanted, _writer(made))
+                assert set(made) == set(wanted)
+                part = _part_of(whole["item_key"], parts)
+                for k, (csv_file, parquet_file) in made.items():
+                    rows = whole.filter(part == k)
+                    assert csv_file.getvalue() == render(rows, "csv").encode("utf-8")
+                    assert pl.read_parquet(io.BytesIO(parquet_file.getvalue())).equals(rows)
+            if run is not None:  # with 16 parts of about 6 base wins, some part has none
+                assert _part_of(whole["item_key"], 16).n_unique() < 16
 
 
 def test_transcripts_data_files_need_less_memory_than_their_text(tmp_path, monkeypatch):
@@ -71,7 +96,7 @@ def test_transcripts_data_files_need_less_memory_than_their_text(tmp_path, monke
     assert text > budget
     monkeypatch.setenv("REPORTGEN_MEMORY_LIMIT", f"{budget // 2**20}MiB")
     monkeypatch.setattr(data, "BATCH", 100)
+    made: dict[int, tuple[io.BytesIO, io.BytesIO]] = {}
     with store.open_db(db, read_only=True) as con:
-        csv_file, parquet_file = io.BytesIO(), io.BytesIO()
-        data.write_transcripts(con, None, csv_file, parquet_file)
-    assert csv_file.getvalue() == render(whole, "csv").encode("utf-8")
+        data.write_transcripts(con, None, 1, [0], _writer(made))
+    assert made[0][0].getvalue() == render(whole, "csv").encode("utf-8")

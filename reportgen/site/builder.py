@@ -248,26 +248,40 @@ def _plan(db: Path, state: State, *, run: str | None, formats: list[str], templa
 
 
 def _transcripts_files(con, run: str | None, state: State, output: Output | None) -> list[tuple[str, str, Any]]:
-    """``data/transcripts.csv`` and ``.parquet``, which hold every transcript's text: kept when their
-    digest (``sql/site/transcripts_digest.sql``) is the last build's, else streamed from the database
-    into their files (the text need not fit in memory). Returns (path, key, what) for each: None for
-    a file kept, its size for one written into ``output``, its bytes without ``output``."""
+    """The parts of ``data/transcripts/`` (a CSV and a Parquet file each), which hold every transcript's
+    text: a part is kept when its digest (``sql/site/transcripts_digest.sql``) and the number of parts
+    are the last build's, else streamed from the database into its files (the text need not fit in
+    memory). Returns (path, key, what) for each file: None for a file kept, its size for one written
+    into ``output``, its bytes without ``output``."""
     from reportgen import store
     from reportgen.site import data
 
-    digest = store.frame(con, "site/transcripts_digest", run=run)["digest"][0]
-    key = incremental.derived_key("transcripts", digest)
-    rels = [f"data/transcripts.{ext}" for ext in ("csv", "parquet")]
-    if all(state.current(rel, key) for rel in rels):
-        return [(rel, key, None) for rel in rels]
-    if output is None:
-        made = io.BytesIO(), io.BytesIO()
-        data.write_transcripts(con, run, *made)
-        return [(rel, key, f.getvalue()) for rel, f in zip(rels, made)]
-    with output.open(rels[0]) as csv_file, output.open(rels[1]) as parquet_file:
-        data.write_transcripts(con, run, csv_file, parquet_file)
-        sizes = csv_file.tell(), parquet_file.tell()
-    return [(rel, key, size) for rel, size in zip(rels, sizes)]
+    parts = data.transcript_parts(con, run)
+    digests = dict(store.frame(con, "site/transcripts_digest", run=run, parts=parts).iter_rows())
+    rels = [[f"{stem}.{ext}" for ext in ("csv", "parquet")] for stem in data.part_stems(parts)]
+    keys = [incremental.derived_key("transcripts", str(parts), digests.get(k, "")) for k in range(parts)]
+    out: list[tuple[str, str, Any]] = []
+    wanted = []
+    for k in range(parts):
+        if all(state.current(rel, keys[k]) for rel in rels[k]):
+            out += [(rel, keys[k], None) for rel in rels[k]]
+        else:
+            wanted.append(k)
+
+    @contextlib.contextmanager
+    def open_part(k: int):
+        if output is None:
+            made = io.BytesIO(), io.BytesIO()
+            yield made
+            out.extend((rel, keys[k], f.getvalue()) for rel, f in zip(rels[k], made))
+            return
+        with output.open(rels[k][0]) as csv_file, output.open(rels[k][1]) as parquet_file:
+            yield csv_file, parquet_file
+            sizes = csv_file.tell(), parquet_file.tell()
+        out.extend((rel, keys[k], size) for rel, size in zip(rels[k], sizes))
+
+    data.write_transcripts(con, run, parts, wanted, open_part)
+    return out
 
 
 class _Written(Mapping):

@@ -4,8 +4,9 @@ read once for the pages and published as ``data/<name>.csv`` and ``data/<name>.p
 from __future__ import annotations
 
 import io
-import itertools
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, ExitStack
 from typing import BinaryIO
 
 import duckdb
@@ -45,29 +46,81 @@ BATCH = 2_000  # rows of the transcripts report (text and all) in memory at once
 # The columns of report/transcripts (sql/report/transcripts.sql), in its order.
 TRANSCRIPT_COLUMNS = ("run", "judge", "item_key", "seq", "paper", "question", "reference_answer", "base_answer",
                       "finetuned_answer", "confidence", "rationale", "position", "categories", "evidence")
+# data/transcripts/ is written in parts (sql/site/transcript_parts.sql): as many as keep a part's answers under
+# PART_CHARS characters on average (a power of two), at most MAX_PARTS. A changed verdict writes one part again, and
+# no file comes near the 100 MB that GitHub refuses in a push (50 MB draw a warning) until some 12 GB of answers.
+PART_CHARS = 4 * 2**20
+MAX_PARTS = 256  # the part is a byte of an MD5 (sql/site/transcript_parts.sql): 256 at most
+TRANSCRIPTS_PAGE = "data/transcripts"  # the page listing the parts
 
 
-def write_transcripts(con: duckdb.DuckDBPyConnection, run: str | None, csv_file: BinaryIO,
-                      parquet_file: BinaryIO) -> None:
-    """``data/transcripts.csv`` and ``.parquet``: the transcripts report of ``run`` (every run when
-    None), written BATCH rows at a time, since it holds every base-win transcript's text, which need
-    not fit in memory. The report's rows are read in order without their text, and each batch's text
-    by row id: DuckDB cannot spill a sort of all that text to disk. The same CSV bytes as
-    ``data_files`` makes from the whole table."""
+def transcript_parts(con: duckdb.DuckDBPyConnection, run: str | None) -> int:
+    """How many parts ``data/transcripts/`` is written in for ``run`` (every run when None)."""
+    found = store.frame(con, "site/transcript_parts", run=run, part_chars=PART_CHARS, max_parts=MAX_PARTS)
+    return int(found["parts"][0])
+
+
+def part_stems(parts: int) -> list[str]:
+    """The path of each part of ``data/transcripts/`` without extension, by part number:
+    ``data/transcripts/part-07-of-16``."""
+    width = len(str(parts - 1))
+    return [f"{TRANSCRIPTS_PAGE}/part-{k:0{width}d}-of-{parts}" for k in range(parts)]
+
+
+def write_transcripts(con: duckdb.DuckDBPyConnection, run: str | None, parts: int, wanted: Iterable[int],
+                      open_part: Callable[[int], AbstractContextManager[tuple[BinaryIO, BinaryIO]]]) -> None:
+    """The parts ``wanted`` of ``data/transcripts/`` (of ``parts``), each a CSV and a Parquet file that
+    ``open_part(k)`` opens: the rows of the transcripts report of ``run`` (every run when None) whose
+    item is in part k, in the report's order; a part without rows gets the header and an empty table.
+    Written BATCH rows at a time, since they hold every base-win transcript's text, which need not fit
+    in memory: the rows are read in order without their text, and each batch's text by row id (DuckDB
+    cannot spill a sort of all that text to disk). Each part's CSV has the bytes ``data_files`` makes
+    of the same rows."""
     import pyarrow.parquet as pq  # here, not at the top: a rebuild that keeps these files need not import it
 
-    rows = store.batches(con, "site/transcript_rows", BATCH, run=run)
+    order = sorted(set(wanted))
+    if not order:
+        return
+    rows = store.batches(con, "site/transcript_rows", BATCH, run=run, parts=parts, wanted=order)
+    empty = pl.from_arrow(rows.schema.empty_table())
+
+    def chunks():
+        """(part, rows without text) for every wanted part in order, a batch at a time; a part without
+        rows once, with none."""
+        todo = iter(order)
+        k, seen = next(todo), False
+        for batch in rows:
+            for (part,), keys in pl.from_arrow(batch).partition_by("part", as_dict=True, maintain_order=True).items():
+                while k != part:
+                    if not seen:
+                        yield k, empty
+                    k, seen = next(todo), False
+                yield k, keys
+                seen = True
+        while k is not None:
+            if not seen:
+                yield k, empty
+            k, seen = next(todo, None), False
+
     text_con = con.cursor()  # the rows stay open on ``con`` while each batch's text is read
-    writer = None
     # Each batch's Parquet is compressed and written in a thread while the next batch is read and
     # written as CSV (pyarrow and polars leave the interpreter while they work): two batches at most.
-    with ThreadPoolExecutor(1, thread_name_prefix="reportgen-parquet") as parquet:
-        pending = None
+    with ThreadPoolExecutor(1, thread_name_prefix="reportgen-parquet") as parquet, ExitStack() as files:
+        current = writer = pending = csv_file = None
+
+        def finish_part() -> None:
+            if pending is not None:
+                pending.result()
+            if writer is not None:
+                writer.close()
+            files.close()
+
         try:
-            for batch in itertools.chain(rows, [rows.schema.empty_table()]):
-                keys = pl.from_arrow(batch)
-                if writer is not None and keys.height == 0:
-                    continue
+            for part, keys in chunks():
+                if part != current:
+                    finish_part()
+                    current, writer, pending = part, None, None
+                    csv_file, parquet_file = files.enter_context(open_part(part))
                 text = [store.frame(text_con, f"site/transcript_{table}_text", rows=keys[f"{table}_row"].to_list())
                         .sort("ordinal").drop("ordinal") for table in ("item", "verdict")]
                 df = pl.concat([keys, *text], how="horizontal").select(TRANSCRIPT_COLUMNS)
@@ -78,10 +131,9 @@ def write_transcripts(con: duckdb.DuckDBPyConnection, run: str | None, csv_file:
                 if pending is not None:
                     pending.result()
                 pending = parquet.submit(writer.write_table, table)
-            pending.result()
+            finish_part()
         finally:
             text_con.close()
-    writer.close()
 
 
 def _parquet(df: pl.DataFrame) -> bytes:

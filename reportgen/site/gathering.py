@@ -45,6 +45,7 @@ def gather(con: duckdb.DuckDBPyConnection, run: str | None = None, *, search: bo
             "item_key", "paper", "question", "position", "seq", "categories").hash_rows(seed=0))
         transcripts = {name: _transcripts(part, _Links(_run_prefix(name)))
                        for (name,), part in listed.partition_by("run", as_dict=True).items()}
+        parts = data.transcript_parts(con, run)
         tables, least, verdict_inputs = reports.result(), least.result(), field.result()
     run_rows = _rows(tables["runs"])
     if not run_rows:
@@ -62,7 +63,7 @@ def gather(con: duckdb.DuckDBPyConnection, run: str | None = None, *, search: bo
         search_limit=search_limit if search else None,
         sql={f.short_name: f.text for f in sqlfiles.group("report")} | {f.name: f.text for f in sqlfiles.group("site")},
         data=data.tables(), reliability_definitions=reliability.DEFINITIONS,
-        verdict_inputs=verdict_inputs, tables=tables,
+        verdict_inputs=verdict_inputs, tables=tables, transcript_parts=parts,
     )
     site.pages = pages(site)
     if text:
@@ -303,6 +304,8 @@ def pages(site: Site) -> list[Page]:
     out += [Page(lp.path, "compare", {"cmp": c, "lp": lp},
                  inputs=of({"cmp": c}) if lp.number == 1 else {"cmp": [c.page, c.a.name, c.b.name], "lp": of(lp)})
             for c in site.comparisons for lp in c.listing]
+    stems = data.part_stems(site.transcript_parts)
+    out.append(Page(data.TRANSCRIPTS_PAGE, "data", {"parts": stems}, inputs={"parts": stems}))
     out += [Page("search", "search", html_only=True,
                  inputs={"limit": site.search_limit,   # the page names the count only when the limit samples
                          "sampled": bool(site.search_limit) and site.transcript_count > site.search_limit
