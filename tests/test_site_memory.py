@@ -58,7 +58,7 @@ def test_transcripts_data_files_are_streamed_in_batches(tmp_path, monkeypatch):
     """Written a few rows at a time, in parts, for every run or one: each part's CSV has the bytes of the
     CSV of the table's rows whose item is in that part, and its Parquet file those rows; a part without
     rows, or a run without base wins, gets the header and an empty table; only the parts asked for are
-    written. Run a has two judges (an item's base wins under both are two rows, in the same part)."""
+    written, read by the keys of their items or from every row. Run a has two judges (an item's base wins under both are two rows, in the same part)."""
     db = tmp_path / "three.duckdb"
     for run, seed in (("a", 1), ("b", 2)):
         syn = generate(tmp_path / run, items=60, papers=3, seed=seed)
@@ -69,9 +69,11 @@ def test_transcripts_data_files_are_streamed_in_batches(tmp_path, monkeypatch):
         for run in (None, "a", "b", "c"):
             whole = report.frame(con, "transcripts", run)
             assert (whole.height > 7) == (run != "c")
-            for parts, wanted in ((1, [0]), (4, [3, 0, 1, 2]), (16, range(16)), (4, [2])):
+            cases = [(1, [0], None), (4, [3, 0, 1, 2], None), (16, range(16), None), (4, [2], None),
+                     (4, [2, 3], whole["item_key"].to_list()), (16, [0, 5, 9], whole["item_key"].to_list())]
+            for parts, wanted, keys in cases:
                 made: dict[int, tuple[io.BytesIO, io.BytesIO]] = {}
-                data.write_transcripts(con, run, parts, wanted, _writer(made))
+                data.write_transcripts(con, run, parts, wanted, _writer(made), keys)
                 assert set(made) == set(wanted)
                 part = _part_of(whole["item_key"], parts)
                 for k, (csv_file, parquet_file) in made.items():

@@ -171,14 +171,14 @@ def _plan(db: Path, state: State, *, run: str | None, formats: list[str], templa
         output.start()  # here, before a thread writes into it
     with store.open_db(db, read_only=True) as con, ThreadPoolExecutor(1, thread_name_prefix="reportgen-data") as side:
         store.cap_memory(con)  # the build streams the transcripts' text: DuckDB need not keep what it read
-        # The transcripts' data files, digested and (where that changed) written again. Into a built site, on
-        # a connection of their own from the start (DuckDB, polars and pyarrow leave the interpreter to the
-        # gathering meanwhile): a rebuild after one changed verdict renders a few pages and would wait for
-        # them. A first build renders every page: they are made while it does, like the other data files.
-        transcripts = (side.submit(store.on_cursor, _transcripts_files, con.cursor(), run, state, output)
-                       if state.mtime_ns else None)
         made: list[tuple[str, str, Any]] = []
         site = gather(con, run, search=search, text=False, search_limit=search_limit)
+        # The parts of the transcripts' data file whose digest changed are written again. Into a built site,
+        # on a connection of their own from here (DuckDB, polars and pyarrow leave the interpreter to the
+        # rendering meanwhile). A first build renders every page: they are made while it does, like the other
+        # data files.
+        transcripts = (side.submit(store.on_cursor, _transcripts_files, con.cursor(), run, site, state, output)
+                       if state.mtime_ns else None)
         tables = site.tables
         search = plan.search = site.search
         if package is not None:
@@ -193,7 +193,7 @@ def _plan(db: Path, state: State, *, run: str | None, formats: list[str], templa
         def data_and_static() -> None:
             """The data files, static files and SQL console: made while the pages render."""
             if transcripts is None:
-                made.extend(_transcripts_files(con, run, state, output))
+                made.extend(_transcripts_files(con, run, site, state, output))
             others.update(console.files(con, run, tables, package) if package is not None else {})
             others.update(data.data_files(tables))
             if "html" in formats:
@@ -247,19 +247,18 @@ def _plan(db: Path, state: State, *, run: str | None, formats: list[str], templa
     return plan
 
 
-def _transcripts_files(con, run: str | None, state: State, output: Output | None) -> list[tuple[str, str, Any]]:
+def _transcripts_files(con, run: str | None, site, state: State, output: Output | None) -> list[tuple[str, str, Any]]:
     """The parts of ``data/transcripts/`` (a CSV and a Parquet file each), which hold every transcript's
-    text: a part is kept when its digest (``sql/site/transcripts_digest.sql``) and the number of parts
-    are the last build's, else streamed from the database into its files (the text need not fit in
-    memory). Returns (path, key, what) for each file: None for a file kept, its size for one written
-    into ``output``, its bytes without ``output``."""
-    from reportgen import store
+    text: a part is kept when its digest (``site.transcript_parts``, by part: ``data.part_digests``) and
+    the number of parts are the last build's, else streamed from the database into its files (the text
+    need not fit in memory). Returns (path, key, what) for each file: None for a file kept, its size for
+    one written into ``output``, its bytes without ``output``."""
     from reportgen.site import data
 
-    parts = data.transcript_parts(con, run)
-    digests = dict(store.frame(con, "site/transcripts_digest", run=run, parts=parts).iter_rows())
+    digests = site.transcript_parts
+    parts = len(digests)
     rels = [[f"{stem}.{ext}" for ext in ("csv", "parquet")] for stem in data.part_stems(parts)]
-    keys = [incremental.derived_key("transcripts", str(parts), digests.get(k, "")) for k in range(parts)]
+    keys = [incremental.derived_key("transcripts", str(parts), digest) for digest in digests]
     out: list[tuple[str, str, Any]] = []
     wanted = []
     for k in range(parts):
@@ -280,7 +279,9 @@ def _transcripts_files(con, run: str | None, state: State, output: Output | None
             sizes = csv_file.tell(), parquet_file.tell()
         out.extend((rel, keys[k], size) for rel, size in zip(rels[k], sizes))
 
-    data.write_transcripts(con, run, parts, wanted, open_part)
+    # Some parts: read by the keys of their items (every base win's key is in the site's transcripts).
+    items = None if len(wanted) == parts else [t.key for r in site.runs for t in r.transcripts]
+    data.write_transcripts(con, run, parts, wanted, open_part, items)
     return out
 
 

@@ -3,6 +3,7 @@ read once for the pages and published as ``data/<name>.csv`` and ``data/<name>.p
 
 from __future__ import annotations
 
+import hashlib
 import io
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -60,6 +61,20 @@ def transcript_parts(con: duckdb.DuckDBPyConnection, run: str | None) -> int:
     return int(found["parts"][0])
 
 
+def part_digests(listed: pl.DataFrame, parts: int) -> list[str]:
+    """A digest of each of the ``parts`` parts of ``data/transcripts/``, by part number, from the
+    transcript list (``sql/site/transcript_list.sql``: one row per item with a base win, whose digests
+    cover its rows of the transcripts report): a part is written again only when its digest changed.
+    A part without rows has the digest of nothing. (Python's MD5 of 10k keys takes a fifth of DuckDB's.)"""
+    part = pl.Series([part_of(key, parts) for key in listed["item_key"].to_list()], dtype=pl.Int64)
+    lines = (listed.select(part=part,
+                           line=pl.concat_str([pl.col("run"), pl.col("item_key"), pl.col("digest"),
+                                               pl.col("input_digest").cast(pl.String)], separator="\x1f"))
+             .sort("part", "line"))
+    by_part = {part: "\n".join(group["line"]) for (part,), group in lines.partition_by("part", as_dict=True).items()}
+    return [hashlib.sha256(by_part.get(k, "").encode("utf-8", "surrogatepass")).hexdigest() for k in range(parts)]
+
+
 def part_stems(parts: int) -> list[str]:
     """The path of each part of ``data/transcripts/`` without extension, by part number:
     ``data/transcripts/part-07-of-16``."""
@@ -67,21 +82,33 @@ def part_stems(parts: int) -> list[str]:
     return [f"{TRANSCRIPTS_PAGE}/part-{k:0{width}d}-of-{parts}" for k in range(parts)]
 
 
+def part_of(key: str, parts: int) -> int:
+    """The part of ``data/transcripts/`` an item is in: the first byte of its key's MD5, modulo ``parts``
+    (in SQL: ``CAST(md5_number(item_key) % 256 AS INTEGER) % parts``)."""
+    return hashlib.md5(key.encode("utf-8", "surrogatepass")).digest()[0] % parts
+
+
 def write_transcripts(con: duckdb.DuckDBPyConnection, run: str | None, parts: int, wanted: Iterable[int],
-                      open_part: Callable[[int], AbstractContextManager[tuple[BinaryIO, BinaryIO]]]) -> None:
+                      open_part: Callable[[int], AbstractContextManager[tuple[BinaryIO, BinaryIO]]],
+                      keys: Iterable[str] | None = None) -> None:
     """The parts ``wanted`` of ``data/transcripts/`` (of ``parts``), each a CSV and a Parquet file that
     ``open_part(k)`` opens: the rows of the transcripts report of ``run`` (every run when None) whose
     item is in part k, in the report's order; a part without rows gets the header and an empty table.
+    ``keys``: the item keys with a base win (those of other parts are left out); without them every
+    row is read, and those of parts not wanted skipped.
     Written BATCH rows at a time, since they hold every base-win transcript's text, which need not fit
     in memory: the rows are read in order without their text, and each batch's text by row id (DuckDB
     cannot spill a sort of all that text to disk). Each part's CSV has the bytes ``data_files`` makes
     of the same rows."""
     import pyarrow.parquet as pq  # here, not at the top: a rebuild that keeps these files need not import it
 
-    order = sorted(set(wanted))
+    order_set = set(wanted)
+    order = sorted(order_set)
     if not order:
         return
-    rows = store.batches(con, "site/transcript_rows", BATCH, run=run, parts=parts, wanted=order)
+    if keys is not None:
+        keys = [k for k in keys if part_of(k, parts) in order_set]
+    rows = store.batches(con, "site/transcript_rows", BATCH, run=run, parts=parts, keys=keys)
     empty = pl.from_arrow(rows.schema.empty_table())
 
     def chunks():
@@ -90,12 +117,14 @@ def write_transcripts(con: duckdb.DuckDBPyConnection, run: str | None, parts: in
         todo = iter(order)
         k, seen = next(todo), False
         for batch in rows:
-            for (part,), keys in pl.from_arrow(batch).partition_by("part", as_dict=True, maintain_order=True).items():
+            for (part,), found in pl.from_arrow(batch).partition_by("part", as_dict=True, maintain_order=True).items():
+                if part not in order_set:
+                    continue
                 while k != part:
                     if not seen:
                         yield k, empty
                     k, seen = next(todo), False
-                yield k, keys
+                yield k, found
                 seen = True
         while k is not None:
             if not seen:

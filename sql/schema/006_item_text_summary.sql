@@ -1,5 +1,5 @@
 -- Per run and item: a digest of its text and its answers' lengths in characters, so that a site rebuild (which pages
--- changed: site/transcript_list, site/transcripts_digest) and the field statistics (stats/verdict_inputs) do not read
+-- changed: site/transcript_list) and the field statistics (stats/verdict_inputs) do not read
 -- every answer again. Kept by sql/store/refresh_item_text.sql wherever a run's items may change (an ingest that
 -- writes items or replaces the run; a file of verdicts alone and the judge leave them as they were, so their
 -- refreshes skip it); a migration fills it for every run.

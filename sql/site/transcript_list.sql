@@ -1,7 +1,9 @@
 -- One row per base-win transcript (an item the base model won under any judge), with what lists of transcripts show
--- and a digest of everything its own page shows besides that: its text, its failure categories with their evidence,
--- and every verdict on its question (with each order's outcome, label and text). A rebuild compares the digest with
--- the one its pages were rendered from and reads the text (site/transcript_texts) only for pages that changed.
+-- and a digest of everything its own page shows besides that: its text, its failure categories with every judge's
+-- evidence, and every verdict on its question (with each order's outcome, label and text). A rebuild compares the
+-- digest with the one its pages were rendered from and reads the text (site/transcript_texts) only for pages that
+-- changed. With what lists show, the digest covers the item's rows of the transcripts report too, so the digests of
+-- the parts of data/transcripts/ are made from it (reportgen.site.data.part_digests).
 -- DuckDB's 64-bit hash(): of the text, with the answers' lengths, the one stored when the item was written
 -- (summary_item_text; hashing every answer at each rebuild cost more than the rest of it); order-free sums of row
 -- hashes where the rows carry their own order (judge, seq; category).
@@ -10,14 +12,13 @@ WITH wins AS (
            row_number() OVER (PARTITION BY v.run_id, v.item_key ORDER BY v.judge, v.seq) AS nth
     FROM verdicts v
     SEMI JOIN base_wins b ON b.run_id = v.run_id AND b.judge = v.judge AND b.seq = v.seq
-), hits AS (  -- an item's categories: every judge's base win carries the same ones; the first judge's evidence
-    SELECT c.run_id, c.item_key, c.category, arg_min(c.evidence, c.judge) AS evidence
+), hits AS (  -- the failure categories of the items' base wins, under every judge
+    SELECT c.run_id, c.item_key, c.judge, c.category, c.evidence
     FROM item_categories c
     SEMI JOIN wins w ON w.run_id = c.run_id AND w.judge = c.judge AND w.item_key = c.item_key
-    GROUP BY ALL
-), cats AS (
-    SELECT run_id, item_key, list(category ORDER BY category) AS categories,
-           sum(hash(category, evidence)::HUGEINT) AS digest
+), cats AS (  -- an item's categories (every judge's base win carries the same ones), and a digest of every evidence
+    SELECT run_id, item_key, list(DISTINCT category ORDER BY category) AS categories,
+           sum(hash(judge, category, evidence)::HUGEINT) AS digest
     FROM hits GROUP BY ALL
 ), said AS (
     SELECT v.run_id, v.item_key,
