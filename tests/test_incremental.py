@@ -24,6 +24,7 @@ from reportgen.ingest import ingest
 from reportgen.site import builder, data
 from reportgen.site.incremental import State
 from reportgen.site.render import relative
+from reportgen.synth import generate
 
 T = f"run/{EXAMPLE_RUN}/t/"
 PART = "data/transcripts/part-0-of-1"  # the example's transcripts data: one part
@@ -313,7 +314,8 @@ def test_a_changed_verdict_renders_exactly_the_pages_that_change(example_db, tmp
 def test_a_changed_verdict_writes_only_its_items_part_of_the_transcripts_data(example_db, tmp_path, monkeypatch):
     """data/transcripts/ is written in parts by item (here 8, the part size made small): a base win
     turned tie, and back, writes again the part its item is in (the first byte of its key's MD5,
-    modulo 8) and keeps the seven others, and the folder is byte-identical to a clean build."""
+    modulo 8) and keeps the seven others, and the folder is byte-identical to a clean build (its
+    Parquet file's row groups included)."""
     con = store.connect(example_db, read_only=True)
     try:
         chars, = con.execute("SELECT sum(len_reference + len_base + len_finetuned) FROM base_wins "
@@ -321,6 +323,8 @@ def test_a_changed_verdict_writes_only_its_items_part_of_the_transcripts_data(ex
     finally:
         con.close()
     monkeypatch.setattr(data, "PART_CHARS", chars // 6)  # 8 parts, with or without one base win's answers
+    # Batches of 3 rows: a part written alone must have the row groups it has among all the others.
+    monkeypatch.setattr(data, "BATCH", 3)
     out = tmp_path / "site"
     site_mod.build(example_db, out, search=False)
     assert {p.name for p in (out / "data" / "transcripts").iterdir()} == {
@@ -359,6 +363,50 @@ def test_every_column_of_the_transcripts_data_follows_the_database(example_db, t
         con.close()
     result = site_mod.build(example_db, out, search=False)
     assert {f"{PART}.csv", f"{PART}.parquet"} <= set(result.written)
+    _same_as_clean(example_db, out, tmp_path, search=False)
+
+
+def test_a_second_judges_evidence_reaches_the_transcripts_data(tmp_path, monkeypatch):
+    """The transcripts report lists every judge's failure-category evidence; the pages show the first
+    judge's. A change to the second judge's alone is written to data/transcripts/ all the same."""
+    db = tmp_path / "two.duckdb"
+    syn = generate(tmp_path / "syn", items=80, papers=3, seed=4)
+    ingest(db, [syn.csv, syn.log, syn.jsonl], run="r")  # two judges
+    monkeypatch.setattr(data, "PART_CHARS", 20_000)
+    out = tmp_path / "site"
+    site_mod.build(db, out, search=False)
+    con = store.connect(db)
+    try:
+        judges = [j for (j,) in con.execute("SELECT DISTINCT judge FROM item_categories ORDER BY judge").fetchall()]
+        assert len(judges) == 2
+        key, = con.execute("SELECT item_key FROM item_categories WHERE judge = ? ORDER BY item_key LIMIT 1",
+                           [judges[1]]).fetchone()
+        con.execute("UPDATE item_categories SET evidence = 'other evidence' WHERE judge = ? AND item_key = ?",
+                    [judges[1], key])
+    finally:
+        con.close()
+    result = site_mod.build(db, out, search=False)
+    parts = len(list((out / "data" / "transcripts").glob("*.csv")))
+    assert parts > 1
+    mine = data.part_stems(parts)[data.part_of(key, parts)]
+    assert {rel for rel in result.written if rel.startswith("data/transcripts/")} == {f"{mine}.csv", f"{mine}.parquet"}
+    _same_as_clean(db, out, tmp_path, search=False)
+
+
+def test_a_new_number_of_parts_replaces_every_part(example_db, tmp_path, monkeypatch):
+    """When the number of parts changes (the answers' text grew past a power of two), every part is
+    written under its new name and the old ones are removed."""
+    out = tmp_path / "site"
+    site_mod.build(example_db, out, search=False)
+    assert sorted(p.name for p in (out / "data" / "transcripts").iterdir()) == ["part-0-of-1.csv", "part-0-of-1.parquet"]
+    monkeypatch.setattr(data, "PART_CHARS", 10_000)
+    _sql(example_db, "UPDATE verdicts SET winner = 'tie' WHERE item_key = ?", _item(example_db, "base"))
+    result = site_mod.build(example_db, out, search=False)
+    names = {p.name for p in (out / "data" / "transcripts").iterdir()}
+    parts = len(names) // 2
+    assert parts > 1 and names == {f"part-{k:0{len(str(parts - 1))}d}-of-{parts}.{ext}"
+                                   for k in range(parts) for ext in ("csv", "parquet")}
+    assert {f"{PART}.csv", f"{PART}.parquet"} <= set(result.removed)
     _same_as_clean(example_db, out, tmp_path, search=False)
 
 

@@ -84,7 +84,7 @@ def part_stems(parts: int) -> list[str]:
 
 def part_of(key: str, parts: int) -> int:
     """The part of ``data/transcripts/`` an item is in: the first byte of its key's MD5, modulo ``parts``
-    (in SQL: ``CAST(md5_number(item_key) % 256 AS INTEGER) % parts``)."""
+    (in SQL: ``CAST(md5_number(item_key) & 255 AS INTEGER) % parts``)."""
     return hashlib.md5(key.encode("utf-8", "surrogatepass")).digest()[0] % parts
 
 
@@ -111,9 +111,9 @@ def write_transcripts(con: duckdb.DuckDBPyConnection, run: str | None, parts: in
     rows = store.batches(con, "site/transcript_rows", BATCH, run=run, parts=parts, keys=keys)
     empty = pl.from_arrow(rows.schema.empty_table())
 
-    def chunks():
-        """(part, rows without text) for every wanted part in order, a batch at a time; a part without
-        rows once, with none."""
+    def by_part():
+        """(part, rows without text) for every wanted part in order, as DuckDB's batches cut them; a
+        part without rows once, with none."""
         todo = iter(order)
         k, seen = next(todo), False
         for batch in rows:
@@ -131,10 +131,34 @@ def write_transcripts(con: duckdb.DuckDBPyConnection, run: str | None, parts: in
                 yield k, empty
             k, seen = next(todo, None), False
 
+    def chunks():
+        """``by_part`` cut again into BATCH rows from the start of each part (and what is left at its
+        end): each chunk is a row group of the part's Parquet file, so a part written on its own (a
+        rebuild reads only the parts it writes) has the bytes it has when every part is written."""
+        held, part = [], None
+        for k, found in by_part():
+            if k != part and held:
+                yield part, pl.concat(held)
+                held = []
+            part = k
+            held.append(found)
+            size = sum(f.height for f in held)
+            if size >= BATCH:
+                rest = pl.concat(held)
+                for start in range(0, size - size % BATCH, BATCH):
+                    yield part, rest.slice(start, BATCH)
+                held = [rest.slice(size - size % BATCH)] if size % BATCH else []
+            elif found.height == 0:
+                yield part, pl.concat(held)  # a part without rows
+                held = []
+        if held:
+            yield part, pl.concat(held)
+
     text_con = con.cursor()  # the rows stay open on ``con`` while each batch's text is read
     # Each batch's Parquet is compressed and written in a thread while the next batch is read and
     # written as CSV (pyarrow and polars leave the interpreter while they work): two batches at most.
-    with ThreadPoolExecutor(1, thread_name_prefix="reportgen-parquet") as parquet, ExitStack() as files:
+    # (The part's files close after the thread is done, when a write fails too.)
+    with ExitStack() as files, ThreadPoolExecutor(1, thread_name_prefix="reportgen-parquet") as parquet:
         current = writer = pending = csv_file = None
 
         def finish_part() -> None:
@@ -145,14 +169,14 @@ def write_transcripts(con: duckdb.DuckDBPyConnection, run: str | None, parts: in
             files.close()
 
         try:
-            for part, keys in chunks():
+            for part, chunk in chunks():
                 if part != current:
                     finish_part()
                     current, writer, pending = part, None, None
                     csv_file, parquet_file = files.enter_context(open_part(part))
-                text = [store.frame(text_con, f"site/transcript_{table}_text", rows=keys[f"{table}_row"].to_list())
+                text = [store.frame(text_con, f"site/transcript_{table}_text", rows=chunk[f"{table}_row"].to_list())
                         .sort("ordinal").drop("ordinal") for table in ("item", "verdict")]
-                df = pl.concat([keys, *text], how="horizontal").select(TRANSCRIPT_COLUMNS)
+                df = pl.concat([chunk, *text], how="horizontal").select(TRANSCRIPT_COLUMNS)
                 write_csv(df, csv_file, header=writer is None)
                 table = df.to_arrow()
                 if writer is None:

@@ -12,7 +12,7 @@ WITH cats AS (
     WHERE $keys IS NULL OR item_key IN (SELECT unnest($keys))
     GROUP BY ALL
 )
-SELECT CAST(md5_number(v.item_key) % 256 AS INTEGER) % $parts AS part,
+SELECT CAST(md5_number(v.item_key) & 255 AS INTEGER) % $parts AS part,
        r.name AS run, v.judge, v.item_key, v.seq, i.paper, v.confidence, i.position,
        coalesce(c.categories, []) AS categories, coalesce(c.evidence, []) AS evidence,
        i.rowid AS item_row, v.rowid AS verdict_row
