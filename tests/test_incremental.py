@@ -355,8 +355,9 @@ def test_every_column_of_the_transcripts_data_follows_the_database(example_db, t
     site_mod.build(example_db, out, search=False)
     con = store.connect(example_db)
     try:
-        key, run_id = con.execute("SELECT v.item_key, v.run_id FROM verdicts v JOIN item_categories c "
-                                  "USING (run_id, judge, item_key) WHERE v.winner = 'base' ORDER BY v.seq LIMIT 1").fetchone()
+        key, run_id = con.execute("SELECT v.item_key, v.run_id FROM verdicts v "
+                                  "JOIN item_categories c USING (run_id, judge, item_key) "
+                                  "WHERE v.winner = 'base' ORDER BY v.seq LIMIT 1").fetchone()
         con.execute(change, [key])
         store.refresh_summaries(con, run_id)  # the categories as they are: the evidence is changed by hand
     finally:
@@ -389,7 +390,8 @@ def test_a_second_judges_evidence_reaches_the_transcripts_data(tmp_path, monkeyp
     parts = len(list((out / "data" / "transcripts").glob("*.csv")))
     assert parts > 1
     mine = data.part_stems(parts)[data.part_of(key, parts)]
-    assert {rel for rel in result.written if rel.startswith("data/transcripts/")} == {f"{mine}.csv", f"{mine}.parquet"}
+    written = {rel for rel in result.written if rel.startswith("data/transcripts/")}
+    assert written == {f"{mine}.csv", f"{mine}.parquet"}
     _same_as_clean(db, out, tmp_path, search=False)
 
 
@@ -398,7 +400,8 @@ def test_a_new_number_of_parts_replaces_every_part(example_db, tmp_path, monkeyp
     written under its new name and the old ones are removed."""
     out = tmp_path / "site"
     site_mod.build(example_db, out, search=False)
-    assert sorted(p.name for p in (out / "data" / "transcripts").iterdir()) == ["part-0-of-1.csv", "part-0-of-1.parquet"]
+    names = sorted(p.name for p in (out / "data" / "transcripts").iterdir())
+    assert names == ["part-0-of-1.csv", "part-0-of-1.parquet"]
     monkeypatch.setattr(data, "PART_CHARS", 10_000)
     _sql(example_db, "UPDATE verdicts SET winner = 'tie' WHERE item_key = ?", _item(example_db, "base"))
     result = site_mod.build(example_db, out, search=False)
@@ -408,6 +411,19 @@ def test_a_new_number_of_parts_replaces_every_part(example_db, tmp_path, monkeyp
                                    for k in range(parts) for ext in ("csv", "parquet")}
     assert {f"{PART}.csv", f"{PART}.parquet"} <= set(result.removed)
     _same_as_clean(example_db, out, tmp_path, search=False)
+
+
+def test_the_transcripts_data_follows_the_code_that_writes_it(example_db, tmp_path, monkeypatch):
+    """The parts of data/transcripts/ are kept only while the code that writes them is the same
+    (reportgen.site.data, which the pages' code stamp leaves out): another one writes them again at
+    the next rebuild, here one that changes no base win."""
+    out = tmp_path / "site"
+    site_mod.build(example_db, out, search=False)
+    monkeypatch.setattr(data, "writer_stamp", lambda: "another writer")
+    _sql(example_db, "UPDATE verdicts SET winner = 'tie' "
+                     "WHERE seq = (SELECT min(seq) FROM verdicts WHERE winner = 'finetuned')")
+    result = site_mod.build(example_db, out, search=False)
+    assert {f"{PART}.csv", f"{PART}.parquet"} <= set(result.written)
 
 
 def test_changed_text_renders_only_that_transcript(example_db, tmp_path):

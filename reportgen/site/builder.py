@@ -258,7 +258,7 @@ def _transcripts_files(con, run: str | None, site, state: State, output: Output 
     digests = site.transcript_parts
     parts = len(digests)
     rels = [[f"{stem}.{ext}" for ext in ("csv", "parquet")] for stem in data.part_stems(parts)]
-    keys = [incremental.derived_key("transcripts", str(parts), digest) for digest in digests]
+    keys = [incremental.derived_key("transcripts", data.writer_stamp(), str(parts), digest) for digest in digests]
     out: list[tuple[str, str, Any]] = []
     wanted = []
     for k in range(parts):

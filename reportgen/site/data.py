@@ -3,11 +3,13 @@ read once for the pages and published as ``data/<name>.csv`` and ``data/<name>.p
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, ExitStack
+from pathlib import Path
 from typing import BinaryIO
 
 import duckdb
@@ -53,6 +55,13 @@ TRANSCRIPT_COLUMNS = ("run", "judge", "item_key", "seq", "paper", "question", "r
 PART_CHARS = 4 * 2**20
 MAX_PARTS = 256  # the part is a byte of an MD5 (sql/site/transcript_parts.sql): 256 at most
 TRANSCRIPTS_PAGE = "data/transcripts"  # the page listing the parts
+
+
+@functools.cache
+def writer_stamp() -> str:
+    """A digest of this module, which writes the parts of ``data/transcripts/``: a part is kept only
+    while it is what this code would write (the SQL it reads with is in ``incremental.code_stamp``)."""
+    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
 
 
 def transcript_parts(con: duckdb.DuckDBPyConnection, run: str | None) -> int:
