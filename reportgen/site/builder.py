@@ -249,13 +249,13 @@ def _plan(db: Path, state: State, *, run: str | None, formats: list[str], templa
 
 def _transcripts_files(con, run: str | None, site, state: State, output: Output | None) -> list[tuple[str, str, Any]]:
     """The parts of ``data/transcripts/`` (a CSV and a Parquet file each), which hold every transcript's
-    text: a part is kept when its digest (``site.transcript_parts``, by part: ``data.part_digests``) and
+    text: a part is kept when its digest (``site.transcript_parts``: ``data.parts_of``) and
     the number of parts are the last build's, else streamed from the database into its files (the text
     need not fit in memory). Returns (path, key, what) for each file: None for a file kept, its size for
     one written into ``output``, its bytes without ``output``."""
     from reportgen.site import data
 
-    digests = site.transcript_parts
+    digests = site.transcript_parts.digests
     parts = len(digests)
     rels = [[f"{stem}.{ext}" for ext in ("csv", "parquet")] for stem in data.part_stems(parts)]
     keys = [incremental.derived_key("transcripts", data.writer_stamp(), str(parts), digest) for digest in digests]
@@ -279,8 +279,8 @@ def _transcripts_files(con, run: str | None, site, state: State, output: Output 
             sizes = csv_file.tell(), parquet_file.tell()
         out.extend((rel, keys[k], size) for rel, size in zip(rels[k], sizes))
 
-    # Some parts: read by the keys of their items (every base win's key is in the site's transcripts).
-    items = None if len(wanted) == parts else [t.key for r in site.runs for t in r.transcripts]
+    # Some parts: read by the keys of their items.
+    items = None if len(wanted) == parts else site.transcript_parts.keys(wanted)
     data.write_transcripts(con, run, parts, wanted, open_part, items)
     return out
 

@@ -9,6 +9,7 @@ import io
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -70,18 +71,31 @@ def transcript_parts(con: duckdb.DuckDBPyConnection, run: str | None) -> int:
     return int(found["parts"][0])
 
 
-def part_digests(listed: pl.DataFrame, parts: int) -> list[str]:
-    """A digest of each of the ``parts`` parts of ``data/transcripts/``, by part number, from the
-    transcript list (``sql/site/transcript_list.sql``: one row per item with a base win, whose digests
-    cover its rows of the transcripts report): a part is written again only when its digest changed.
-    A part without rows has the digest of nothing. (Python's MD5 of 10k keys takes a fifth of DuckDB's.)"""
+@dataclass(frozen=True)
+class Parts:
+    """The parts of ``data/transcripts/``: a digest of each, by part number (a part is written again
+    only when its digest changed), and the part of every item with a base win."""
+    digests: list[str]
+    items: pl.DataFrame  # item_key, part
+
+    def keys(self, wanted: Iterable[int]) -> list[str]:
+        """The keys of the items in the parts ``wanted``."""
+        found = self.items.filter(pl.col("part").is_in(list(wanted)))
+        return found["item_key"].unique(maintain_order=True).to_list()
+
+
+def parts_of(listed: pl.DataFrame, parts: int) -> Parts:
+    """The ``parts`` parts of ``data/transcripts/`` from the transcript list (``sql/site/transcript_list.sql``:
+    one row per item with a base win, whose digests cover its rows of the transcripts report). A part
+    without rows has the digest of nothing. (Python's MD5 of 10k keys takes a fifth of DuckDB's.)"""
     part = pl.Series([part_of(key, parts) for key in listed["item_key"].to_list()], dtype=pl.Int64)
     lines = (listed.select(part=part,
                            line=pl.concat_str([pl.col("run"), pl.col("item_key"), pl.col("digest"),
                                                pl.col("input_digest").cast(pl.String)], separator="\x1f"))
              .sort("part", "line"))
     by_part = {part: "\n".join(group["line"]) for (part,), group in lines.partition_by("part", as_dict=True).items()}
-    return [hashlib.sha256(by_part.get(k, "").encode("utf-8", "surrogatepass")).hexdigest() for k in range(parts)]
+    digests = [hashlib.sha256(by_part.get(k, "").encode("utf-8", "surrogatepass")).hexdigest() for k in range(parts)]
+    return Parts(digests, listed.select("item_key", part=part))
 
 
 def part_stems(parts: int) -> list[str]:
@@ -103,8 +117,8 @@ def write_transcripts(con: duckdb.DuckDBPyConnection, run: str | None, parts: in
     """The parts ``wanted`` of ``data/transcripts/`` (of ``parts``), each a CSV and a Parquet file that
     ``open_part(k)`` opens: the rows of the transcripts report of ``run`` (every run when None) whose
     item is in part k, in the report's order; a part without rows gets the header and an empty table.
-    ``keys``: the item keys with a base win (those of other parts are left out); without them every
-    row is read, and those of parts not wanted skipped.
+    ``keys``: the item keys of the parts wanted (``Parts.keys``), by which only their rows are read;
+    without them every row is read. Rows of parts not wanted are skipped either way.
     Written BATCH rows at a time, since they hold every base-win transcript's text, which need not fit
     in memory: the rows are read in order without their text, and each batch's text by row id (DuckDB
     cannot spill a sort of all that text to disk). Each part's CSV has the bytes ``data_files`` makes
@@ -115,8 +129,6 @@ def write_transcripts(con: duckdb.DuckDBPyConnection, run: str | None, parts: in
     order = sorted(order_set)
     if not order:
         return
-    if keys is not None:
-        keys = [k for k in keys if part_of(k, parts) in order_set]
     rows = store.batches(con, "site/transcript_rows", BATCH, run=run, parts=parts, keys=keys)
     empty = pl.from_arrow(rows.schema.empty_table())
 

@@ -45,7 +45,7 @@ def gather(con: duckdb.DuckDBPyConnection, run: str | None = None, *, search: bo
             "item_key", "paper", "question", "position", "seq", "categories").hash_rows(seed=0))
         transcripts = {name: _transcripts(part, _Links(_run_prefix(name)))
                        for (name,), part in listed.partition_by("run", as_dict=True).items()}
-        parts = data.part_digests(listed, data.transcript_parts(con, run))
+        parts = data.parts_of(listed, data.transcript_parts(con, run))
         tables, least, verdict_inputs = reports.result(), least.result(), field.result()
     run_rows = _rows(tables["runs"])
     if not run_rows:
@@ -304,7 +304,7 @@ def pages(site: Site) -> list[Page]:
     out += [Page(lp.path, "compare", {"cmp": c, "lp": lp},
                  inputs=of({"cmp": c}) if lp.number == 1 else {"cmp": [c.page, c.a.name, c.b.name], "lp": of(lp)})
             for c in site.comparisons for lp in c.listing]
-    stems = data.part_stems(len(site.transcript_parts))
+    stems = data.part_stems(len(site.transcript_parts.digests))
     out.append(Page(data.TRANSCRIPTS_PAGE, "data", {"parts": stems}, inputs={"parts": stems}))
     out += [Page("search", "search", html_only=True,
                  inputs={"limit": site.search_limit,   # the page names the count only when the limit samples

@@ -6,7 +6,7 @@ A page's key is a SHA-256 over reportgen's rendering code (``code_stamp``), the 
 everything they extend, include and import (``Templates``), its path, and its own ``inputs``
 (``Page.inputs``, made in gathering; ``inputs_of`` turns model objects into such data). Another
 file's key is the SHA-256 of its bytes, or of what it is made from where reading that costs more
-(the parts of ``data/transcripts/``: the transcript list's digests of their items, ``data.part_digests``).
+(the parts of ``data/transcripts/``: the transcript list's digests of their items, ``data.parts_of``).
 
 The output folder's ``STATE`` file lists every file of the last build with its key and size; it is
 written after every other file but the manifest. A file is current when its key is the same, its

@@ -250,8 +250,7 @@ class Site:
     search_limit: int | None = None  # the most transcript pages the search index covers (reportgen.site.search)
     verdict_inputs: Any = None  # with tables["overall"], what ``gathering.load_fields`` fits the judges' ``field`` rows from
     tables: dict[str, Any] = field(default_factory=dict)  # the report tables by data file name (``data.frames``)
-    # a digest of each part of data/transcripts/ (``data.part_digests``)
-    transcript_parts: list[str] = field(default_factory=list)
+    transcript_parts: Any = None  # the parts of data/transcripts/ (``data.Parts``)
 
     @property
     def transcript_count(self) -> int:

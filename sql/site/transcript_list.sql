@@ -3,7 +3,7 @@
 -- evidence, and every verdict on its question (with each order's outcome, label and text). A rebuild compares the
 -- digest with the one its pages were rendered from and reads the text (site/transcript_texts) only for pages that
 -- changed. With what lists show, the digest covers the item's rows of the transcripts report too, so the digests of
--- the parts of data/transcripts/ are made from it (reportgen.site.data.part_digests).
+-- the parts of data/transcripts/ are made from it (reportgen.site.data.parts_of).
 -- DuckDB's 64-bit hash(): of the text, with the answers' lengths, the one stored when the item was written
 -- (summary_item_text; hashing every answer at each rebuild cost more than the rest of it); order-free sums of row
 -- hashes where the rows carry their own order (judge, seq; category).
