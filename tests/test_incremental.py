@@ -17,11 +17,12 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, example_files, tree
+from test_search import fragments
 from reportgen import categories, fieldreport, site as site_mod, store
 from reportgen.demo import EXAMPLE_RUN
 from reportgen.errors import ReportgenError
 from reportgen.ingest import ingest
-from reportgen.site import builder, data
+from reportgen.site import builder, data, search
 from reportgen.site.incremental import State
 from reportgen.site.render import relative
 from reportgen.synth import generate
@@ -573,6 +574,53 @@ def test_search_index_follows_the_pages(example_db, tmp_path):
     changed = site_mod.build(example_db, out)
     assert any(p.startswith("pagefind/") for p in changed.written)
     _same_as_clean(example_db, out, tmp_path)
+
+
+@pytest.mark.skipif(not site_mod.pagefind_available(), reason="pagefind is not installed (the site extra)")
+def test_a_sharded_search_index_runs_pagefind_only_for_the_shards_that_changed(example_db, tmp_path, monkeypatch):
+    """Above SHARD_PAGES pages the index is a Pagefind bundle per shard: every transcript page is in the
+    bundle of its shard, the search page names the bundles, and a rebuild after one changed verdict runs
+    Pagefind only over the shards whose pages changed (the page gone, its neighbours' links), leaving
+    the bytes of a clean build."""
+    monkeypatch.setattr(search, "SHARD_PAGES", 10)  # the example's 53 transcript pages: 8 shards
+    ran: list[str] = []
+    pagefind = search._pagefind
+    monkeypatch.setattr(search, "_pagefind", lambda folder, *args: ran.append(folder) or pagefind(folder, *args))
+    out = tmp_path / "site"
+    site_mod.build(example_db, out)
+    pages = search.indexed_pages(sorted(p.relative_to(out).as_posix() for p in out.rglob("*.html")))
+    assert len(pages) == 53 and search.shard_count(53) == 8
+    bundles = search.shards(pages)
+    assert sorted(ran) == sorted(bundles) and len(bundles) > 1 and not (out / search.SEARCH_STAMP).exists()
+    for folder, mine in bundles.items():  # each bundle holds the fragments of its shard's pages, and only those
+        held = fragments({p.relative_to(out).as_posix().replace(folder, "pagefind", 1): p.read_bytes()
+                          for p in (out / folder / "fragment").iterdir()})
+        assert sorted(f["url"] for f in held) == sorted("/" + rel for rel in mine)
+    assert f'data-bundles="{" ".join(bundles)}"' in (out / "search.html").read_text(encoding="utf-8")
+    before = tree(out)
+    ran.clear()
+    _sql(example_db, "UPDATE verdicts SET winner = 'tie' WHERE item_key = ?", _item(example_db, "base"))
+    site_mod.build(example_db, out)
+    after = tree(out)
+    indexed = set(pages) | set(search.indexed_pages(list(after)))
+    changed = {rel for rel in indexed if before.get(rel) != after.get(rel)}
+    now = search.shards(search.indexed_pages(list(after)))
+    due = {folder for folder in set(bundles) | set(now) if set(bundles.get(folder, [])) & changed
+           or set(now.get(folder, [])) & changed}
+    assert changed and sorted(ran) == sorted(due) and len(due) < len(bundles)
+    _same_as_clean(example_db, out, tmp_path)
+
+
+def test_search_shards_are_a_power_of_two_of_stable_size():
+    assert [search.shard_count(n) for n in (0, 1, 2000, 2001, 4000, 4001, 20_000)] == [1, 1, 1, 2, 2, 4, 16]
+    pages = [f"run/r/t/{i}.html" for i in range(5000)]
+    split = search.shards(pages)
+    assert len(split) == 4 and sorted(p for mine in split.values() for p in mine) == sorted(pages)
+    assert all(1000 < len(mine) < 1500 for mine in split.values())
+    # a page keeps its shard while the number of shards stays
+    fewer = search.shards(pages[1:])
+    assert all(set(fewer[f]) == set(split[f]) - {pages[0]} for f in split)
+    assert search.shards(pages[:7]) == {"pagefind": pages[:7]} and search.shards([]) == {}
 
 
 def test_a_failed_rebuild_keeps_the_site_and_its_state(example_db, tmp_path):

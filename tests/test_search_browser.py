@@ -1,6 +1,7 @@
-"""The search page in Chromium on a synthetic site with many matching transcripts: a page of
-results loads the fragments of the results it shows and no others, excerpts come from the
-answers, and the paper, category and run filters are Pagefind's."""
+"""The search page in Chromium on a synthetic site with many matching transcripts, its index split in
+shards (Pagefind bundles merged by the page): a page of results loads the fragments of the results it
+shows and no others, excerpts come from the answers, and the paper, category and run filters are
+Pagefind's, counted over every shard."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 
 from reportgen import site as site_mod
 from reportgen.ingest import ingest
+from reportgen.site import search
 from reportgen.synth import generate
 from test_browser import Watched, serve  # noqa: F401  (serve: the fixture)
 
@@ -21,7 +23,7 @@ if not site_mod.pagefind_available():
     pytest.skip("pagefind is not installed (the site extra)", allow_module_level=True)
 
 PAGE = 20  # results per page (templates/static/search.js)
-FRAGMENT = "/pagefind/fragment/"
+FRAGMENT = re.compile(r"/pagefind/shard-\d+/fragment/")
 
 
 @pytest.fixture(scope="module")
@@ -33,12 +35,15 @@ def synthetic_site(tmp_path_factory) -> Path:
     ingest(db, [data.csv, data.log], run="syn-a")
     ingest(db, [data.csv, data.log], run="syn-b")
     out = base / "site"
-    site_mod.build(db, out, formats=["html"])
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(search, "SHARD_PAGES", 25)  # ~100 transcript pages: 4 shards
+        site_mod.build(db, out, formats=["html"])
+    assert len(list((out / "pagefind").glob("shard-*/pagefind-entry.json"))) == 4
     return out
 
 
 def _fragments(w: Watched) -> list[str]:
-    return [u for u in w.requests if FRAGMENT in u]
+    return [u for u in w.requests if FRAGMENT.search(u)]
 
 
 def _watch(browser, url) -> Watched:

@@ -18,8 +18,8 @@ from reportgen.output import SITE_FORMATS
 from reportgen.resources import resource_dir
 from reportgen.site import duckdb_wasm, incremental
 from reportgen.site.incremental import STATE, State, Templates
-from reportgen.site.search import (SEARCH_LIMIT, SEARCH_STAMP, indexed_pages, pagefind_available,
-                                   pagefind_version, search_index)
+from reportgen.site.search import (SEARCH_LIMIT, STAMP_NAME, bundle_files, indexed_pages, pagefind_available,
+                                   pagefind_version, search_index, shards)
 from reportgen.site.writer import MANIFEST, STAGING, Output
 
 
@@ -309,19 +309,26 @@ class _Written(Mapping):
 
 
 def _search(plan: _Plan, state: State, previous: Path | None, limit: int, output: Output | None) -> None:
-    """The Pagefind index: kept when none of the pages it covers (``indexed_pages``) changed, else
-    built again over them."""
-    html = indexed_pages(list(plan.records), limit)
-    before = indexed_pages(list(state.records), limit) if state.records else []
-    bundle = [rel for rel in state.records if rel.startswith("pagefind/")]
+    """The Pagefind index, a bundle per shard (``search.shards``): a bundle is kept when none of its
+    pages changed, else built again over them."""
+    now = shards(indexed_pages(list(plan.records), limit))
+    before = shards(indexed_pages(list(state.records), limit)) if state.records else {}
     written = set(plan.files) | set(plan.put)
-    same_pages = html == before and not any(rel in written for rel in html)
-    if (same_pages and SEARCH_STAMP in bundle and all(state.current(rel, state.records[rel][0]) for rel in bundle)
-            and (state.out / SEARCH_STAMP).read_text(encoding="utf-8").endswith(f"pagefind {pagefind_version()}\n")):
-        for rel in bundle:
-            plan.kept(rel, state)
+    version = f"pagefind {pagefind_version()}\n"
+    keep = set()
+    for folder, pages in now.items():
+        bundle = bundle_files(state.records, folder)
+        stamp = f"{folder}/{STAMP_NAME}"
+        if (pages == before.get(folder) and not any(rel in written for rel in pages) and stamp in bundle
+                and all(state.current(rel, state.records[rel][0]) for rel in bundle)
+                and (state.out / stamp).read_text(encoding="utf-8").endswith(version)):
+            keep.add(folder)
+            for rel in bundle:
+                plan.kept(rel, state)
+    if len(keep) == len(now):
         return
-    for rel, content in search_index(_Written(plan, state, output), previous, limit=limit).items():
+    made = search_index(_Written(plan, state, output), previous, limit=limit, keep=frozenset(keep))
+    for rel, content in made.items():
         plan.add(rel, content, incremental.content_key(content), state)
 
 

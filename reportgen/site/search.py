@@ -5,7 +5,13 @@ Pagefind indexes what the transcript template marks ``data-pagefind-body`` (the 
 three answers) and records the ``data-pagefind-filter`` values (paper, run, failure categories);
 the search page filters through Pagefind, so no page list grows with the site. Above ``limit``
 transcript pages the index covers a fixed sample of ``limit`` of them (``indexed_pages``), so
-indexing stays a bounded share of the build."""
+indexing stays a bounded share of the build.
+
+Above SHARD_PAGES pages the index is split into shards, each a Pagefind bundle of its own over the
+pages whose path hashes to it (``shards``), which the search page merges (Pagefind's
+``mergeIndex``). A rebuild runs Pagefind again only for the shards whose pages changed, and a word
+on most pages is searched in a fraction of the time: Pagefind's search is quadratic in the pages a
+word is on, within one bundle."""
 
 from __future__ import annotations
 
@@ -17,6 +23,7 @@ import re
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -24,7 +31,12 @@ from reportgen.output import SEARCH_LIMIT
 from reportgen.site.errors import SiteError
 from reportgen.site.writer import MANIFEST
 
-SEARCH_STAMP = "pagefind/reportgen-input.sha256"
+SEARCH_STAMP = "pagefind/reportgen-input.sha256"  # what the bundle of an unsharded index was built from
+STAMP_NAME = "reportgen-input.sha256"  # the same, in each bundle of a sharded index
+# Transcript pages per shard of the index, about (a power of two of shards keeps each at or under this on
+# average): a rebuild runs Pagefind over the shards of the pages that changed, and Pagefind's search
+# time grows with the square of the pages a word is on within one bundle.
+SHARD_PAGES = 2_000
 # Pagefind's ready-made UIs: the site has its own search page (they would also need inline styles).
 _UNUSED_BUNDLE = re.compile(r"^pagefind-(component-ui|modular-ui|ui|highlight)\.(js|css)$")
 # A transcript page: run/<run>/t/<item>.html (reportgen.site.gathering names them).
@@ -52,6 +64,35 @@ def indexed_pages(files: dict[str, bytes] | list[str], limit: int = SEARCH_LIMIT
     return sorted(sorted(pages, key=lambda p: hashlib.sha256(p.encode("utf-8")).digest())[:limit])
 
 
+def shard_count(pages: int) -> int:
+    """How many shards the index over ``pages`` pages is split into: the smallest power of two that
+    keeps a shard at SHARD_PAGES pages or fewer on average (a page keeps its shard while the count stays)."""
+    count = 1
+    while pages > count * SHARD_PAGES:
+        count *= 2
+    return count
+
+
+def shards(pages: list[str]) -> dict[str, list[str]]:
+    """The bundles of the index over ``pages`` (``indexed_pages``), each with its pages, by folder: one,
+    ``pagefind``, up to SHARD_PAGES pages; above, ``pagefind/shard-K`` for each shard K that has pages.
+    A page's shard is the last byte of the SHA-256 of its path, modulo the count (the sample of
+    ``indexed_pages`` goes by the whole digest)."""
+    count = shard_count(len(pages))
+    if count == 1:
+        return {"pagefind": list(pages)} if pages else {}
+    found: dict[int, list[str]] = {}
+    for rel in pages:
+        found.setdefault(hashlib.sha256(rel.encode("utf-8")).digest()[-1] % count, []).append(rel)
+    return {f"pagefind/shard-{k}": found[k] for k in sorted(found)}
+
+
+def bundle_files(paths, folder: str) -> list[str]:
+    """The files of the bundle in ``folder`` among ``paths`` (the unsharded ``pagefind`` holds no shard)."""
+    prefix = folder + "/"
+    return [p for p in paths if p.startswith(prefix) and not (folder == "pagefind" and p.startswith("pagefind/shard-"))]
+
+
 def html_digest(files: Mapping[str, bytes]) -> str:
     """SHA-256 over every HTML page (path and bytes): what the search index is built from."""
     h = hashlib.sha256()
@@ -73,17 +114,17 @@ def _stamp(digest: str) -> bytes:
     return f"{digest}\npagefind {pagefind_version()}\n".encode("ascii")
 
 
-def _previous_index(out: Path | None, digest: str) -> dict[str, bytes] | None:
-    """The search bundle of the site already in ``out`` when it was built from the same pages.
+def _previous_index(out: Path | None, folder: str, digest: str) -> dict[str, bytes] | None:
+    """The bundle in ``folder`` of the site already in ``out`` when it was built from the same pages.
 
     Re-running Pagefind over the same pages gives the same bytes, but takes a while: an unchanged
-    site keeps its index (a new Pagefind version rebuilds it)."""
-    if out is None or not (out / SEARCH_STAMP).is_file() or not (out / MANIFEST).is_file():
+    bundle is kept (a new Pagefind version rebuilds it)."""
+    stamp = f"{folder}/{STAMP_NAME}"
+    if out is None or not (out / stamp).is_file() or not (out / MANIFEST).is_file():
         return None
-    if (out / SEARCH_STAMP).read_bytes() != _stamp(digest):
+    if (out / stamp).read_bytes() != _stamp(digest):
         return None
-    listed = [line for line in (out / MANIFEST).read_text(encoding="utf-8").splitlines()
-              if line.startswith("pagefind/")]
+    listed = bundle_files((out / MANIFEST).read_text(encoding="utf-8").splitlines(), folder)
     if not all((out / rel).is_file() for rel in listed):
         return None
     return {rel: (out / rel).read_bytes() for rel in listed}
@@ -109,16 +150,33 @@ class _Chosen(Mapping):
 
 
 def search_index(files: Mapping[str, bytes], previous: Path | None = None, *,
-                 limit: int = SEARCH_LIMIT) -> dict[str, bytes]:
-    """Run Pagefind over the transcript pages (``indexed_pages``) in a scratch folder; return its
-    bundle as ``pagefind/…`` files (or the bundle already in ``previous`` when those pages are the same).
-    ``files`` may be any mapping of paths to bytes: a page is read from it when it is digested and
-    when it is copied, one at a time."""
-    chosen = _Chosen(files, indexed_pages(list(files), limit))
-    digest = html_digest(chosen)
-    kept = _previous_index(previous, digest)
-    if kept is not None:
-        return kept
+                 limit: int = SEARCH_LIMIT, keep: frozenset[str] = frozenset()) -> dict[str, bytes]:
+    """Run Pagefind over the transcript pages (``indexed_pages``), one bundle per shard (``shards``),
+    each in a scratch folder; return the bundles' files (a bundle already in ``previous`` is taken as it
+    is when its pages are the same). ``keep``: bundle folders the caller keeps as they are, neither
+    built nor returned. ``files`` may be any mapping of paths to bytes: a page is read from it when it
+    is digested and when it is copied, one at a time."""
+    todo = []
+    out: dict[str, bytes] = {}
+    for folder, pages in shards(indexed_pages(list(files), limit)).items():
+        if folder in keep:
+            continue
+        chosen = _Chosen(files, pages)
+        digest = html_digest(chosen)
+        kept = _previous_index(previous, folder, digest)
+        if kept is None:
+            todo.append((folder, chosen, digest))
+        else:
+            out.update(kept)
+    # Each Pagefind process uses every core for a while, then one to write its bundle: two at once.
+    with ThreadPoolExecutor(min(2, max(1, len(todo)))) as pool:
+        for bundle in pool.map(lambda job: _pagefind(*job), todo):
+            out.update(bundle)
+    return out
+
+
+def _pagefind(folder: str, chosen: Mapping[str, bytes], digest: str) -> dict[str, bytes]:
+    """The bundle Pagefind makes of the pages ``chosen``, as the files of ``folder``, with its stamp."""
     with tempfile.TemporaryDirectory(prefix="reportgen-pagefind-") as tmp:
         root = Path(tmp) / "site"
         for rel in chosen:
@@ -126,7 +184,7 @@ def search_index(files: Mapping[str, bytes], previous: Path | None = None, *,
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(chosen[rel])
         root.mkdir(parents=True, exist_ok=True)
-        cmd = [sys.executable, "-m", "pagefind", "--site", str(root), "--output-subdir", "pagefind", "--silent",
+        cmd = [sys.executable, "-m", "pagefind", "--site", str(root), "--output-subdir", folder, "--silent",
                "--force-language", "en"]
         proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PAGEFIND_SOURCE": str(root)})
         if proc.returncode != 0:
@@ -134,11 +192,11 @@ def search_index(files: Mapping[str, bytes], previous: Path | None = None, *,
             raise SiteError(f"Pagefind failed to index the site ({message[-1] if message else proc.returncode}); "
                             "install it with pip install 'reportgen[site]'")
         out = {}
-        for path in sorted((root / "pagefind").rglob("*")):
+        for path in sorted((root / folder).rglob("*")):
             if path.is_file() and not _UNUSED_BUNDLE.match(path.name):
-                out["pagefind/" + path.relative_to(root / "pagefind").as_posix()] = path.read_bytes()
-        out = _stable_filters(out)
-        out[SEARCH_STAMP] = _stamp(digest)
+                out[f"{folder}/" + path.relative_to(root / folder).as_posix()] = path.read_bytes()
+        out = _stable_filters(out, folder)
+        out[f"{folder}/{STAMP_NAME}"] = _stamp(digest)
         return out
 
 
@@ -181,7 +239,7 @@ def _array(data: bytes, i: int) -> tuple[int, list[bytes]]:
     return start, items
 
 
-def _stable_filters(bundle: dict[str, bytes]) -> dict[str, bytes]:
+def _stable_filters(bundle: dict[str, bytes], folder: str = "pagefind") -> dict[str, bytes]:
     """Pagefind writes the filters, and each filter's values, in hash-map order, which changes from
     run to run (and with it the filter files' names, the metadata file that lists them, and the
     entry file that names that): sort them, and name the files after what they hold, so the same
@@ -193,7 +251,7 @@ def _stable_filters(bundle: dict[str, bytes]) -> dict[str, bytes]:
     renamed: dict[str, str] = {}
     out = dict(bundle)
     try:
-        for rel in sorted(p for p in bundle if p.startswith("pagefind/filter/") and p.endswith(".pf_filter")):
+        for rel in sorted(p for p in bundle if p.startswith(f"{folder}/filter/") and p.endswith(".pf_filter")):
             raw = gzip.decompress(bundle[rel])
             data = raw[len(_SIGNATURE):]
             if not raw.startswith(_SIGNATURE) or data[0] != 0x82 or _cbor_end(data, 0) != len(data):
@@ -207,13 +265,13 @@ def _stable_filters(bundle: dict[str, bytes]) -> dict[str, bytes]:
             if len(old) != len(new) or len(old) >= 24:
                 return bundle
             del out[rel]
-            out[f"pagefind/filter/{new}.pf_filter"] = gzip.compress(body, mtime=0)
+            out[f"{folder}/filter/{new}.pf_filter"] = gzip.compress(body, mtime=0)
             renamed[old] = new
         if not renamed:
             return out
-        entry = out["pagefind/pagefind-entry.json"]
+        entry = out[f"{folder}/pagefind-entry.json"]
         for lang in json.loads(entry)["languages"].values():
-            raw = gzip.decompress(out.pop(f"pagefind/pagefind.{lang['hash']}.pf_meta"))
+            raw = gzip.decompress(out.pop(f"{folder}/pagefind.{lang['hash']}.pf_meta"))
             for old, new in renamed.items():  # a short CBOR text (its length, then the name), as long as before
                 raw = raw.replace(bytes([0x60 + len(old)]) + old.encode(), bytes([0x60 + len(new)]) + new.encode())
             data = raw[len(_SIGNATURE):]
@@ -228,9 +286,9 @@ def _stable_filters(bundle: dict[str, bytes]) -> dict[str, bytes]:
             meta = _SIGNATURE + data[:start] + b"".join(fields)
             prefix, digest = lang["hash"].split("_", 1)
             meta_hash = f"{prefix}_{hashlib.sha256(meta).hexdigest()[:len(digest)]}"
-            out[f"pagefind/pagefind.{meta_hash}.pf_meta"] = gzip.compress(meta, mtime=0)
+            out[f"{folder}/pagefind.{meta_hash}.pf_meta"] = gzip.compress(meta, mtime=0)
             entry = entry.replace(f'"hash":"{lang["hash"]}"'.encode(), f'"hash":"{meta_hash}"'.encode())
-        out["pagefind/pagefind-entry.json"] = entry
+        out[f"{folder}/pagefind-entry.json"] = entry
     except (ValueError, IndexError, KeyError, OSError, EOFError):
         return bundle
     return out
