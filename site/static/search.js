@@ -149,8 +149,15 @@
 
   var params = new URLSearchParams(location.search);
   if (params.get("q") && !input.value) input.value = params.get("q");
-  var pagefind = import(new URL("pagefind/pagefind.js", siteRoot).href).then(function (pf) {
-    return Promise.resolve(pf.options({ baseUrl: siteRoot.pathname })).then(function () { return pf; });
+  // The index is one Pagefind bundle, or above a few thousand pages one per shard (data-bundles): the
+  // first is loaded and the others merged into it, so that a search looks in all of them.
+  var bundles = (script.getAttribute("data-bundles") || "pagefind").split(" ");
+  var pagefind = import(new URL(bundles[0] + "/pagefind.js", siteRoot).href).then(function (pf) {
+    return Promise.resolve(pf.options({ baseUrl: siteRoot.pathname })).then(function () {
+      return Promise.all(bundles.slice(1).map(function (b) {
+        return pf.mergeIndex(new URL(b + "/", siteRoot).pathname, { baseUrl: siteRoot.pathname });
+      }));
+    }).then(function () { return pf; });
   });
   // the filters' values and counts; the first search waits for them only when the address picks one
   var filled = pagefind.then(function (pf) { return pf.filters(); }).then(function (filters) {
