@@ -581,7 +581,7 @@ def test_a_sharded_search_index_runs_pagefind_only_for_the_shards_that_changed(e
     """Above SHARD_PAGES pages the index is a Pagefind bundle per shard: every transcript page is in the
     bundle of its shard, the search page names the bundles, and a rebuild after one changed verdict runs
     Pagefind only over the shards whose pages changed (the page gone, its neighbours' links), leaving
-    the bytes of a clean build."""
+    the bytes of a clean build; with another number of shards, over every one."""
     monkeypatch.setattr(search, "SHARD_PAGES", 10)  # the example's 53 transcript pages: 8 shards
     ran: list[str] = []
     pagefind = search._pagefind
@@ -608,6 +608,12 @@ def test_a_sharded_search_index_runs_pagefind_only_for_the_shards_that_changed(e
     due = {folder for folder in set(bundles) | set(now) if set(bundles.get(folder, [])) & changed
            or set(now.get(folder, [])) & changed}
     assert changed and sorted(ran) == sorted(due) and len(due) < len(bundles)
+    _same_as_clean(example_db, out, tmp_path)
+    # other shards (another count; the same folder names, other pages): every bundle is built again
+    monkeypatch.setattr(search, "SHARD_PAGES", 5)
+    ran.clear()
+    site_mod.build(example_db, out)
+    assert sorted(ran) == sorted(search.shards(search.indexed_pages(list(tree(out))))) and len(ran) == 16
     _same_as_clean(example_db, out, tmp_path)
 
 

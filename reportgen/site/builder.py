@@ -19,7 +19,7 @@ from reportgen.resources import resource_dir
 from reportgen.site import duckdb_wasm, incremental
 from reportgen.site.incremental import STATE, State, Templates
 from reportgen.site.search import (SEARCH_LIMIT, STAMP_NAME, bundle_files, indexed_pages, pagefind_available,
-                                   pagefind_version, search_index, shards)
+                                   pagefind_version, search_index, shards, stamped)
 from reportgen.site.writer import MANIFEST, STAGING, Output
 
 
@@ -312,16 +312,14 @@ def _search(plan: _Plan, state: State, previous: Path | None, limit: int, output
     """The Pagefind index, a bundle per shard (``search.shards``): a bundle is kept when none of its
     pages changed, else built again over them."""
     now = shards(indexed_pages(list(plan.records), limit))
-    before = shards(indexed_pages(list(state.records), limit)) if state.records else {}
     written = set(plan.files) | set(plan.put)
-    version = f"pagefind {pagefind_version()}\n"
     keep = set()
     for folder, pages in now.items():
         bundle = bundle_files(state.records, folder)
         stamp = f"{folder}/{STAMP_NAME}"
-        if (pages == before.get(folder) and not any(rel in written for rel in pages) and stamp in bundle
+        if (stamp in bundle and not any(rel in written for rel in pages)
                 and all(state.current(rel, state.records[rel][0]) for rel in bundle)
-                and (state.out / stamp).read_text(encoding="utf-8").endswith(version)):
+                and stamped((state.out / stamp).read_text(encoding="utf-8"), pages)):
             keep.add(folder)
             for rel in bundle:
                 plan.kept(rel, state)

@@ -109,12 +109,23 @@ def pagefind_version() -> str:
         return "unknown"
 
 
-def _stamp(digest: str) -> bytes:
-    """What the search bundle was built from: the pages' digest and the Pagefind version."""
-    return f"{digest}\npagefind {pagefind_version()}\n".encode("ascii")
+def _stamp(digest: str, pages: list[str]) -> bytes:
+    """What a bundle was built from: the pages' digest (``html_digest``), a digest of their paths alone
+    (``stamped``: a rebuild that wrote none of them checks it without reading them), the Pagefind version."""
+    return f"{digest}\n{_paths(pages)}\npagefind {pagefind_version()}\n".encode("ascii")
 
 
-def _previous_index(out: Path | None, folder: str, digest: str) -> dict[str, bytes] | None:
+def _paths(pages: list[str]) -> str:
+    return "pages " + hashlib.sha256("\n".join(pages).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def stamped(stamp: str, pages: list[str]) -> bool:
+    """Whether a bundle's stamp (its text) says it was built from the pages at these paths (as they were
+    then) by this Pagefind: a bundle whose pages were not written since is current when it is."""
+    return stamp.split("\n")[1:] == [_paths(pages), f"pagefind {pagefind_version()}", ""]
+
+
+def _previous_index(out: Path | None, folder: str, digest: str, pages: list[str]) -> dict[str, bytes] | None:
     """The bundle in ``folder`` of the site already in ``out`` when it was built from the same pages.
 
     Re-running Pagefind over the same pages gives the same bytes, but takes a while: an unchanged
@@ -122,7 +133,7 @@ def _previous_index(out: Path | None, folder: str, digest: str) -> dict[str, byt
     stamp = f"{folder}/{STAMP_NAME}"
     if out is None or not (out / stamp).is_file() or not (out / MANIFEST).is_file():
         return None
-    if (out / stamp).read_bytes() != _stamp(digest):
+    if (out / stamp).read_bytes() != _stamp(digest, pages):
         return None
     listed = bundle_files((out / MANIFEST).read_text(encoding="utf-8").splitlines(), folder)
     if not all((out / rel).is_file() for rel in listed):
@@ -163,9 +174,9 @@ def search_index(files: Mapping[str, bytes], previous: Path | None = None, *,
             continue
         chosen = _Chosen(files, pages)
         digest = html_digest(chosen)
-        kept = _previous_index(previous, folder, digest)
+        kept = _previous_index(previous, folder, digest, pages)
         if kept is None:
-            todo.append((folder, chosen, digest))
+            todo.append((folder, chosen, digest, pages))
         else:
             out.update(kept)
     # Each Pagefind process uses every core for a while, then one to write its bundle: two at once.
@@ -175,7 +186,7 @@ def search_index(files: Mapping[str, bytes], previous: Path | None = None, *,
     return out
 
 
-def _pagefind(folder: str, chosen: Mapping[str, bytes], digest: str) -> dict[str, bytes]:
+def _pagefind(folder: str, chosen: Mapping[str, bytes], digest: str, pages: list[str]) -> dict[str, bytes]:
     """The bundle Pagefind makes of the pages ``chosen``, as the files of ``folder``, with its stamp."""
     with tempfile.TemporaryDirectory(prefix="reportgen-pagefind-") as tmp:
         root = Path(tmp) / "site"
@@ -196,7 +207,7 @@ def _pagefind(folder: str, chosen: Mapping[str, bytes], digest: str) -> dict[str
             if path.is_file() and not _UNUSED_BUNDLE.match(path.name):
                 out[f"{folder}/" + path.relative_to(root / folder).as_posix()] = path.read_bytes()
         out = _stable_filters(out, folder)
-        out[f"{folder}/{STAMP_NAME}"] = _stamp(digest)
+        out[f"{folder}/{STAMP_NAME}"] = _stamp(digest, pages)
         return out
 
 
