@@ -238,15 +238,13 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def refresh_summaries(con: duckdb.DuckDBPyConnection, run_id: int, *, items: bool = True) -> None:
-    """Recompute the run's report summaries and its list of base-win transcripts for the site
-    (``summary_transcripts``), inside the caller's transaction. Whatever changes a
+    """Recompute the run's report summaries (inside the caller's transaction). Whatever changes a
     run's verdicts, items, per-order results or category hits calls this before it commits;
     ``categories.refresh`` does, so the ingest and the judge do. ``items=False``: the run's items
     are as they were (the judge), so their text need not be read again."""
     if items:
         run(con, "store/refresh_item_text", run_id=run_id)
     run(con, "store/refresh_summaries", run_id=run_id)
-    run(con, "store/refresh_transcripts", run_id=run_id)
 
 
 @contextmanager

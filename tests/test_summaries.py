@@ -1,6 +1,5 @@
-"""The report summaries (migrations 005 to 007): every report that reads them, and the site's transcript list,
-returns the rows the same query computed from the raw tables before (tests/fixtures/reports_from_raw_tables/,
-tests/fixtures/site_from_raw_tables/), on a
+"""The report summaries (migrations 005 and 006): every report that reads them returns the rows the same
+query computed from the raw tables before (tests/fixtures/reports_from_raw_tables/), on a
 database with the bundled example, a JSONL judge, a two-order judge, a second run, verdicts
 without a known item and the field formats; they stay current through ingest, --replace, the
 judge and --rejudge, and an older database gets them when it is migrated."""
@@ -24,7 +23,6 @@ from reportgen.ingest import ingest
 from reportgen.judge import judge_run
 
 ORACLES = Path(__file__).resolve().parent / "fixtures" / "reports_from_raw_tables"
-SITE_ORACLE = Path(__file__).resolve().parent / "fixtures" / "site_from_raw_tables" / "transcript_list.sql"
 FIELD = Path(__file__).resolve().parent / "fixtures" / "field"
 SUMMARISED = sorted(p.stem for p in ORACLES.glob("*.sql"))
 
@@ -79,13 +77,6 @@ def _compare(db: Path) -> None:
                 assert_frame_equal(now, before, check_exact=False, rel_tol=1e-12, abs_tol=1e-12)
             except AssertionError as exc:
                 raise AssertionError(f"report/{name}: {exc}") from None
-        now = store.frame(con, "site/transcript_list", run=None)
-        before = con.sql(SITE_ORACLE.read_text(encoding="utf-8")).pl()
-        assert now.height > 0
-        try:
-            assert_frame_equal(now, before)
-        except AssertionError as exc:
-            raise AssertionError(f"site/transcript_list: {exc}") from None
 
 
 def test_every_summarised_report_equals_the_raw_table_query(rich_db):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
-import math
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, ExitStack
@@ -51,11 +50,11 @@ BATCH = 2_000  # rows of the transcripts report (text and all) in memory at once
 # The columns of report/transcripts (sql/report/transcripts.sql), in its order.
 TRANSCRIPT_COLUMNS = ("run", "judge", "item_key", "seq", "paper", "question", "reference_answer", "base_answer",
                       "finetuned_answer", "confidence", "rationale", "position", "categories", "evidence")
-# data/transcripts/ is written in parts (part_count): as many as keep a part's answers under
+# data/transcripts/ is written in parts (sql/site/transcript_parts.sql): as many as keep a part's answers under
 # PART_CHARS characters on average (a power of two), at most MAX_PARTS. A changed verdict writes one part again, and
 # no file comes near the 100 MB that GitHub refuses in a push (50 MB draw a warning) until some 12 GB of answers.
 PART_CHARS = 4 * 2**20
-MAX_PARTS = 256  # the part is a byte of an MD5 (part_of): 256 at most
+MAX_PARTS = 256  # the part is a byte of an MD5 (sql/site/transcript_parts.sql): 256 at most
 TRANSCRIPTS_PAGE = "data/transcripts"  # the page listing the parts
 
 
@@ -66,12 +65,10 @@ def writer_stamp() -> str:
     return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
 
 
-def part_count(chars: int) -> int:
-    """How many parts ``data/transcripts/`` is written in when its rows hold ``chars`` characters of answers
-    (the transcript list's ``data_chars``, summed): the smallest power of two that keeps a part's answers
-    under PART_CHARS characters on average, at most MAX_PARTS. An item stays in its part while the count
-    stays, so a rebuild after one changed verdict writes one part again, not every transcript's text."""
-    return min(MAX_PARTS, 2 ** math.ceil(math.log2(max(1.0, chars / PART_CHARS))))
+def transcript_parts(con: duckdb.DuckDBPyConnection, run: str | None) -> int:
+    """How many parts ``data/transcripts/`` is written in for ``run`` (every run when None)."""
+    found = store.frame(con, "site/transcript_parts", run=run, part_chars=PART_CHARS, max_parts=MAX_PARTS)
+    return int(found["parts"][0])
 
 
 @dataclass(frozen=True)
@@ -87,13 +84,11 @@ class Parts:
         return found["item_key"].unique(maintain_order=True).to_list()
 
 
-def parts_of(listed: pl.DataFrame) -> Parts:
-    """The parts of ``data/transcripts/`` (``part_count`` of them) from the transcript list
-    (``sql/site/transcript_list.sql``: one row per item with a base win, whose digests cover its rows of
-    the transcripts report, with the first byte of its key's MD5 and the characters of its rows). A
-    part without rows has the digest of nothing."""
-    parts = part_count(int(listed["data_chars"].sum() or 0))
-    part = (listed["key_byte"] % parts).cast(pl.Int64)
+def parts_of(listed: pl.DataFrame, parts: int) -> Parts:
+    """The ``parts`` parts of ``data/transcripts/`` from the transcript list (``sql/site/transcript_list.sql``:
+    one row per item with a base win, whose digests cover its rows of the transcripts report). A part
+    without rows has the digest of nothing. (Python's MD5 of 10k keys takes a fifth of DuckDB's.)"""
+    part = pl.Series([part_of(key, parts) for key in listed["item_key"].to_list()], dtype=pl.Int64)
     lines = (listed.select(part=part,
                            line=pl.concat_str([pl.col("run"), pl.col("item_key"), pl.col("digest"),
                                                pl.col("input_digest").cast(pl.String)], separator="\x1f"))
@@ -112,7 +107,7 @@ def part_stems(parts: int) -> list[str]:
 
 def part_of(key: str, parts: int) -> int:
     """The part of ``data/transcripts/`` an item is in: the first byte of its key's MD5, modulo ``parts``
-    (in SQL: ``CAST(md5_number(item_key) & 255 AS INTEGER) % parts``; the transcript list's ``key_byte``)."""
+    (in SQL: ``CAST(md5_number(item_key) & 255 AS INTEGER) % parts``)."""
     return hashlib.md5(key.encode("utf-8", "surrogatepass")).digest()[0] % parts
 
 

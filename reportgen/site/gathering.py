@@ -46,7 +46,7 @@ def gather(con: duckdb.DuckDBPyConnection, run: str | None = None, *, search: bo
             "item_key", "paper", "question", "position", "seq", "categories").hash_rows(seed=0))
         transcripts = {name: _transcripts(part, _Links(_run_prefix(name)))
                        for (name,), part in listed.partition_by("run", as_dict=True).items()}
-        parts = data.parts_of(listed)
+        parts = data.parts_of(listed, data.transcript_parts(con, run))
         tables, least, verdict_inputs = reports.result(), least.result(), field.result()
     run_rows = _rows(tables["runs"])
     if not run_rows:

@@ -1,5 +1,5 @@
 -- The rows of report/transcripts for $run (NULL: every run) whose item key is in $keys (NULL: every one), by their
--- part of data/transcripts/ ($parts parts: reportgen.site.data.part_count) and in the report's order in each, without their
+-- part of data/transcripts/ ($parts parts, site/transcript_parts) and in the report's order in each, without their
 -- text: with the row ids of each base win's item and verdict instead, by which site/transcript_item_text and
 -- site/transcript_verdict_text read the text a batch at a time. (A rebuild knows the keys of the parts it writes
 -- again: the join on them costs a fifth of computing every key's part.)
