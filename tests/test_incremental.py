@@ -612,6 +612,33 @@ def test_a_sharded_search_index_runs_pagefind_only_for_the_shards_that_changed(e
     _same_as_clean(example_db, out, tmp_path)
 
 
+@pytest.mark.skipif(not site_mod.pagefind_available(), reason="pagefind is not installed (the site extra)")
+def test_search_bundles_follow_the_shard_count_and_heal(example_db, tmp_path, monkeypatch):
+    """From one bundle to several and back, each rebuild leaves the bytes of a clean build; so does a
+    rebuild after a bundle file was damaged (it is built again, not copied forward) or after an
+    interrupted build left a bundle's stamp that no manifest lists (it is no bundle)."""
+    out = tmp_path / "site"
+    for pages in (100, 10, 100):
+        monkeypatch.setattr(search, "SHARD_PAGES", pages)
+        site_mod.build(example_db, out)
+        _same_as_clean(example_db, out, tmp_path)
+    monkeypatch.setattr(search, "SHARD_PAGES", 10)
+    site_mod.build(example_db, out)
+    fragment = next((out / "pagefind" / "shard-0" / "fragment").iterdir())
+    fragment.write_bytes(fragment.read_bytes() + b"x")
+    site_mod.build(example_db, out)
+    _same_as_clean(example_db, out, tmp_path)
+    # one bundle, with shard-0's stamp of a sharded build beside it, as a build killed while renaming leaves it
+    monkeypatch.setattr(search, "SHARD_PAGES", 100)
+    site_mod.build(example_db, out)
+    stray = out / "pagefind" / "shard-0" / search.STAMP_NAME
+    stray.parent.mkdir(parents=True)
+    stray.write_bytes((tmp_path / "clean" / "pagefind" / "shard-0" / search.STAMP_NAME).read_bytes())
+    monkeypatch.setattr(search, "SHARD_PAGES", 10)
+    site_mod.build(example_db, out)
+    _same_as_clean(example_db, out, tmp_path)
+
+
 def test_search_shards_are_a_power_of_two_of_stable_size():
     assert [search.shard_count(n) for n in (0, 1, 2000, 2001, 4000, 4001, 20_000)] == [1, 1, 1, 2, 2, 4, 16]
     pages = [f"run/r/t/{i}.html" for i in range(5000)]

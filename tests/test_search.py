@@ -104,6 +104,13 @@ def test_search_limit_indexes_a_sample_and_the_page_says_so(example_db, tmp_path
     assert "Traceback" not in bad.output
 
 
+def test_gather_with_its_defaults_names_the_search_bundle(_example_db_template):
+    with store.open_db(_example_db_template, read_only=True) as con:
+        site = gather(con)  # search on, no limit given: the default one
+    page = next(p for p in site.pages if p.path == "search")
+    assert page.context["bundles"] == ["pagefind"]
+
+
 def test_no_page_list_for_the_filters(example_files_and_site):
     files, _ = example_files_and_site
     assert "search-data.js" not in files

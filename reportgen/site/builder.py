@@ -18,6 +18,7 @@ from reportgen.output import SITE_FORMATS
 from reportgen.resources import resource_dir
 from reportgen.site import duckdb_wasm, incremental
 from reportgen.site.incremental import STATE, State, Templates
+from reportgen.site import search as site_search
 from reportgen.site.search import (SEARCH_LIMIT, STAMP_NAME, bundle_files, indexed_pages, pagefind_available,
                                    pagefind_version, search_index, shards, stamped)
 from reportgen.site.writer import MANIFEST, STAGING, Output
@@ -325,7 +326,9 @@ def _search(plan: _Plan, state: State, previous: Path | None, limit: int, output
                 plan.kept(rel, state)
     if len(keep) == len(now):
         return
-    made = search_index(_Written(plan, state, output), previous, limit=limit, keep=frozenset(keep))
+    intact = state.intact()
+    made = search_index(_Written(plan, state, output), previous, limit=limit, keep=frozenset(keep),
+                        intact=intact.__contains__)
     for rel, content in made.items():
         plan.add(rel, content, incremental.content_key(content), state)
 
@@ -390,7 +393,7 @@ def _options(run: str | None, formats: list[str], search: bool, package: Path | 
     """The options a build's files depend on (``_resolve``d)."""
     console_from = None if package is None else [str(package.resolve()), duckdb_wasm.VERSION, duckdb_wasm.ARROW_VERSION]
     return {"run": run, "formats": formats, "search": search, "pagefind": pagefind_version() if search else None,
-            "search_limit": search_limit, "sql_console": console_from}
+            "search_limit": search_limit, "search_shard": site_search.SHARD_PAGES if search else None, "sql_console": console_from}
 
 
 def _as_left(out: Path, state: State) -> bool:

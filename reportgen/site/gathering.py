@@ -12,7 +12,7 @@ import polars as pl
 
 from reportgen import fieldreport, reliability, sqlfiles, store
 from reportgen.site import data, paging
-from reportgen.site.search import indexed_pages, shards
+from reportgen.site.search import SEARCH_LIMIT, indexed_pages, shards
 from reportgen.site.errors import SiteError
 from reportgen.site.incremental import Digested, Inputs, digest_of
 from reportgen.site.model import (Agreement, Category, CategoryHit, Comparison, JudgeReport, Page, Paper, Row,
@@ -308,7 +308,8 @@ def pages(site: Site) -> list[Page]:
     stems = data.part_stems(len(site.transcript_parts.digests))
     out.append(Page(data.TRANSCRIPTS_PAGE, "data", {"parts": stems}, inputs={"parts": stems}))
     # The search index's bundles (one, or a shard each above search.SHARD_PAGES pages), which the page merges.
-    bundles = (list(shards(indexed_pages([t.page + ".html" for r in site.runs for t in r.transcripts], site.search_limit)))
+    bundles = (list(shards(indexed_pages([t.page + ".html" for r in site.runs for t in r.transcripts],
+                                         site.search_limit or SEARCH_LIMIT)))
                if site.search else [])
     out += [Page("search", "search", {"bundles": bundles}, html_only=True,
                  inputs={"limit": site.search_limit,   # the page names the count only when the limit samples

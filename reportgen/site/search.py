@@ -24,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from reportgen.output import SEARCH_LIMIT
@@ -125,18 +125,21 @@ def stamped(stamp: str, pages: list[str]) -> bool:
     return stamp.split("\n")[1:] == [_paths(pages), f"pagefind {pagefind_version()}", ""]
 
 
-def _previous_index(out: Path | None, folder: str, digest: str, pages: list[str]) -> dict[str, bytes] | None:
+def _previous_index(out: Path | None, folder: str, digest: str, pages: list[str],
+                    intact: Callable[[str], bool] | None) -> dict[str, bytes] | None:
     """The bundle in ``folder`` of the site already in ``out`` when it was built from the same pages.
 
     Re-running Pagefind over the same pages gives the same bytes, but takes a while: an unchanged
-    bundle is kept (a new Pagefind version rebuilds it)."""
+    bundle is kept (a new Pagefind version rebuilds it). The manifest must list its stamp (a stamp
+    left by an interrupted build is not a bundle), and ``intact`` (when given) must say each of its
+    files is as the last build left it (a damaged file is not copied forward)."""
     stamp = f"{folder}/{STAMP_NAME}"
     if out is None or not (out / stamp).is_file() or not (out / MANIFEST).is_file():
         return None
     if (out / stamp).read_bytes() != _stamp(digest, pages):
         return None
     listed = bundle_files((out / MANIFEST).read_text(encoding="utf-8").splitlines(), folder)
-    if not all((out / rel).is_file() for rel in listed):
+    if stamp not in listed or not all((out / rel).is_file() and (intact is None or intact(rel)) for rel in listed):
         return None
     return {rel: (out / rel).read_bytes() for rel in listed}
 
@@ -161,12 +164,13 @@ class _Chosen(Mapping):
 
 
 def search_index(files: Mapping[str, bytes], previous: Path | None = None, *,
-                 limit: int = SEARCH_LIMIT, keep: frozenset[str] = frozenset()) -> dict[str, bytes]:
+                 limit: int = SEARCH_LIMIT, keep: frozenset[str] = frozenset(),
+                 intact: Callable[[str], bool] | None = None) -> dict[str, bytes]:
     """Run Pagefind over the transcript pages (``indexed_pages``), one bundle per shard (``shards``),
     each in a scratch folder; return the bundles' files (a bundle already in ``previous`` is taken as it
-    is when its pages are the same). ``keep``: bundle folders the caller keeps as they are, neither
-    built nor returned. ``files`` may be any mapping of paths to bytes: a page is read from it when it
-    is digested and when it is copied, one at a time."""
+    is when its pages are the same and, with ``intact``, each of its files passes it). ``keep``: bundle
+    folders the caller keeps as they are, neither built nor returned. ``files`` may be any mapping of
+    paths to bytes: a page is read from it when it is digested and when it is copied, one at a time."""
     todo = []
     out: dict[str, bytes] = {}
     for folder, pages in shards(indexed_pages(list(files), limit)).items():
@@ -174,7 +178,7 @@ def search_index(files: Mapping[str, bytes], previous: Path | None = None, *,
             continue
         chosen = _Chosen(files, pages)
         digest = html_digest(chosen)
-        kept = _previous_index(previous, folder, digest, pages)
+        kept = _previous_index(previous, folder, digest, pages, intact)
         if kept is None:
             todo.append((folder, chosen, digest, pages))
         else:
@@ -200,7 +204,8 @@ def _pagefind(folder: str, chosen: Mapping[str, bytes], digest: str, pages: list
         proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PAGEFIND_SOURCE": str(root)})
         if proc.returncode != 0:
             message = (proc.stderr or proc.stdout).strip().splitlines()
-            raise SiteError(f"Pagefind failed to index the site ({message[-1] if message else proc.returncode}); "
+            where = "" if folder == "pagefind" else f" for {folder}/"
+            raise SiteError(f"Pagefind failed to index the site{where} ({message[-1] if message else proc.returncode}); "
                             "install it with pip install 'reportgen[site]'")
         out = {}
         for path in sorted((root / folder).rglob("*")):
