@@ -149,8 +149,8 @@
 
   var params = new URLSearchParams(location.search);
   if (params.get("q") && !input.value) input.value = params.get("q");
-  // The index is one Pagefind bundle, or above a few thousand pages one per shard (data-bundles): the
-  // first is loaded and the others merged into it, so that a search looks in all of them.
+  // The index is one Pagefind bundle, or above 2,000 pages one per shard (data-bundles): the first
+  // is loaded and the others merged into it, so that a search looks in all of them.
   var bundles = (script.getAttribute("data-bundles") || "pagefind").split(" ");
   var pagefind = import(new URL(bundles[0] + "/pagefind.js", siteRoot).href).then(function (pf) {
     return Promise.resolve(pf.options({ baseUrl: siteRoot.pathname })).then(function () {
