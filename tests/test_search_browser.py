@@ -152,3 +152,30 @@ def test_filters_are_pagefinds(browser, synthetic_site, serve):
     assert all("syn-b" in m for m in w.page.locator("#search-results .meta").all_inner_texts())
     w.check()
     w.close()
+
+
+def test_shards_under_a_path_prefix(browser, synthetic_site, serve, tmp_path):
+    """A GitHub Pages project site is served at /<repo>/: the page merges every shard from there."""
+    host = tmp_path / "host"
+    host.mkdir()
+    (host / "reportgen").symlink_to(synthetic_site, target_is_directory=True)
+    url = serve(host) + "reportgen/"
+    w = _watch(browser, url)
+    w.goto(url + "search.html?q=model")
+    _status(w, "found, showing 1–20")
+    w.page.wait_for_load_state("networkidle")
+    total = int(re.match(r"(\d+) transcripts found", w.page.inner_text("#search-status")).group(1))
+    entries = {u.split("?")[0] for u in w.requests if "/pagefind-entry.json" in u}  # Pagefind adds ?ts=…
+    assert entries == {f"{url}pagefind/shard-{k}/pagefind-entry.json" for k in range(4)}
+    assert all(u.startswith(url) for u in _fragments(w)) and len(_fragments(w)) == PAGE
+    hrefs = w.page.locator("#search-results a").evaluate_all("els => els.map(e => e.href)")
+    assert hrefs and all(h.startswith(url + "run/") for h in hrefs)
+    w.check()
+    w.close()
+    # every shard's matches: as many as with the site at the root
+    root = serve(synthetic_site)
+    w = _watch(browser, root)
+    w.goto(root + "search.html?q=model")
+    _status(w, f"{total} transcripts found")
+    w.check()
+    w.close()
