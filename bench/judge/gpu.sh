@@ -2,7 +2,7 @@
 # Issue 13's checks on a lent GPU machine, as one script (bench/judge/README.md, "An 8B model on a GPU").
 #
 # The machine reaches no package registry and starts bare, so everything travels in $CARRY
-# (an ignored folder of the checkout; see the README for how each file is made):
+# (an ignored folder of the checkout, which bench/judge/carry.sh writes):
 #   site.tar.xz      duckdb, polars, diskcache and gguf unpacked for the machine's Python (3.12)
 #   llsrc.tar.xz     llama-cpp-python's sdist without models/, docs/, media/, benches/, tools/ui, .git
 #   tokenizer.gguf.xz  a GGUF holding the bundled SmolLM2's tokenizer (random_gguf.py --layers 1 --hidden 8 ...)
