@@ -104,6 +104,16 @@ def test_search_limit_indexes_a_sample_and_the_page_says_so(example_db, tmp_path
     assert "Traceback" not in bad.output
 
 
+def test_searched_leaves_out_the_marked_spans_that_pagefind_does_not_read():
+    from reportgen.site.search import searched
+    page = (b"<h1 data-pagefind-body>Q</h1><!-- search: unindexed --><nav><a>next: X</a></nav>"
+            b"<!-- /search: unindexed --><p>tail</p><!-- search: unindexed --><b data-pagefind-filter=\"run\">r</b>"
+            b"<!-- /search: unindexed -->")
+    assert searched(page) == (b"<h1 data-pagefind-body>Q</h1><p>tail</p><!-- search: unindexed -->"
+                              b"<b data-pagefind-filter=\"run\">r</b><!-- /search: unindexed -->")
+    assert searched(b"<p>no marks</p>") == b"<p>no marks</p>"
+
+
 def test_gather_with_its_defaults_names_the_search_bundle(_example_db_template):
     with store.open_db(_example_db_template, read_only=True) as con:
         site = gather(con)  # search on, no limit given: the default one

@@ -94,11 +94,24 @@ def bundle_files(paths, folder: str) -> list[str]:
 
 
 def html_digest(files: Mapping[str, bytes]) -> str:
-    """SHA-256 over every HTML page (path and bytes): what the search index is built from."""
+    """SHA-256 over every HTML page (path and bytes, less what ``searched`` leaves out): what the
+    search index is built from."""
     h = hashlib.sha256()
     for rel in sorted(p for p in files if p.endswith(".html")):
-        h.update(rel.encode("utf-8") + b"\0" + hashlib.sha256(files[rel]).digest())
+        h.update(rel.encode("utf-8") + b"\0" + hashlib.sha256(searched(files[rel])).digest())
     return h.hexdigest()
+
+
+# What a page's template marks as outside the search (the transcript page's links to its neighbours, which
+# change with them): Pagefind indexes only the page's data-pagefind-* elements, so these bytes change nothing
+# in the index.
+_UNSEARCHED = re.compile(rb"<!-- search: unindexed -->.*?<!-- /search: unindexed -->", re.S)
+
+
+def searched(page: bytes) -> bytes:
+    """A page's bytes without the spans its template marks ``<!-- search: unindexed -->`` … ``<!-- /search:
+    unindexed -->``, unless a span holds a ``data-pagefind`` attribute (then it is kept: it may be indexed)."""
+    return _UNSEARCHED.sub(lambda m: b"" if b"data-pagefind" not in m.group(0) else m.group(0), page)
 
 
 def pagefind_version() -> str:
