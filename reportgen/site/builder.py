@@ -19,7 +19,7 @@ from reportgen.resources import resource_dir
 from reportgen.site import duckdb_wasm, incremental
 from reportgen.site.incremental import STATE, State, Templates
 from reportgen.site import search as site_search
-from reportgen.site.search import (SEARCH_LIMIT, STAMP_NAME, bundle_files, indexed_pages, pagefind_available,
+from reportgen.site.search import (SEARCH_LIMIT, STAMP_NAME, by_bundle, indexed_pages, pagefind_available,
                                    pagefind_version, search_index, shards, stamped)
 from reportgen.site.writer import MANIFEST, STAGING, Output
 
@@ -313,10 +313,11 @@ def _search(plan: _Plan, state: State, previous: Path | None, limit: int, output
     """The Pagefind index, a bundle per shard (``search.shards``): a bundle is kept when none of its
     pages changed, else built again over them."""
     now = shards(indexed_pages(list(plan.records), limit))
+    held = by_bundle(state.records)
     written = set(plan.files) | set(plan.put)
     keep = set()
     for folder, pages in now.items():
-        bundle = bundle_files(state.records, folder)
+        bundle = held.get(folder, [])
         stamp = f"{folder}/{STAMP_NAME}"
         if (stamp in bundle and not any(rel in written for rel in pages)
                 and all(state.current(rel, state.records[rel][0]) for rel in bundle)
@@ -328,7 +329,7 @@ def _search(plan: _Plan, state: State, previous: Path | None, limit: int, output
         return
     intact = state.intact()
     made = search_index(_Written(plan, state, output), previous, limit=limit, keep=frozenset(keep),
-                        intact=intact.__contains__)
+                        intact=intact.__contains__, bundles=now)
     for rel, content in made.items():
         plan.add(rel, content, incremental.content_key(content), state)
 
@@ -393,7 +394,8 @@ def _options(run: str | None, formats: list[str], search: bool, package: Path | 
     """The options a build's files depend on (``_resolve``d)."""
     console_from = None if package is None else [str(package.resolve()), duckdb_wasm.VERSION, duckdb_wasm.ARROW_VERSION]
     return {"run": run, "formats": formats, "search": search, "pagefind": pagefind_version() if search else None,
-            "search_limit": search_limit, "search_shard": site_search.SHARD_PAGES if search else None, "sql_console": console_from}
+            "search_limit": search_limit, "search_shard": site_search.SHARD_PAGES if search else None,
+            "sql_console": console_from}
 
 
 def _as_left(out: Path, state: State) -> bool:

@@ -87,10 +87,15 @@ def shards(pages: list[str]) -> dict[str, list[str]]:
     return {f"pagefind/shard-{k}": found[k] for k in sorted(found)}
 
 
-def bundle_files(paths, folder: str) -> list[str]:
-    """The files of the bundle in ``folder`` among ``paths`` (the unsharded ``pagefind`` holds no shard)."""
-    prefix = folder + "/"
-    return [p for p in paths if p.startswith(prefix) and not (folder == "pagefind" and p.startswith("pagefind/shard-"))]
+def by_bundle(paths) -> dict[str, list[str]]:
+    """The files of the search index among ``paths``, by the folder of their bundle (``pagefind``, or
+    ``pagefind/shard-K``), in one pass."""
+    out: dict[str, list[str]] = {}
+    for rel in paths:
+        if rel.startswith("pagefind/"):
+            folder = "/".join(rel.split("/", 2)[:2]) if rel.startswith("pagefind/shard-") else "pagefind"
+            out.setdefault(folder, []).append(rel)
+    return out
 
 
 def html_digest(files: Mapping[str, bytes]) -> str:
@@ -138,21 +143,19 @@ def stamped(stamp: str, pages: list[str]) -> bool:
     return stamp.split("\n")[1:] == [_paths(pages), f"pagefind {pagefind_version()}", ""]
 
 
-def _previous_index(out: Path | None, folder: str, digest: str, pages: list[str],
+def _previous_index(out: Path, folder: str, listed: list[str], digest: str, pages: list[str],
                     intact: Callable[[str], bool] | None) -> dict[str, bytes] | None:
-    """The bundle in ``folder`` of the site already in ``out`` when it was built from the same pages.
+    """The bundle in ``folder`` of the site already in ``out`` (its files ``listed`` in that site's
+    manifest) when it was built from the same pages.
 
     Re-running Pagefind over the same pages gives the same bytes, but takes a while: an unchanged
     bundle is kept (a new Pagefind version rebuilds it). The manifest must list its stamp (a stamp
     left by an interrupted build is not a bundle), and ``intact`` (when given) must say each of its
     files is as the last build left it (a damaged file is not copied forward)."""
     stamp = f"{folder}/{STAMP_NAME}"
-    if out is None or not (out / stamp).is_file() or not (out / MANIFEST).is_file():
+    if stamp not in listed or not (out / stamp).is_file() or (out / stamp).read_bytes() != _stamp(digest, pages):
         return None
-    if (out / stamp).read_bytes() != _stamp(digest, pages):
-        return None
-    listed = bundle_files((out / MANIFEST).read_text(encoding="utf-8").splitlines(), folder)
-    if stamp not in listed or not all((out / rel).is_file() and (intact is None or intact(rel)) for rel in listed):
+    if not all((out / rel).is_file() and (intact is None or intact(rel)) for rel in listed):
         return None
     return {rel: (out / rel).read_bytes() for rel in listed}
 
@@ -178,20 +181,27 @@ class _Chosen(Mapping):
 
 def search_index(files: Mapping[str, bytes], previous: Path | None = None, *,
                  limit: int = SEARCH_LIMIT, keep: frozenset[str] = frozenset(),
-                 intact: Callable[[str], bool] | None = None) -> dict[str, bytes]:
-    """Run Pagefind over the transcript pages (``indexed_pages``), one bundle per shard (``shards``),
-    each in a scratch folder; return the bundles' files (a bundle already in ``previous`` is taken as it
-    is when its pages are the same and, with ``intact``, each of its files passes it). ``keep``: bundle
-    folders the caller keeps as they are, neither built nor returned. ``files`` may be any mapping of
-    paths to bytes: a page is read from it when it is digested and when it is copied, one at a time."""
+                 intact: Callable[[str], bool] | None = None,
+                 bundles: dict[str, list[str]] | None = None) -> dict[str, bytes]:
+    """Run Pagefind over the transcript pages (``indexed_pages``), one bundle per shard (``shards``;
+    ``bundles``: those already worked out), each in a scratch folder; return the bundles' files (a
+    bundle already in ``previous`` is taken as it is when its pages are the same and, with ``intact``,
+    each of its files passes it). ``keep``: bundle folders the caller keeps as they are, neither built
+    nor returned. ``files`` may be any mapping of paths to bytes: a page is read from it when it is
+    digested and when it is copied, one at a time."""
+    if bundles is None:
+        bundles = shards(indexed_pages(list(files), limit))
+    held: dict[str, list[str]] = {}
+    if previous is not None and (previous / MANIFEST).is_file():
+        held = by_bundle((previous / MANIFEST).read_text(encoding="utf-8").splitlines())
     todo = []
     out: dict[str, bytes] = {}
-    for folder, pages in shards(indexed_pages(list(files), limit)).items():
+    for folder, pages in bundles.items():
         if folder in keep:
             continue
         chosen = _Chosen(files, pages)
         digest = html_digest(chosen)
-        kept = _previous_index(previous, folder, digest, pages, intact)
+        kept = _previous_index(previous, folder, held[folder], digest, pages, intact) if folder in held else None
         if kept is None:
             todo.append((folder, chosen, digest, pages))
         else:
