@@ -62,12 +62,15 @@ class _Bar:
 @click.option("--flash-attn", type=click.Choice(["auto", "on", "off"]), default="auto", show_default=True,
               help="Flash attention (auto: on when --gpu-layers offloads to a GPU, off on the CPU); recorded "
                    "with the judge's parameters.")
+@click.option("--batch", type=click.IntRange(1),
+              help="Prompt tokens per llama.cpp decode and compute batch (default: 2048 when --gpu-layers offloads "
+                   "to a GPU, 512 on the CPU); recorded with the judge's parameters.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed (only --explain samples text).")
 @click.option("--name", "judge_name", help="Judge name stored with the verdicts (default: local:<model file "
                                            "stem> or endpoint:<model>).")
 @with_db
 def judge(run_name, model, endpoint, endpoint_model, chat_template, concurrency, limit, only_paper, rejudge,
-          explain, template, threads, gpu_layers, flash_attn, seed, judge_name, db):
+          explain, template, threads, gpu_layers, flash_attn, batch, seed, judge_name, db):
     """Judge base vs fine-tuned answers of a run in both orders with a local GGUF model or a server.
 
     Verdicts are committed as they come: interrupt at any time and run the same command
@@ -79,7 +82,8 @@ def judge(run_name, model, endpoint, endpoint_model, chat_template, concurrency,
                                 chat_template=chat_template)
     else:
         from reportgen.judge.worker import LocalJudgeProcess   # the model in a process of its own
-        backend = LocalJudgeProcess(model, threads=threads, seed=seed, gpu_layers=gpu_layers, flash_attn=flash_attn)
+        backend = LocalJudgeProcess(model, threads=threads, seed=seed, gpu_layers=gpu_layers, flash_attn=flash_attn,
+                                    batch=batch)
     if judge_name:
         backend.judge_name = judge_name
     try:

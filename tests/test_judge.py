@@ -228,7 +228,8 @@ def test_stats_unchanged_without_a_judge(example_db, invoke):
 
 def test_cli_judge_with_fake_backend(example_db, invoke, monkeypatch):
     import reportgen.judge.worker as worker
-    monkeypatch.setattr(worker, "LocalJudgeProcess", lambda model, threads, seed, gpu_layers, flash_attn: FakeJudge())
+    monkeypatch.setattr(worker, "LocalJudgeProcess",
+                        lambda model, threads, seed, gpu_layers, flash_attn, batch: FakeJudge())
     result = invoke("judge", "--db", example_db, "--limit", "3")
     assert result.exit_code == 0, result.output
     assert "judged 3 items of run llama31-8b-paper-qa with local:fake" in result.output
@@ -334,3 +335,41 @@ def test_flash_attn_option_reaches_the_local_judge(example_db, invoke, monkeypat
     assert invoke("judge", "--db", example_db, "--limit", "1", "--flash-attn", "off").exit_code == 0
     assert got["flash_attn"] == "off"
     assert invoke("judge", "--db", example_db, "--flash-attn", "fast").exit_code == 2
+
+
+def test_batch_option_reaches_the_local_judge(example_db, invoke, monkeypatch):
+    import reportgen.judge.worker as worker
+    got = {}
+
+    def make(model, **kw):
+        got.update(kw)
+        return FakeJudge()
+    monkeypatch.setattr(worker, "LocalJudgeProcess", make)
+    assert invoke("judge", "--db", example_db, "--limit", "1").exit_code == 0
+    assert got["batch"] is None                 # the judge's own default: 2048 on a GPU, 512 on the CPU
+    assert invoke("judge", "--db", example_db, "--limit", "1", "--batch", "1024").exit_code == 0
+    assert got["batch"] == 1024
+    assert invoke("judge", "--db", example_db, "--batch", "0").exit_code == 2
+
+
+@pytest.mark.parametrize("gpu_layers, offload, batch, used", [
+    (0, True, None, 512),        # the CPU
+    (-1, True, None, 2048),      # every layer on a GPU
+    (8, True, None, 2048),       # some layers on a GPU
+    (-1, False, None, 512),      # a CPU-only build of llama.cpp offloads nothing
+    (-1, True, 256, 256),        # asked for
+])
+def test_batch_default_reaches_llama_cpp(monkeypatch, gpu_layers, offload, batch, used):
+    llama_cpp = pytest.importorskip("llama_cpp")
+    from reportgen.judge import local
+    seen = []
+
+    class FakeLlama:
+        def __init__(self, path, **kw):
+            seen.append((kw["n_batch"], kw["n_ubatch"]))
+            raise ValueError("stop here")
+    monkeypatch.setattr(llama_cpp, "Llama", FakeLlama)
+    monkeypatch.setattr(llama_cpp, "llama_supports_gpu_offload", lambda: offload)
+    with pytest.raises(Exception, match="cannot be loaded as a GGUF model"):
+        local.LocalJudge(gpu_layers=gpu_layers, batch=batch)
+    assert seen == [(used, used)]

@@ -101,7 +101,7 @@ def test_cli_judges_every_item_in_both_orders(tiny_db, invoke):
     assert [v[0] for v in verdicts] == [f"q{i}" for i in range(6)]
     assert {v[3] for v in verdicts} == {"key"}
     assert judge == ("local:SmolLM2-135M-Instruct.Q4_1", "SmolLM2-135M-Instruct.Q4_1.gguf", 64, 64)
-    assert params["flash_attn"] == "off"      # the default on the CPU
+    assert params["flash_attn"] == "off" and params["batch"] == 512     # the defaults on the CPU
     assert len(orders) == 12
     for key, ord_, p, mass, tokens, evaluated in orders:
         assert 0 <= p <= 1 and 0 < mass <= 1

@@ -58,7 +58,7 @@ class LocalJudgeProcess:
     concurrency = 1
 
     def __init__(self, model_path: Path | None = None, *, threads: int | None = None, seed: int = 0,
-                 n_ctx: int | None = None, gpu_layers: int = 0, flash_attn: str = "auto", batch: int = 512):
+                 n_ctx: int | None = None, gpu_layers: int = 0, flash_attn: str = "auto", batch: int | None = None):
         ours, theirs = socket.socketpair()
         package_parent = str(Path(__file__).resolve().parents[2])   # so that the child finds this reportgen
         try:
