@@ -58,11 +58,16 @@ from reportgen.judge import judge_run
 from reportgen.judge.worker import LocalJudgeProcess
 db, limit, kwargs = Path(sys.argv[1]), int(sys.argv[2]), json.loads(sys.argv[3])
 judge = LocalJudgeProcess(**kwargs)
+committed = []     # (when, items committed so far), one per item, as the writer thread commits them
 t = time.perf_counter()
-res = judge_run(db, judge, run=EXAMPLE_RUN, limit=limit)
+res = judge_run(db, judge, run=EXAMPLE_RUN, limit=limit,
+                progress=lambda p: committed.append((time.perf_counter(), p.done)))
 seconds = time.perf_counter() - t
 judge.close()
-print(json.dumps({"judged": res.judged, "seconds": seconds}))
+print(json.dumps({"judged": res.judged, "seconds": seconds, "batch": judge.batch,
+                  "first": committed[0][0] - t if committed else None,
+                  "steady": [committed[-1][0] - committed[0][0], committed[-1][1] - committed[0][1]]
+                  if committed else None}))
 """
 
 
@@ -88,8 +93,9 @@ def main() -> None:
     ap.add_argument("--gpu-layers", type=int, default=0, help="layers offloaded to the GPU (-1: all)")
     ap.add_argument("--flash-attn", choices=["auto", "on", "off"], default="auto",
                     help="as reportgen judge --flash-attn (auto: on when layers are offloaded to a GPU)")
-    ap.add_argument("--batch", type=int, default=512,
-                    help="tokens per llama_decode call and per compute batch (n_batch = n_ubatch; default 512)")
+    ap.add_argument("--batch", type=int,
+                    help="tokens per llama_decode call and per compute batch (n_batch = n_ubatch), as reportgen "
+                         "judge --batch (default: 2048 with layers on a GPU, 512 on the CPU)")
     ap.add_argument("--no-alternatives", action="store_true",
                     help="skip timing save_state and logits_all=True (a second model load)")
     ap.add_argument("--repeat", type=int, default=1,
@@ -143,6 +149,7 @@ def main() -> None:
                  json.dumps({"model_path": str(judge.path), "threads": judge.threads, "gpu_layers": args.gpu_layers,
                              "flash_attn": args.flash_attn, "batch": args.batch}))
     e2e_s, judged = e2e["seconds"], e2e["judged"]
+    steady_s, steady_n = e2e["steady"] or (0, 0)
 
     bare_tok = sum(r["tokens_1"] + r["tokens_2"] for r in rows)
     j1_tok = sum(r["tokens_1"] for r in rows)
@@ -170,9 +177,13 @@ def main() -> None:
         "order2_evaluated_share": round(statistics.fmean(r["evaluated_2"] / r["tokens_2"] for r in rows), 3),
         "prompt_tokens_per_item": round(statistics.fmean(r["tokens_1"] + r["tokens_2"] for r in rows)),
         "evaluated_tokens_per_item": round(statistics.fmean(r["tokens_1"] + r["evaluated_2"] for r in rows)),
-        "end_to_end_items": judged,
+        "end_to_end_items": judged, "end_to_end_n_batch": e2e["batch"],
         "end_to_end_s_per_item": round(e2e_s / max(judged, 1), 4),
         "end_to_end_items_per_hour": round(3600 * judged / e2e_s) if judged else 0,
+        # judge_run's start (the run's queries, the first item prepared and judged, its commit) apart
+        "end_to_end_first_commit_s": round(e2e["first"], 3) if e2e["first"] is not None else None,
+        # from the first commit to the last: the rate of a long run, where the start weighs nothing
+        "end_to_end_steady_items_per_hour": round(3600 * steady_n / steady_s) if steady_n and steady_s else None,
         "prepare_ms_per_item": round(1000 * statistics.median(r["prepare_s"] for r in rows), 1),
         **alternatives,
         "rows": rows,

@@ -83,7 +83,7 @@ bench() {   # name, then bench.py's arguments
     grep -E '"(bare_prompt|judge_order1|judge_overhead|order2|end_to_end|n_batch|flash|model_load|prompt_tokens|evaluated_tokens)' \
         $W/bench-$name.log | tr -d '\n '; echo
 }
-fits 40 && bench 512 --items $ITEMS
+fits 40 && bench 512 --items $ITEMS --batch 512
 fits 40 && bench 2048 --items $ITEMS --batch 2048
 if fits 25; then
     log "reportgen judge again, --limit 20 (the model hash is cached now)"
@@ -93,7 +93,7 @@ if fits 25; then
     $PY -c "import time,sys; from reportgen.judge.modelhash import model_sha256; t=time.perf_counter(); model_sha256(sys.argv[1]); print(f'cached model hash: {1000*(time.perf_counter()-t):.1f} ms')" \
         $MODEL 2>&1 | tee -a "$OUT/steps.log"
 fi
-fits 40 && bench fa-off --items 20 --flash-attn off
+fits 40 && bench fa-off --items 20 --flash-attn off --batch 512
 if [ -n "${SMI:-}" ]; then
     kill $SMI; log "GPU memory used at most: $(sort -n $W/gpu-mem.txt | tail -1) MiB"
 fi
