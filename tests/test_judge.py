@@ -322,7 +322,7 @@ def test_flash_attention_default_and_choice_reach_llama_cpp(monkeypatch, gpu_lay
     assert seen == tried
 
 
-def test_flash_attn_option_reaches_the_local_judge(example_db, invoke, monkeypatch):
+def test_flash_attn_and_batch_options_reach_the_local_judge(example_db, invoke, monkeypatch):
     import reportgen.judge.worker as worker
     got = {}
 
@@ -332,23 +332,10 @@ def test_flash_attn_option_reaches_the_local_judge(example_db, invoke, monkeypat
     monkeypatch.setattr(worker, "LocalJudgeProcess", make)
     assert invoke("judge", "--db", example_db, "--limit", "1").exit_code == 0
     assert got["flash_attn"] == "auto"
-    assert invoke("judge", "--db", example_db, "--limit", "1", "--flash-attn", "off").exit_code == 0
-    assert got["flash_attn"] == "off"
-    assert invoke("judge", "--db", example_db, "--flash-attn", "fast").exit_code == 2
-
-
-def test_batch_option_reaches_the_local_judge(example_db, invoke, monkeypatch):
-    import reportgen.judge.worker as worker
-    got = {}
-
-    def make(model, **kw):
-        got.update(kw)
-        return FakeJudge()
-    monkeypatch.setattr(worker, "LocalJudgeProcess", make)
-    assert invoke("judge", "--db", example_db, "--limit", "1").exit_code == 0
     assert got["batch"] is None                 # the judge's own default: 2048 on a GPU, 512 on the CPU
-    assert invoke("judge", "--db", example_db, "--limit", "1", "--batch", "1024").exit_code == 0
-    assert got["batch"] == 1024
+    assert invoke("judge", "--db", example_db, "--limit", "1", "--flash-attn", "off", "--batch", "1024").exit_code == 0
+    assert got["flash_attn"] == "off" and got["batch"] == 1024
+    assert invoke("judge", "--db", example_db, "--flash-attn", "fast").exit_code == 2
     assert invoke("judge", "--db", example_db, "--batch", "0").exit_code == 2
 
 
