@@ -299,29 +299,6 @@ def test_gpu_layers_option_reaches_llama_cpp(monkeypatch):
     assert seen["n_gpu_layers"] == -1
 
 
-@pytest.mark.parametrize("gpu_layers, offload, mode, tried", [
-    (0, True, "auto", [False]),          # CPU: off (its half-precision kernel moves the probabilities)
-    (-1, True, "auto", [True, False]),   # offloaded: on, and off again where llama.cpp cannot create the context
-    (-1, False, "auto", [False]),        # a CPU-only build of llama.cpp offloads nothing
-    (0, False, "on", [True]),            # asked for: no silent fallback
-    (-1, True, "off", [False]),
-])
-def test_flash_attention_default_and_choice_reach_llama_cpp(monkeypatch, gpu_layers, offload, mode, tried):
-    llama_cpp = pytest.importorskip("llama_cpp")
-    from reportgen.judge import local
-    seen = []
-
-    class FakeLlama:
-        def __init__(self, path, **kw):
-            seen.append(kw["flash_attn"])
-            raise ValueError("Failed to create llama_context" if kw["flash_attn"] else "stop here")
-    monkeypatch.setattr(llama_cpp, "Llama", FakeLlama)
-    monkeypatch.setattr(llama_cpp, "llama_supports_gpu_offload", lambda: offload)
-    with pytest.raises(Exception, match="cannot be loaded as a GGUF model"):
-        local.LocalJudge(gpu_layers=gpu_layers, flash_attn=mode)
-    assert seen == tried
-
-
 def test_flash_attn_and_batch_options_reach_the_local_judge(example_db, invoke, monkeypatch):
     import reportgen.judge.worker as worker
     got = {}
@@ -339,24 +316,43 @@ def test_flash_attn_and_batch_options_reach_the_local_judge(example_db, invoke, 
     assert invoke("judge", "--db", example_db, "--batch", "0").exit_code == 2
 
 
-@pytest.mark.parametrize("gpu_layers, offload, batch, used", [
-    (0, True, None, 512),        # the CPU
-    (-1, True, None, 2048),      # every layer on a GPU
-    (8, True, None, 2048),       # some layers on a GPU
-    (-1, False, None, 512),      # a CPU-only build of llama.cpp offloads nothing
-    (-1, True, 256, 256),        # asked for
+def _no_fa(batch, fa):
+    return fa
+
+
+def _big_batch(batch, fa):
+    return batch > 512
+
+
+@pytest.mark.parametrize("gpu_layers, offload, flash, batch, refused, tried", [
+    # the CPU: 512 tokens, flash attention off (its half-precision kernel moves the probabilities)
+    (0, True, "auto", None, None, [(512, False)]),
+    # a CPU-only build of llama.cpp offloads nothing
+    (-1, False, "auto", None, None, [(512, False)]),
+    # layers on a GPU: 2048 with flash attention; where llama.cpp cannot create that context, the
+    # CPU's batch (less memory), then flash attention off (no kernels for it), then both
+    (-1, True, "auto", None, None, [(2048, True)]),
+    (8, True, "auto", None, _big_batch, [(2048, True), (512, True)]),
+    (-1, True, "auto", None, _no_fa, [(2048, True), (512, True), (2048, False)]),
+    (-1, True, "auto", None, lambda b, f: True, [(2048, True), (512, True), (2048, False), (512, False)]),
+    # asked for: no silent fallback on what was asked
+    (0, False, "on", None, _no_fa, [(512, True)]),
+    (-1, True, "off", 256, None, [(256, False)]),
+    (-1, True, "off", None, _big_batch, [(2048, False), (512, False)]),
+    (-1, True, "auto", 4096, _big_batch, [(4096, True), (4096, False)]),
 ])
-def test_batch_default_reaches_llama_cpp(monkeypatch, gpu_layers, offload, batch, used):
+def test_batch_and_flash_attention_reach_llama_cpp(monkeypatch, gpu_layers, offload, flash, batch, refused, tried):
     llama_cpp = pytest.importorskip("llama_cpp")
     from reportgen.judge import local
     seen = []
 
-    class FakeLlama:
+    class FakeLlama:     # refuses the context as llama-cpp-python does, or stops the load
         def __init__(self, path, **kw):
-            seen.append((kw["n_batch"], kw["n_ubatch"]))
-            raise ValueError("stop here")
+            assert kw["n_batch"] == kw["n_ubatch"]
+            seen.append((kw["n_batch"], kw["flash_attn"]))
+            raise ValueError("Failed to create llama_context" if refused and refused(*seen[-1]) else "stop here")
     monkeypatch.setattr(llama_cpp, "Llama", FakeLlama)
     monkeypatch.setattr(llama_cpp, "llama_supports_gpu_offload", lambda: offload)
     with pytest.raises(Exception, match="cannot be loaded as a GGUF model"):
-        local.LocalJudge(gpu_layers=gpu_layers, batch=batch)
-    assert seen == [(used, used)]
+        local.LocalJudge(gpu_layers=gpu_layers, flash_attn=flash, batch=batch)
+    assert seen == tried

@@ -15,8 +15,9 @@ CPU kernel accumulates in half precision, which moved the tiny model's letter
 probabilities by up to 0.04 and made a reused KV prefix differ from a fresh evaluation,
 with no clear gain in speed. The batch (``batch=None``, the default) follows the same rule:
 2048 prompt tokens per llama_decode call and per compute batch where layers run on a GPU,
-512 on the CPU. In the three H100/H200 runs that compared them, 2048 made order 1
-0.4-7 % faster and order 2 / order 1 lower (0.716-0.722 against 0.735-0.749). The model's
+512 on the CPU (512 also where a GPU cannot hold 2048's compute buffers). In the three
+H100/H200 runs that compared them, 2048 made order 1 0.4-7 % faster and order 2 / order 1
+lower (0.716-0.722 against 0.735-0.749). The model's
 SHA-256 comes from a cache (``modelhash``), so a known model starts in the time its load
 takes."""
 
@@ -97,6 +98,7 @@ class LocalJudge:
             raise UsageError(f"the batch must be 1 token or more, not {batch}")
         # tokens per llama_decode call and per compute batch (n_batch = n_ubatch)
         self.batch = batch if batch is not None else GPU_BATCH if on_gpu else CPU_BATCH
+        self._auto_batch = batch is None      # _load falls back to CPU_BATCH if the GPU's memory is short
         self._auto_flash = flash_attn == "auto"
         if self._auto_flash:   # on where layers run on a GPU; _load turns it off if llama.cpp refuses it
             self.flash_attn = on_gpu
@@ -123,16 +125,18 @@ class LocalJudge:
                            "flash_attn": "on" if self.flash_attn else "off", "batch": self.batch}
 
     def _load(self, n_ctx: int):
-        try:
-            return self._llama(n_ctx)
-        except (ValueError, RuntimeError) as exc:
-            if self._auto_flash and self.flash_attn and "context" in str(exc):
-                self.flash_attn = False      # the model loaded, the context with flash attention did not
-                try:
-                    return self._llama(n_ctx)
-                except (ValueError, RuntimeError) as again:
-                    exc = again
-            raise UsageError(f"cannot be loaded as a GGUF model ({exc})", path=self.path) from None
+        """The model and its context. Where llama.cpp cannot create the context with what ``auto``
+        chose, the CPU's batch is tried (its compute buffers take less GPU memory), then flash
+        attention off (some models and GPUs lack its kernels), then both."""
+        batches = [self.batch] + ([CPU_BATCH] if self._auto_batch and self.batch > CPU_BATCH else [])
+        flashes = [self.flash_attn] + ([False] if self._auto_flash and self.flash_attn else [])
+        tries = [(b, f) for f in flashes for b in batches]
+        for i, (self.batch, self.flash_attn) in enumerate(tries):
+            try:
+                return self._llama(n_ctx)
+            except (ValueError, RuntimeError) as exc:  # the model loaded, the context did not: try the next
+                if "context" not in str(exc) or i == len(tries) - 1:
+                    raise UsageError(f"cannot be loaded as a GGUF model ({exc})", path=self.path) from None
 
     def _llama(self, n_ctx: int):
         return self._llama_cpp.Llama(str(self.path), n_ctx=n_ctx, n_batch=self.batch, n_ubatch=self.batch,
