@@ -96,6 +96,8 @@ def main() -> None:
     ap.add_argument("--batch", type=int,
                     help="tokens per llama_decode call and per compute batch (n_batch = n_ubatch), as reportgen "
                          "judge --batch (default: 2048 with layers on a GPU, 512 on the CPU)")
+    ap.add_argument("--merged", action="store_true",
+                    help="also time order 2 of each item and order 1 of the next in one decode (two sequences)")
     ap.add_argument("--no-alternatives", action="store_true",
                     help="skip timing save_state and logits_all=True (a second model load)")
     ap.add_argument("--repeat", type=int, default=1,
@@ -112,12 +114,13 @@ def main() -> None:
                        batch=args.batch)
     load_s = time.perf_counter() - t0
     tmpl = JudgeTemplate()
-    rows = []
+    rows, prepared = [], []
     for item in items:
         t = time.perf_counter()     # the host work judge_run does for the next item on a helper thread
         p = pair_prompts(tmpl, judge.chat, item)
         toks1, toks2 = judge.prepare(p.base_first), judge.prepare(p.finetuned_first)
         prepare_s = time.perf_counter() - t
+        prepared.append((toks1, toks2))
         best: dict[str, tuple[float, float]] = {}
 
         def keep(key, wall, cpu):
@@ -140,6 +143,7 @@ def main() -> None:
               f"(order 2 evaluated {evaluated_2}; CPU s bare {best['bare_1'][1]:.2f}+{best['bare_2'][1]:.2f}, "
               f"judge {best['judge_1'][1]:.2f}+{best['judge_2'][1]:.2f})", flush=True)
 
+    merged = _merged(judge, prepared) if args.merged else {}
     alternatives = {} if args.no_alternatives else _alternatives(judge, pair_prompts(tmpl, judge.chat, items[0]),
                                                                  rows[0], args.gpu_layers)
     judge.close()
@@ -185,12 +189,97 @@ def main() -> None:
         # from the first commit to the last: the rate of a long run, where the start weighs nothing
         "end_to_end_steady_items_per_hour": round(3600 * steady_n / steady_s) if steady_n and steady_s else None,
         "prepare_ms_per_item": round(1000 * statistics.median(r["prepare_s"] for r in rows), 1),
-        **alternatives,
+        **merged, **alternatives,
         "rows": rows,
     }
     print(json.dumps({k: v for k, v in figures.items() if k != "rows"}, indent=2))
     if args.out:
         args.out.write_text(json.dumps(figures, indent=2) + "\n")
+
+
+def _merged(judge: LocalJudge, prompts: list[tuple[list[int], list[int]]]) -> dict:
+    """Issue 13's open question, for a device to answer: order 2 of one item and order 1 of the next
+    in one llama_decode, as two sequences of one unified KV cache, against one decode per order
+    (judge_run's way: ``LocalJudge.score``, the cache rewound to the longest common prefix). Each
+    decode has a fixed cost (6-7.5 ms at batch 2048 on an H100 or H200), which merging pays once an
+    item instead of twice. The same items both ways: seconds, and the largest difference in the
+    probability of the first letter, which should be float noise; on this machine's CPU it was not
+    (bench/judge/README.md, "Two sequences in one decode")."""
+    import llama_cpp as L
+    import numpy as np
+
+    from reportgen.judge.base import letter_probabilities, softmax_subset
+
+    judge.llm.reset()
+    t = time.perf_counter()
+    separate = [judge.score(tokens).p_first for pair in prompts for tokens in pair]
+    separate_s = time.perf_counter() - t
+
+    longest = max(len(a) + len(b) for a, b in prompts)
+    params = L.llama_context_default_params()
+    params.n_ctx = max(judge.n_ctx, 3 * longest)
+    params.n_batch = params.n_ubatch = 2 * longest      # one decode, one compute batch for both
+    params.n_seq_max, params.kv_unified = 3, True       # the sequences share the prefix's cells
+    params.n_threads = params.n_threads_batch = judge.threads
+    params.flash_attn_type = L.LLAMA_FLASH_ATTN_TYPE_ENABLED if judge.flash_attn else L.LLAMA_FLASH_ATTN_TYPE_DISABLED
+    ctx = L.llama_init_from_model(judge.llm.model, params)
+    if not ctx:
+        return {"merged_error": "llama.cpp could not create the context"}
+    mem = L.llama_get_memory(ctx)
+    batch = L.llama_batch_init(params.n_batch, 0, 1)
+    n_vocab = judge.llm.n_vocab()
+
+    def common(a: list[int], b: list[int]) -> int:
+        n = 0
+        while n < min(len(a), len(b)) - 1 and a[n] == b[n]:
+            n += 1
+        return n
+
+    def decode(parts: list[tuple[list[int], int, int]]) -> list[float]:
+        """Evaluate each (tokens, first position, sequence) in one batch; P(first letter) of each."""
+        n, last = 0, []
+        for tokens, start, seq in parts:
+            for i, token in enumerate(tokens):
+                batch.token[n], batch.pos[n], batch.n_seq_id[n] = token, start + i, 1
+                batch.seq_id[n][0], batch.logits[n] = seq, False
+                n += 1
+            batch.logits[n - 1] = True
+            last.append(n - 1)
+        batch.n_tokens = n
+        if L.llama_decode(ctx, batch) != 0:
+            raise RuntimeError("llama_decode failed")
+        out = []
+        for i in last:
+            logits = np.ctypeslib.as_array(L.llama_get_logits_ith(ctx, i), shape=(n_vocab,))
+            out.append(letter_probabilities(softmax_subset(logits, judge.letter_ids))[0])
+        return out
+
+    try:
+        t = time.perf_counter()
+        a = 0                                     # the sequence holding the current item's order 1
+        merged = decode([(prompts[0][0], 0, a)])
+        for k, (one, two) in enumerate(prompts):
+            b, c = (a + 1) % 3, (a + 2) % 3
+            p = common(one, two)
+            L.llama_memory_seq_cp(mem, a, b, 0, p)
+            parts = [(two[p:], p, b)]
+            if k + 1 < len(prompts):
+                nxt = prompts[k + 1][0]
+                s = common(one, nxt)
+                L.llama_memory_seq_cp(mem, a, c, 0, s)
+                parts.append((nxt[s:], s, c))
+            merged += decode(parts)
+            L.llama_memory_seq_rm(mem, a, -1, -1)
+            L.llama_memory_seq_rm(mem, b, -1, -1)
+            a = c
+        merged_s = time.perf_counter() - t
+    finally:
+        L.llama_batch_free(batch)
+        L.llama_free(ctx)
+    return {"merged_s": round(merged_s, 3), "separate_s": round(separate_s, 3),
+            "merged_over_separate": round(merged_s / separate_s, 3),
+            "merged_max_p_first_difference": max(abs(x - y) for x, y in zip(merged, separate)),
+            "merged_decodes": len(prompts) + 1, "separate_decodes": 2 * len(prompts)}
 
 
 def _alternatives(judge: LocalJudge, p, first_row: dict, gpu_layers: int) -> dict:

@@ -9,7 +9,8 @@
 # Steps: build llama-cpp-python with CUDA by the image's default compiler (`cc`/`c++` on its PATH),
 # meanwhile write the random 8B model and a 200-item synthetic run; then
 # `reportgen judge --gpu-layers -1` on 100 items through the CLI, the benchmark at n_batch 512
-# and 2048, the CLI again (start-up with the cached model hash), the benchmark with flash attention off.
+# and 2048 (with the two-sequence experiment, --merged), the CLI again (start-up with the cached
+# model hash), the benchmark with flash attention off.
 # LOCAL=1 runs the same steps on this machine's venv and llama-cpp-python with a tiny model.
 set -u
 OUT=${OUT:-/tmp/gpu-out}
@@ -80,11 +81,11 @@ bench() {   # name, then bench.py's arguments
     log "bench $*"
     $PY bench/judge/bench.py --model $MODEL --gpu-layers $LAYERS --no-alternatives "$@" --out "$OUT/bench-$name.json" \
         > $W/bench-$name.log 2>&1 || { tail -20 $W/bench-$name.log; log "bench $name failed"; }
-    grep -E '"(bare_prompt|judge_order1|judge_overhead|order2|end_to_end|n_batch|flash|model_load|prompt_tokens|evaluated_tokens)' \
+    grep -E '"(bare_prompt|judge_order1|judge_overhead|order2|end_to_end|n_batch|flash|model_load|prompt_tokens|evaluated_tokens|merged)' \
         $W/bench-$name.log | tr -d '\n '; echo
 }
 fits 40 && bench 512 --items $ITEMS --batch 512
-fits 40 && bench 2048 --items $ITEMS --batch 2048
+fits 50 && bench 2048 --items $ITEMS --batch 2048 --merged
 if fits 25; then
     log "reportgen judge again, --limit 20 (the model hash is cached now)"
     s=$(date +%s%N)
