@@ -17,9 +17,8 @@ with no clear gain in speed. The batch (``batch=None``, the default) follows the
 2048 prompt tokens per llama_decode call and per compute batch where layers run on a GPU,
 512 on the CPU (512 also where a GPU cannot hold 2048's compute buffers). In the three
 H100/H200 runs that compared them, 2048 made order 1 0.4-7 % faster and order 2 / order 1
-lower (0.716-0.722 against 0.735-0.749). The model's
-SHA-256 comes from a cache (``modelhash``), so a known model starts in the time its load
-takes."""
+lower (0.716-0.722 against 0.735-0.749). The model's SHA-256 comes from a cache
+(``modelhash``), so a known model starts in the time its load takes."""
 
 from __future__ import annotations
 
