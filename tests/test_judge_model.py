@@ -241,6 +241,26 @@ def test_flash_attention_on_the_cpu_keeps_the_verdicts(local_judge):
         fa.close()
 
 
+def test_the_batch_is_recorded_as_llama_cpp_took_it_and_moves_no_probability(local_judge):
+    """llama.cpp takes at most the context's size as its batch: the parameters say what it took. A
+    smaller batch (more decodes per prompt) gives the same letter probabilities."""
+    from reportgen.judge.local import LocalJudge
+    from reportgen.judge.prompt import JudgeTemplate, pair_prompts
+    item = _items()[0]
+    small, large = LocalJudge(threads=2, n_ctx=2048, batch=16), LocalJudge(threads=2, n_ctx=2048, batch=10**6)
+    try:
+        assert (small.batch, small.parameters["batch"]) == (16, 16)
+        assert (large.batch, large.parameters["batch"], large.llm.n_batch) == (2048, 2048, 2048)
+        p = pair_prompts(JudgeTemplate(), small.chat, item)
+        for prompt in (p.base_first, p.finetuned_first):
+            got = [judge.score(prompt) for judge in (small, large)]
+            assert got[0].prompt_tokens > 16 * 4          # several decodes with the small batch
+            assert got[0].p_first == pytest.approx(got[1].p_first, abs=1e-3)
+    finally:
+        small.close()
+        large.close()
+
+
 def test_a_known_model_starts_without_hashing_it_again(tmp_path, monkeypatch):
     from reportgen.judge import local, modelhash
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))

@@ -109,6 +109,7 @@ class LocalJudge:
             self.llm.close()
             self.llm = self._load(trained)
         self.n_ctx = self.llm.n_ctx()
+        self.batch = self.llm.n_batch     # what llama.cpp took: at most the context
         meta = self.llm.metadata
         eos = ""
         try:
@@ -138,7 +139,10 @@ class LocalJudge:
                     raise UsageError(f"cannot be loaded as a GGUF model ({exc})", path=self.path) from None
 
     def _llama(self, n_ctx: int):
-        return self._llama_cpp.Llama(str(self.path), n_ctx=n_ctx, n_batch=self.batch, n_ubatch=self.batch,
+        # llama.cpp takes at most the context as its batch, but llama-cpp-python sizes an array of
+        # batch x vocabulary floats by what it is given: a --batch of 10**6 would ask for 183 GiB
+        batch = min(self.batch, n_ctx)
+        return self._llama_cpp.Llama(str(self.path), n_ctx=n_ctx, n_batch=batch, n_ubatch=batch,
                                      n_threads=self.threads,
                                      n_threads_batch=self.threads, seed=self.seed, logits_all=False,
                                      n_gpu_layers=self.gpu_layers, flash_attn=self.flash_attn, verbose=False)
