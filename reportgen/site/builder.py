@@ -19,8 +19,8 @@ from reportgen.resources import resource_dir
 from reportgen.site import duckdb_wasm, incremental
 from reportgen.site.incremental import STATE, State, Templates
 from reportgen.site import search as site_search
-from reportgen.site.search import (SEARCH_LIMIT, STAMP_NAME, by_bundle, indexed_pages, pagefind_available,
-                                   pagefind_version, search_index, shards, stamped)
+from reportgen.site.search import (SEARCH_LIMIT, STAMP_NAME, by_bundle, pagefind_available,
+                                   pagefind_version, search_index, stamped)
 from reportgen.site.writer import MANIFEST, STAGING, Output
 
 
@@ -244,7 +244,7 @@ def _plan(db: Path, state: State, *, run: str | None, formats: list[str], templa
     for rel, content in others.items():
         plan.add(rel, content, incremental.content_key(content), state)
     if search:
-        _search(plan, state, previous, search_limit, output)
+        _search(plan, state, previous, site.search_bundles, output)
     return plan
 
 
@@ -309,27 +309,26 @@ class _Written(Mapping):
         return len(self._plan.records)
 
 
-def _search(plan: _Plan, state: State, previous: Path | None, limit: int, output: Output | None) -> None:
-    """The Pagefind index, a bundle per shard (``search.shards``): a bundle is kept when none of its
-    pages changed, else built again over them."""
-    now = shards(indexed_pages(list(plan.records), limit))
+def _search(plan: _Plan, state: State, previous: Path | None, bundles: dict[str, list[str]],
+            output: Output | None) -> None:
+    """The Pagefind index, a bundle per shard (``bundles``: ``Site.search_bundles``, which the search
+    page names too): a bundle is kept when none of its pages changed, else built again over them."""
     held = by_bundle(state.records)
     written = set(plan.files) | set(plan.put)
-    keep = set()
-    for folder, pages in now.items():
+    todo = {}
+    for folder, pages in bundles.items():
         bundle = held.get(folder, [])
         stamp = f"{folder}/{STAMP_NAME}"
         if (stamp in bundle and not any(rel in written for rel in pages)
                 and all(state.current(rel, state.records[rel][0]) for rel in bundle)
                 and stamped((state.out / stamp).read_text(encoding="utf-8"), pages)):
-            keep.add(folder)
             for rel in bundle:
                 plan.kept(rel, state)
-    if len(keep) == len(now):
+        else:
+            todo[folder] = pages
+    if not todo:
         return
-    intact = state.intact()
-    made = search_index(_Written(plan, state, output), previous, limit=limit, keep=frozenset(keep),
-                        intact=intact.__contains__, bundles=now)
+    made = search_index(_Written(plan, state, output), previous, intact=state.intact().__contains__, bundles=todo)
     for rel, content in made.items():
         plan.add(rel, content, incremental.content_key(content), state)
 

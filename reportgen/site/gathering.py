@@ -308,9 +308,10 @@ def pages(site: Site) -> list[Page]:
     stems = data.part_stems(len(site.transcript_parts.digests))
     out.append(Page(data.TRANSCRIPTS_PAGE, "data", {"parts": stems}, inputs={"parts": stems}))
     # The search index's bundles (one, or a shard each above search.SHARD_PAGES pages), which the page merges.
-    bundles = (list(shards(indexed_pages([t.page + ".html" for r in site.runs for t in r.transcripts],
-                                         site.search_limit or SEARCH_LIMIT)))
-               if site.search else [])
+    site.search_bundles = (shards(indexed_pages([t.page + ".html" for r in site.runs for t in r.transcripts],
+                                                site.search_limit or SEARCH_LIMIT))
+                           if site.search else {})
+    bundles = list(site.search_bundles)
     out += [Page("search", "search", {"bundles": bundles}, html_only=True,
                  inputs={"limit": site.search_limit,   # the page names the count only when the limit samples
                          "sampled": bool(site.search_limit) and site.transcript_count > site.search_limit

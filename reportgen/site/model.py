@@ -248,6 +248,7 @@ class Site:
     formats: tuple[str, ...] = ()  # what is being rendered (set by the renderer)
     sql_console: bool = False  # sql.html, the DuckDB-Wasm console, is built (reportgen.site.console)
     search_limit: int | None = None  # the most transcript pages the search index covers (reportgen.site.search)
+    search_bundles: dict[str, list[str]] = field(default_factory=dict)  # the index's bundles and their pages (search.shards)
     verdict_inputs: Any = None  # with tables["overall"], what ``gathering.load_fields`` fits the judges' ``field`` rows from
     tables: dict[str, Any] = field(default_factory=dict)  # the report tables by data file name (``data.frames``)
     transcript_parts: Any = None  # the parts of data/transcripts/ (``data.Parts``)

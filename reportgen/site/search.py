@@ -31,8 +31,8 @@ from reportgen.output import SEARCH_LIMIT
 from reportgen.site.errors import SiteError
 from reportgen.site.writer import MANIFEST
 
-SEARCH_STAMP = "pagefind/reportgen-input.sha256"  # what the bundle of an unsharded index was built from
-STAMP_NAME = "reportgen-input.sha256"  # the same, in each bundle of a sharded index
+STAMP_NAME = "reportgen-input.sha256"  # what a bundle of the index was built from, in the bundle's folder
+SEARCH_STAMP = f"pagefind/{STAMP_NAME}"  # the stamp of an unsharded index
 # Transcript pages per shard of the index, about (a power of two of shards keeps each at or under this on
 # average): a rebuild runs Pagefind over the shards of the pages that changed, and Pagefind's search
 # time grows with the square of the pages a word is on within one bundle.
@@ -180,14 +180,13 @@ class _Chosen(Mapping):
 
 
 def search_index(files: Mapping[str, bytes], previous: Path | None = None, *,
-                 limit: int = SEARCH_LIMIT, keep: frozenset[str] = frozenset(),
-                 intact: Callable[[str], bool] | None = None,
+                 limit: int = SEARCH_LIMIT, intact: Callable[[str], bool] | None = None,
                  bundles: dict[str, list[str]] | None = None) -> dict[str, bytes]:
-    """Run Pagefind over the transcript pages (``indexed_pages``), one bundle per shard (``shards``;
-    ``bundles``: those already worked out), each in a scratch folder; return the bundles' files (a
-    bundle already in ``previous`` is taken as it is when its pages are the same and, with ``intact``,
-    each of its files passes it). ``keep``: bundle folders the caller keeps as they are, neither built
-    nor returned. ``files`` may be any mapping of paths to bytes: a page is read from it when it is
+    """Run Pagefind over the transcript pages (``indexed_pages``), one bundle per shard (``shards``),
+    each in a scratch folder; return the bundles' files (a bundle already in ``previous`` is taken as
+    it is when its pages are the same and, with ``intact``, each of its files passes it). ``bundles``:
+    the bundles to make, by folder, with their pages (a caller that keeps the others passes only
+    these). ``files`` may be any mapping of paths to bytes: a page is read from it when it is
     digested and when it is copied, one at a time."""
     if bundles is None:
         bundles = shards(indexed_pages(list(files), limit))
@@ -197,8 +196,6 @@ def search_index(files: Mapping[str, bytes], previous: Path | None = None, *,
     todo = []
     out: dict[str, bytes] = {}
     for folder, pages in bundles.items():
-        if folder in keep:
-            continue
         chosen = _Chosen(files, pages)
         digest = html_digest(chosen)
         kept = _previous_index(previous, folder, held[folder], digest, pages, intact) if folder in held else None
