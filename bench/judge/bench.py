@@ -212,8 +212,17 @@ def _merged(judge: LocalJudge, prompts: list[tuple[list[int], list[int]]]) -> di
 
     judge.llm.reset()
     t = time.perf_counter()
-    separate = [judge.score(tokens).p_first for pair in prompts for tokens in pair]
+    scores = [judge.score(tokens) for pair in prompts for tokens in pair]
     separate_s = time.perf_counter() - t
+    separate = [s.p_first for s in scores]
+    # where order 2's extra time comes from: the same tokens it evaluates, from an empty cache
+    # (positions from 0, attending to nothing before them), against order 2 itself and order 1
+    at_start = []
+    for (one, two), o1, o2 in zip(prompts, scores[0::2], scores[1::2]):
+        judge.llm.reset()
+        t = time.perf_counter()
+        judge.llm.eval(two[len(two) - o2.evaluated_tokens:])
+        at_start.append((time.perf_counter() - t, o1.seconds, o2.seconds))
 
     longest = max(len(a) + len(b) for a, b in prompts)
     params = L.llama_context_default_params()
@@ -279,7 +288,9 @@ def _merged(judge: LocalJudge, prompts: list[tuple[list[int], list[int]]]) -> di
     return {"merged_s": round(merged_s, 3), "separate_s": round(separate_s, 3),
             "merged_over_separate": round(merged_s / separate_s, 3),
             "merged_max_p_first_difference": max(abs(x - y) for x, y in zip(merged, separate)),
-            "merged_decodes": len(prompts) + 1, "separate_decodes": 2 * len(prompts)}
+            "merged_decodes": len(prompts) + 1, "separate_decodes": 2 * len(prompts),
+            "order2_tokens_at_start_over_order1": round(statistics.fmean(a / o1 for a, o1, _ in at_start), 3),
+            "order2_over_order1_same_run": round(statistics.fmean(o2 / o1 for _, o1, o2 in at_start), 3)}
 
 
 def _alternatives(judge: LocalJudge, p, first_row: dict, gpu_layers: int) -> dict:

@@ -16,6 +16,7 @@ set -u
 OUT=${OUT:-/tmp/gpu-out}
 CARRY=${CARRY:-.devcarry}
 BUDGET=${BUDGET:-540}          # seconds: an optional step runs only if its expected time still fits
+STEPS=${STEPS:-"512 2048 cli2 fa-off"}   # the optional steps to run, in this order
 mkdir -p "$OUT"
 T0=$(date +%s)
 el() { echo $(( $(date +%s) - T0 )); }
@@ -84,9 +85,10 @@ bench() {   # name, then bench.py's arguments
     grep -E '"(bare_prompt|judge_order1|judge_overhead|order2|end_to_end|n_batch|flash|model_load|prompt_tokens|evaluated_tokens|merged)' \
         $W/bench-$name.log | tr -d '\n '; echo
 }
-fits 40 && bench 512 --items $ITEMS --batch 512
-fits 50 && bench 2048 --items $ITEMS --batch 2048 --merged
-if fits 25; then
+has() { case " $STEPS " in *" $1 "*) return 0;; *) return 1;; esac; }
+has 512 && fits 40 && bench 512 --items $ITEMS --batch 512
+has 2048 && fits 50 && bench 2048 --items $ITEMS --batch 2048 --merged
+if has cli2 && fits 25; then
     log "reportgen judge again, --limit 20 (the model hash is cached now)"
     s=$(date +%s%N)
     $RG judge --run synth --model $MODEL --gpu-layers $LAYERS --limit 20 > "$OUT/cli2.log" 2>&1
@@ -94,7 +96,7 @@ if fits 25; then
     $PY -c "import time,sys; from reportgen.judge.modelhash import model_sha256; t=time.perf_counter(); model_sha256(sys.argv[1]); print(f'cached model hash: {1000*(time.perf_counter()-t):.1f} ms')" \
         $MODEL 2>&1 | tee -a "$OUT/steps.log"
 fi
-fits 40 && bench fa-off --items 20 --flash-attn off --batch 512
+has fa-off && fits 40 && bench fa-off --items 20 --flash-attn off --batch 512
 if [ -n "${SMI:-}" ]; then
     kill $SMI; log "GPU memory used at most: $(sort -n $W/gpu-mem.txt | tail -1) MiB"
 fi
