@@ -123,6 +123,7 @@ def write_transcripts(con: duckdb.DuckDBPyConnection, run: str | None, parts: in
     in memory: the rows are read in order without their text, and each batch's text by row id (DuckDB
     cannot spill a sort of all that text to disk). Each part's CSV has the bytes ``data_files`` makes
     of the same rows."""
+    import pyarrow as pa
     import pyarrow.parquet as pq  # here, not at the top: a rebuild that keeps these files need not import it
 
     order_set = set(wanted)
@@ -130,7 +131,8 @@ def write_transcripts(con: duckdb.DuckDBPyConnection, run: str | None, parts: in
     if not order:
         return
     rows = store.batches(con, "site/transcript_rows", BATCH, run=run, parts=parts, keys=keys)
-    empty = pl.from_arrow(rows.schema.empty_table())
+    # (not ``schema.empty_table()``: that imports pandas, 0.1 s of a rebuild in a new process)
+    empty = pl.from_arrow(pa.Table.from_batches([], schema=rows.schema))
 
     def by_part():
         """(part, rows without text) for every wanted part in order, as DuckDB's batches cut them; a
