@@ -16,7 +16,7 @@ set -u
 OUT=${OUT:-/tmp/gpu-out}
 CARRY=${CARRY:-.devcarry}
 BUDGET=${BUDGET:-540}          # seconds: an optional step runs only if its expected time still fits
-STEPS=${STEPS:-"512 2048 cli2 fa-off"}   # the optional steps to run, in this order
+STEPS=${STEPS:-"cli 512 2048 merged cli2 fa-off"}   # the steps to run (cli: the first CLI check; merged: --merged with 2048)
 mkdir -p "$OUT"
 T0=$(date +%s)
 el() { echo $(( $(date +%s) - T0 )); }
@@ -27,7 +27,7 @@ if [ "${LOCAL:-0}" = 1 ]; then
     MODEL_ARGS="--layers 2 --hidden 256 --ffn 512 --heads 4 --kv-heads 2"; mkdir -p /tmp/gpu-local; W=/tmp/gpu-local
     export PYTHONPATH=${GGUF_PATH:-}:$REPO
 else
-    PY=python3; LAYERS=-1; MODEL=/tmp/llama8b-random.gguf; LIMIT=100; ITEMS=30; MODEL_ARGS=""; W=/tmp/w
+    PY=python3; LAYERS=-1; MODEL=/tmp/llama8b-random.gguf; LIMIT=100; ITEMS=${ITEMS:-30}; MODEL_ARGS=""; W=/tmp/w
     mkdir -p $W/site $W/src
     REUSE=0; [ "$(cat $W/build.rc 2>/dev/null)" = 0 ] && REUSE=1    # a second call on the same warm machine
     { nvidia-smi -L; nproc; $PY --version; for c in cc c++ gcc g++ nvcc; do echo "$c: $(command -v $c) $($c --version 2>&1 | head -1)"; done; } \
@@ -67,13 +67,16 @@ if [ "${LOCAL:-0}" != 1 ]; then
     SMI=$!
 fi
 
-log "reportgen judge --gpu-layers $LAYERS --limit $LIMIT (first run: hashes the model)"
-s=$(date +%s%N)
-$RG judge --run synth --model $MODEL --gpu-layers $LAYERS --limit $LIMIT > "$OUT/cli.log" 2>&1
-rc=$?; log "judge exit $rc in $(( ($(date +%s%N) - s) / 1000000 )) ms"; tail -3 "$OUT/cli.log"
-$RG query "SELECT winner, count(*) AS n FROM verdicts JOIN runs USING (run_id) WHERE runs.name = 'synth' AND judge LIKE 'local:%' GROUP BY 1 ORDER BY 1" \
-    2>&1 | tee -a "$OUT/steps.log"
-[ $rc = 0 ] || exit 1
+has() { case " $STEPS " in *" $1 "*) return 0;; *) return 1;; esac; }
+if has cli; then
+    log "reportgen judge --gpu-layers $LAYERS --limit $LIMIT (first run: hashes the model)"
+    s=$(date +%s%N)
+    $RG judge --run synth --model $MODEL --gpu-layers $LAYERS --limit $LIMIT > "$OUT/cli.log" 2>&1
+    rc=$?; log "judge exit $rc in $(( ($(date +%s%N) - s) / 1000000 )) ms"; tail -3 "$OUT/cli.log"
+    $RG query "SELECT winner, count(*) AS n FROM verdicts JOIN runs USING (run_id) WHERE runs.name = 'synth' AND judge LIKE 'local:%' GROUP BY 1 ORDER BY 1" \
+        2>&1 | tee -a "$OUT/steps.log"
+    [ $rc = 0 ] || exit 1
+fi
 
 # optional steps, each run only when its expected seconds still fit in BUDGET
 fits() { [ $(( $(el) + $1 )) -lt $BUDGET ]; }
@@ -85,9 +88,8 @@ bench() {   # name, then bench.py's arguments
     grep -E '"(bare_prompt|judge_order1|judge_overhead|order2|end_to_end|n_batch|flash|model_load|prompt_tokens|evaluated_tokens|merged)' \
         $W/bench-$name.log | tr -d '\n '; echo
 }
-has() { case " $STEPS " in *" $1 "*) return 0;; *) return 1;; esac; }
 has 512 && fits 40 && bench 512 --items $ITEMS --batch 512
-has 2048 && fits 50 && bench 2048 --items $ITEMS --batch 2048 --merged
+has 2048 && fits 50 && bench 2048 --items $ITEMS --batch 2048 $(has merged && echo --merged)
 if has cli2 && fits 25; then
     log "reportgen judge again, --limit 20 (the model hash is cached now)"
     s=$(date +%s%N)
