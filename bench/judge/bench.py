@@ -46,7 +46,8 @@ db = Path(sys.argv[1])
 ingest(db, example_files(), run=EXAMPLE_RUN)
 with store.open_db(db) as con:
     rows = store.frame(con, "judge/select_items", run_id=1, judge="-", rejudge=True, paper=None).to_dicts()
-print(json.dumps(rows[: int(sys.argv[2])], default=str))
+skip, n = int(sys.argv[3]), int(sys.argv[2])
+print(json.dumps(rows[skip: skip + n], default=str))
 """
 
 # In a child process: judge_run on the first N items with the worker process, as reportgen judge does.
@@ -89,6 +90,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", type=Path, help="GGUF file (default: the bundled SmolLM2-135M-Instruct)")
     ap.add_argument("--items", type=int, default=3, help="items of the example to time (default 3)")
+    ap.add_argument("--skip", type=int, default=0,
+                    help="time the items after the first SKIP (end to end still judges the run's first items)")
     ap.add_argument("--threads", type=int)
     ap.add_argument("--gpu-layers", type=int, default=0, help="layers offloaded to the GPU (-1: all)")
     ap.add_argument("--flash-attn", choices=["auto", "on", "off"], default="auto",
@@ -107,7 +110,7 @@ def main() -> None:
 
     tmp = Path(tempfile.mkdtemp())
     db = tmp / "bench.duckdb"
-    items = _child(ITEMS, str(db), str(args.items))
+    items = _child(ITEMS, str(db), str(args.items), str(args.skip))
 
     t0 = time.perf_counter()
     judge = LocalJudge(args.model, threads=args.threads, gpu_layers=args.gpu_layers, flash_attn=args.flash_attn,
@@ -200,11 +203,12 @@ def main() -> None:
 def _merged(judge: LocalJudge, prompts: list[tuple[list[int], list[int]]]) -> dict:
     """Issue 13's open question, for a device to answer: order 2 of one item and order 1 of the next
     in one llama_decode, as two sequences of one unified KV cache, against one decode per order
-    (judge_run's way: ``LocalJudge.score``, the cache rewound to the longest common prefix). Each
-    decode has a fixed cost (6-7.5 ms at batch 2048 on an H100 or H200), which merging pays once an
-    item instead of twice. The same items both ways: seconds, and the largest difference in the
-    probability of the first letter, which should be float noise; on this machine's CPU it was not
-    (bench/judge/README.md, "Two sequences in one decode")."""
+    (judge_run's way: ``LocalJudge.score``, the cache rewound to the longest common prefix): merging
+    pays a decode's fixed cost once an item instead of twice. The same items both ways: seconds, and
+    the largest difference in the probability of the first letter, which should be float noise; it
+    was not, on this machine's CPU nor on an H100, where merging was also slower (bench/judge/README.md).
+    Also order 2's evaluated tokens from an empty cache, to tell attention to the prefix from a
+    per-call cost."""
     import llama_cpp as L
     import numpy as np
 
