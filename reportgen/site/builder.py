@@ -107,32 +107,33 @@ def _collector_paused():
 
 def _due(site, renderer, templates: Templates, state: State, plan: _Plan) -> list:
     """The pages whose files are not current in ``state``, each with the formats due and their keys;
-    the current ones are recorded in ``plan`` as kept. (``State.current`` and ``_Plan.kept``
-    inlined: this runs once per page file, tens of thousands of times.)"""
+    the current ones are recorded in ``plan`` as kept. (``State.current`` and ``_Plan.kept`` inlined:
+    this runs once per page file, hundreds of thousands of times on a large site.)"""
     site_digest = incremental.site_digest(site)
-    prefixes: dict[tuple[str, str, bool], str] = {}
+    inputs_digest, page_key = incremental.inputs_digest, incremental.page_key
+    kinds: dict[tuple[str, bool], list] = {}   # (template, html only): [(format, key hasher), ...]
     last, intact = state.records, state.intact()
     records, keep = plan.records, plan.keep
     todo, files = [], 0
     for page in site.pages:
-        inputs = incremental.inputs_digest(page)
+        kind = kinds.get((page.template, page.html_only))
+        if kind is None:
+            kind = kinds[page.template, page.html_only] = [
+                (fmt, incremental.key_hasher(site_digest, templates.digest(fmt, f"{page.template}.{fmt}"),
+                                             page.html_only))
+                for fmt in renderer.formats if not (fmt == "md" and page.html_only)]
+        inputs = inputs_digest(page)
         formats_due = []
-        for fmt in renderer.formats:
-            if fmt == "md" and page.html_only:
-                continue
-            files += 1
+        for fmt, hasher in kind:
             rel = f"{page.path}.{fmt}"
-            prefix = prefixes.get((fmt, page.template, page.html_only))
-            if prefix is None:
-                prefix = prefixes[fmt, page.template, page.html_only] = incremental.key_prefix(
-                    site_digest, templates.digest(fmt, f"{page.template}.{fmt}"), page.html_only)
-            key = incremental.page_key(prefix, rel, inputs)
+            key = page_key(hasher, rel, inputs)
             record = last.get(rel)
             if key is not None and record is not None and record[0] == key and rel in intact:
                 records[rel] = record
                 keep.add(rel)
             else:
                 formats_due.append((fmt, key))
+        files += len(kind)
         if formats_due:
             todo.append((page, formats_due))
     plan.pages += files

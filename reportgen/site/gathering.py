@@ -4,6 +4,7 @@ and list the pages."""
 from __future__ import annotations
 
 import heapq
+import operator
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
@@ -168,12 +169,10 @@ def _run(r: Row, tables: dict[str, pl.DataFrame], transcripts: list[Transcript],
     return run
 
 
-def _transcript_key(t: Transcript) -> str:
-    return t.key
-
-
-def _transcript_digest(t: Transcript) -> str:
-    return t.input_digest
+# A transcript's key and input digest, for paginating lists of them (C-level getters: a 100k-transcript
+# run pages 400k list entries)
+_transcript_key = operator.attrgetter("key")
+_transcript_digest = operator.attrgetter("input_digest")
 
 
 def _top(rows: list[Row], kept: str, by: str) -> list[Row]:

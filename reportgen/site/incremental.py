@@ -214,18 +214,20 @@ def inputs_digest(page) -> str | None:
     return str(page.inputs) if type(page.inputs) is Digested else digest_of(page.inputs)
 
 
-def key_prefix(site: str, template: str, html_only: bool) -> str:
-    """What the keys of the files of one page type in one format start from: the site's digest and the
-    template's (``page_key``)."""
-    return "\0".join([site, template, str(html_only)])
+def key_hasher(site: str, template: str, html_only: bool):
+    """What the keys of the files of one page type in one format start from, the site's digest and
+    the template's: a SHA-256 fed with them, which ``page_key`` copies for each file."""
+    return hashlib.sha256("\0".join([site, template, str(html_only), ""]).encode("utf-8", "surrogatepass"))
 
 
-def page_key(prefix: str, rel: str, inputs: str | None) -> str | None:
-    """The key of one file of a page (``rel``): from its ``key_prefix`` and its inputs' digest; None
+def page_key(hasher, rel: str, inputs: str | None) -> str | None:
+    """The key of one file of a page (``rel``): from its ``key_hasher`` and its inputs' digest; None
     (render every time) for a page without inputs."""
     if inputs is None:
         return None
-    return hashlib.sha256(f"{prefix}\0{rel}\0{inputs}".encode("utf-8", "surrogatepass")).hexdigest()
+    h = hasher.copy()
+    h.update(f"{rel}\0{inputs}".encode("utf-8", "surrogatepass"))
+    return h.hexdigest()
 
 
 def content_key(data: bytes) -> str:
