@@ -43,7 +43,7 @@ def split(keys: Sequence[str]) -> list[range]:
     start = 0
     for i, key in enumerate(keys):
         size = i + 1 - start
-        if size >= MAX_ITEMS or (size >= MIN_ITEMS and _stable_hash(key) % HIT == 0):  # _ends_page, inlined
+        if size >= MAX_ITEMS or (size >= MIN_ITEMS and _ends_page(key)):
             out.append(range(start, i + 1))
             start = i + 1
     if start < len(keys) or not out:
