@@ -124,6 +124,51 @@ def after_changes(db: Path, old: str, new: str, nths: range, rebuild) -> list:
     return runs
 
 
+class ReadsFromMemory:
+    """``store.frame`` (every query a build makes through reportgen's SQL files) answered from memory while
+    ``serving``: each answer is the one the same query with the same parameters gave while ``recording``.
+    A rebuild recorded into a copy of the site and then timed with ``serving`` costs everything but reading
+    the database: the floor of a rebuild that gathers the whole site, however fast the reads became."""
+
+    def __init__(self):
+        self.memo: dict = {}
+        self.recording = self.serving = False
+        self._frame = store.frame
+
+    def __enter__(self):
+        store.frame = self
+        return self
+
+    def __exit__(self, *exc):
+        store.frame = self._frame
+
+    def __call__(self, con, name: str, **params):
+        key = (name, repr(sorted(params.items())))
+        if self.serving and key in self.memo:
+            return self.memo[key]
+        result = self._frame(con, name, **params)
+        if self.recording:
+            self.memo[key] = result
+        return result
+
+
+def rebuild_without_reads(db: Path, out: Path, reads: ReadsFromMemory, copy: Path) -> float:
+    """Seconds of a rebuild into ``out`` whose database reads are served from memory: recorded by the same
+    rebuild into ``copy``, a copy of ``out`` made of hard links (files are replaced, never written in place)."""
+    subprocess.run(["cp", "-al", str(out), str(copy)], check=True)
+    reads.memo.clear()
+    reads.recording, reads.serving = True, False
+    recorded = site.build(db, copy, search=False)
+    reads.recording, reads.serving = False, True
+    try:
+        took, result = timed_build(db, out, search=False)
+    finally:
+        reads.serving = False
+    assert sorted(result.rendered) == sorted(recorded.rendered) and result.written == recorded.written, \
+        "the rebuild served from memory did not do what the recorded one did"
+    return took
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--wins", type=int, nargs="+", default=[300], help="approximate base-win transcripts")
@@ -133,6 +178,8 @@ def main() -> None:
     ap.add_argument("--mkdocs", help="the mkdocs executable (default: on PATH or beside this Python)")
     ap.add_argument("--no-search", action="store_true", help="skip the search index (Pagefind)")
     ap.add_argument("--memory", action="store_true", help="also the peak RSS of a full build, in a process of its own")
+    ap.add_argument("--reads-from-memory", action="store_true",
+                    help="also the one-verdict rebuilds with every database read served from memory (ReadsFromMemory)")
     args = ap.parse_args()
     print(f"machine: {machine()}; reportgen renders with {render._workers(10**6)} worker processes "
           f"above {render.PARALLEL_FROM} pages")
@@ -174,6 +221,15 @@ def main() -> None:
                 rendered = sorted(len(r[1].rendered) for r in runs)[len(runs) // 2]
                 print(f"  rebuild, one verdict: {what:30s} {took:7.2f} s  {100 * took / full:5.1f} % of full, "
                       f"{rendered} page files rendered (median of {len(runs)}); load {load()}")
+            if args.reads_from_memory:
+                with ReadsFromMemory() as reads:
+                    for old, new, what in VERDICT_CHANGES:
+                        copies = iter(range(10**6))
+                        runs = after_changes(db, old, new, range(2 * args.repeat, 3 * args.repeat),
+                                             lambda: rebuild_without_reads(db, out, reads, tmp / f"copy-{old}-{next(copies)}"))
+                        took = median(runs)
+                        print(f"  the same, reads from memory: {what:30s} {took:7.2f} s  {100 * took / full:5.1f} % of full "
+                              f"(median of {len(runs)}); load {load()}")
             # What a user waits for: `reportgen build` in a new process (Python starting, the imports).
             time.sleep(2.1)  # older than the two seconds after which the database's stat is trusted
             cli_build(db, out)  # the last rebuild saw a database just written: this one records it
