@@ -23,8 +23,11 @@ def _field_rows(o: dict, f: dict | None) -> list[tuple[str, str]]:
     rows = [("ties as losses", rate_with_ci(o["strict_win_rate"], o["strict_ci_low"], o["strict_ci_high"],
                                             o["finetuned_wins"], o["n"]))] if o["ties"] else []
     if o["p_n"]:
-        rows.append(("probability win rate", f"{100 * o['p_mean']:.2f} ± {100 * o['p_se']:.2f} (standard error; "
-                     f"mean P({o['finetuned_model']} better) over {o['p_n']} verdicts, AlpacaEval's win_rate)"))
+        mean = f"mean P({o['finetuned_model']} better) over {o['p_n']} verdicts, AlpacaEval's win_rate"
+        rows.append(("probability win rate",
+                     f"{100 * o['p_mean']:.2f} (one verdict: no interval; {mean})" if o["p_se"] is None else
+                     f"{100 * o['p_mean']:.2f} (95 % CI {100 * o['p_ci_low']:.2f}–{100 * o['p_ci_high']:.2f}, "
+                     f"± {100 * o['p_se']:.2f} standard error; {mean})"))
     if f and f["arena_score"] is not None:
         rows.append(("Arena-Hard score", f"{100 * f['arena_score']:.2f} (95 % bootstrap CI {100 * f['arena_ci_low']:.2f}–"
                      f"{100 * f['arena_ci_high']:.2f}, {o['battles']} weighted battles; a strong verdict counts 3)"))
@@ -107,6 +110,7 @@ def _paired_section(frames: dict[str, pl.DataFrame]) -> str:
     for p in pairs.iter_rows(named=True):
         out.append(f"  {p['run_b']}/{p['judge_b']} vs {p['run_a']}/{p['judge_a']}: {p['n']} items, "
                    f"{100 * p['rate_b']:.1f} % vs {100 * p['rate_a']:.1f} %, difference {100 * p['difference']:+.1f} "
-                   f"points (95 % CI {100 * p['ci_low']:+.1f} to {100 * p['ci_high']:+.1f}); flips "
-                   f"{p['flips_to_b']} to and {p['flips_to_a']} away from fine-tuned, McNemar p = {p['mcnemar_p']:.3g}")
+                   + ("points (one item: no interval); flips " if p["ci_low"] is None else
+                      f"points (95 % CI {100 * p['ci_low']:+.1f} to {100 * p['ci_high']:+.1f}); flips ")
+                   + f"{p['flips_to_b']} to and {p['flips_to_a']} away from fine-tuned, McNemar p = {p['mcnemar_p']:.3g}")
     return "\n".join(out) + "\n"

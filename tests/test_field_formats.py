@@ -105,6 +105,83 @@ def test_arena_hard_judgments_alone(tmp_path):
     assert o["base_model"] == "baseline" and o["arena_score"] == pytest.approx(18 / 29)
 
 
+def _judgments(path: Path, games: list[tuple[str, str]]) -> Path:
+    """An Arena-Hard judgment file of model-x: one question per (game 1, game 2) pair of scores."""
+    path.write_text("".join(json.dumps({"question_id": f"q{i}", "model": "model-x", "judge": "judge-x",
+                                        "games": [{"score": a, "judgment": f"[[{a}]]"}, {"score": b, "judgment": f"[[{b}]]"}]})
+                            + "\n" for i, (a, b) in enumerate(games, 1)), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("games, battles, score", [
+    # game 1 puts the baseline first, game 2 the model: A>B then B>>A are baseline wins (1 + 3 battles), two ties
+    ([("A>B", "B>>A"), ("A=B", "A=B")], 6, 1 / 6),
+    ([("A=B", "A=B"), ("A=B", "A=B")], 4, 0.5),
+])
+def test_arena_hard_score_without_a_model_win(tmp_path, games, battles, score):
+    """A model that wins no battle scores its ties' half, not nothing (the summary once summed no wins to NULL);
+    a database written before that fix gets the score when it is opened (migration 007)."""
+    db = tmp_path / "ah.duckdb"
+    ingest(db, [_judgments(tmp_path / "model-x.jsonl", games)], base="base-y")
+    o = overall(db, "model-x")
+    assert o["battles"] == battles and o["arena_score"] == pytest.approx(score)
+    with store.open_db(db) as con:
+        con.execute("UPDATE summary_judges SET arena_score = NULL")
+        con.execute("DELETE FROM schema_migrations WHERE version = 7")
+    assert overall(db, "model-x")["arena_score"] == pytest.approx(score)
+
+
+def test_arena_hard_v2_labels_and_null_games(tmp_path):
+    """Arena-Hard v2 writes a verdict either way round (B<A is A>B); a null game, like a null score, is no
+    battle, and the question's other game still counts (v0.1's rule)."""
+    db = tmp_path / "ah.duckdb"
+    path = _judgments(tmp_path / "model-x.jsonl", [("B<A", "A<<B"), ("A<B", "B=A"), ("B>>A", "A>B")])
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[2] = lines[2].replace('{"score": "A>B", "judgment": "[[A>B]]"}', "null")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    ingest(db, [path], base="base-y")
+    o = overall(db, "model-x")
+    # q1: baseline 1 + 3 battles; q2: model 1, a tie 1; q3: model 3, game 2 not played
+    assert (o["base_wins"], o["finetuned_wins"], o["battles"]) == (1, 2, 9)
+    assert o["arena_score"] == pytest.approx((1 + 3 + 0.5) / 9)
+    with store.open_db(db, read_only=True) as con:
+        labels = con.execute("SELECT list(label ORDER BY item_key, ord) FROM judge_orders").fetchone()[0]
+    assert labels == ["A>B", "B>>A", "B>A", "A=B", "B>>A", None]
+
+
+def test_alpaca_eval_preference_outside_the_range_is_invalid(tmp_path):
+    """AlpacaEval leaves out what is not a preference in [1, 2] (describe_head2head); here it is an
+    invalid verdict, counted and named in the summary, and the rates are AlpacaEval's."""
+    rows = [{"instruction": f"q{i}", "output_1": "a", "generator_1": "x", "output_2": "b", "generator_2": "y",
+             "preference": p} for i, p in enumerate([1.8, 2.5, 1.2, -1])]
+    path = tmp_path / "annotations.json"
+    path.write_text("[\n" + ",\n".join(map(json.dumps, rows)) + "\n]\n", encoding="utf-8")  # row i on line i + 2
+    result = ingest(tmp_path / "ae.duckdb", [path])
+    assert "2 without a preference (counted as invalid); 2 of them a number outside [1, 2] (the first on line 3)" \
+        in result.lines[2]
+    o = overall(tmp_path / "ae.duckdb", "annotations")
+    assert (o["finetuned_wins"], o["base_wins"], o["invalid"], o["n"], o["p_n"]) == (1, 1, 2, 2, 2)
+    assert o["p_mean"] == pytest.approx(0.5)
+
+
+def test_one_probability_has_no_interval(tmp_path, invoke):
+    """One verdict with a probability has no standard error: stats and the site say so (they once
+    multiplied the missing value and stopped with a traceback)."""
+    from reportgen.site import collect
+    rows = [{"instruction": f"q{i}", "output_1": "a", "generator_1": "x", "output_2": "b", "generator_2": "y",
+             "preference": p} for i, p in enumerate([1.8, None])]
+    path = tmp_path / "annotations.json"
+    path.write_text(json.dumps(rows), encoding="utf-8")
+    db = tmp_path / "ae.duckdb"
+    ingest(db, [path])
+    r = invoke("--db", db, "stats")
+    assert r.exit_code == 0 and "probability win rate  80.00 (one verdict: no interval; mean P(y better) over 1" \
+        in r.output
+    files, _, _ = collect(db, search=False)
+    assert "80.00 <small>(one verdict: no interval;" in files["index.html"].decode()
+    assert "80.00 (one verdict: no interval;" in files["index.md"].decode()
+
+
 def test_mt_bench_matches_fastchat_show_result(tmp_path):
     """FastChat's show_result.py --mode pairwise-baseline on the fixture: rows with an error game are
     dropped; a tie when game 1 says tie or the games disagree. tuned-7b: win 3, loss 2, tie 4 of 9."""
@@ -144,9 +221,42 @@ def test_paired_comparison_view(tmp_path):
     assert row["mcnemar_p"] == pytest.approx(2 * 93 / 256)
 
 
+def _annotations(path: Path, preferences: list) -> Path:
+    rows = [{"instruction": f"q{i}", "output_1": "a", "generator_1": "x", "output_2": "b", "generator_2": "y",
+             "preference": p} for i, p in enumerate(preferences)]
+    path.write_text(json.dumps(rows), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("a, b, interval", [
+    # differences 1, 1, ½: 0.833 ± 1.96 × 0.167 reaches past 1, which no difference of rates can
+    ([1.2, 1.2, 1.2], [1.8, 1.8, 1.5], (pytest.approx(0.5067, abs=1e-4), 1.0)),
+    ([1.2], [1.8], (None, None)),   # one item: no interval (there is no spread to take)
+])
+def test_paired_comparison_interval_is_fieldstats(tmp_path, invoke, a, b, interval):
+    """The paired view's interval is fieldstats.paired_comparison's: within ±100 points, none for one item;
+    stats and the comparison page show either."""
+    from reportgen import fieldstats
+    from reportgen.site import collect
+    db = tmp_path / "pair.duckdb"
+    ingest(db, [_annotations(tmp_path / "a.json", a)], run="a")
+    ingest(db, [_annotations(tmp_path / "b.json", b)], run="b")
+    with store.open_db(db, read_only=True) as con:
+        row = report.frame(con, "paired_comparison").row(0, named=True)
+    assert (row["ci_low"], row["ci_high"]) == interval
+    outcome = {1.2: "base", 1.8: "finetuned", 1.5: "tie"}
+    py = fieldstats.paired_comparison([outcome[p] for p in a], [outcome[p] for p in b])
+    assert (py["ci_low"], py["ci_high"]) == tuple(None if v is None else pytest.approx(100 * v, abs=1e-9)
+                                                  for v in (row["ci_low"], row["ci_high"]))
+    shown = "one item: no interval" if interval[0] is None else "95 % CI +50.7 to +100.0"
+    assert shown in invoke("--db", db, "stats").output
+    files, _, _ = collect(db, search=False)
+    assert shown in files["compare/a--b.html"].decode() and shown in files["compare/a--b.md"].decode()
+
+
 BAD = [
     ("alpaca_eval.json", '[{"instruction": "q", "output_1": "a", "generator_1": "x", "output_2": "b", '
-     '"generator_2": "y", "preference": 2.5}]', 1, "preference 2.5 is outside [1, 2]"),
+     '"generator_2": "y", "preference": [2]}]', 1, "preference [2] is not a number"),
     ("alpaca_eval.json", '[\n {"instruction": "q", "output_1": "a", "generator_1": "x",\n "output_2": "b", '
      '"generator_2": "y", "preference": 1.2},\n {"instruction": "q2", "oops"}\n]', 4, "invalid JSON"),
     ("judge.jsonl", '{"question_id": "1", "model": "m", "games": [{"score": "A>B"}, {"score": "A>>>B"}]}', 1,
@@ -237,7 +347,8 @@ def test_site_of_field_runs_names_models_and_groups(tmp_path):
     ae = files["run/ae/index.html"].decode()
     assert "phi-3-dpo win rate against gpt4_1106_preview" in ae and "<h3>Per dataset</h3>" in ae
     assert "60.0 % (6/10, 95 % CI" in ae                       # 5 wins + 2 draws / 2 over 10
-    assert "54.00 ± 9.54" in ae                                 # the probability win rate
+    # the probability win rate, with its interval: 0.54 ± 1.96 × 0.0954
+    assert "54.00 <small>(95 % CI 35.30–72.70, ± 9.54 standard error" in ae
     mt = files["run/mt/index.html"].decode()
     assert "tuned-7b win rate against gpt-3.5-turbo" in mt and "55.6 % (5/9" in mt and "all categories" in mt
     page = next(v.decode() for k, v in files.items() if k.startswith("run/mt/t/81-turn2") and k.endswith(".html"))

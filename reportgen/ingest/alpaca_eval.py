@@ -1,7 +1,8 @@
 """AlpacaEval ``annotations.json``: one JSON array, one object per instruction, with
 ``instruction``, ``dataset``, ``output_1``/``generator_1`` (the baseline), ``output_2``/
 ``generator_2`` (the model ranked), ``annotator`` and ``preference`` = 1 + P(output_2 is better),
-in [1, 2]. 1.5 (0 in old files) is a draw; null or NaN is no verdict (kept as invalid).
+in [1, 2]. 1.5 (0 in old files) is a draw; null, NaN or a number outside [1, 2] is no verdict (kept as
+invalid; AlpacaEval's ``describe_head2head`` leaves out whatever is not a preference).
 
 One order only (the file does not record which order the judge saw). The verdict's
 P(fine-tuned better) is ``preference - 1`` (or ``2 - preference`` when ``--base`` names
@@ -29,6 +30,7 @@ class Plan:
     other: str
     swapped: bool       # --base named generator_2
     judge: str
+    outside: list[int]  # the lines whose preference is a number outside [1, 2] (no verdict)
 
 
 def detect(path: Path, head: str) -> bool:
@@ -37,7 +39,7 @@ def detect(path: Path, head: str) -> bool:
 
 
 def _preference(raw, path: Path, line: int) -> float | None:
-    """AlpacaEval's preference as a float in [1, 2]; None for no verdict."""
+    """AlpacaEval's preference as a float (1.5 for the old draw 0); None for no verdict."""
     if raw is None:
         return None
     if isinstance(raw, str):
@@ -56,9 +58,6 @@ def _preference(raw, path: Path, line: int) -> float | None:
         return None
     if value == 0:
         return 1.5  # old files wrote a draw as 0
-    if not 1 <= value <= 2:
-        raise InputError(f"preference {raw!r} is outside [1, 2] (1 + the probability that output_2 is better); "
-                         "fix the value", path=path, line=line)
     return value
 
 
@@ -69,12 +68,16 @@ def check(path: Path, options: Options) -> Plan:
     rows: list[dict] = []
     pairs: set[tuple[str, str]] = set()
     seen: dict[str, int] = {}
+    outside: list[int] = []
     for line, obj in elements:
         if not isinstance(obj, dict):
             raise InputError("each element must be an annotation object with instruction, output_1, output_2 "
                              "and preference", path=path, line=line)
         require(obj, _FIELDS, path, line, "annotation")
         pref = _preference(obj["preference"], path, line)
+        if pref is not None and not 1 <= pref <= 2:
+            outside.append(line)
+            pref = None
         g1, g2 = str(obj["generator_1"]), str(obj["generator_2"])
         pairs.add((g1, g2))
         if len(pairs) > 1:
@@ -94,7 +97,7 @@ def check(path: Path, options: Options) -> Plan:
     if base not in (g1, g2):
         raise UsageError(f"--base {base!r} is neither model of {path} (generator_1 {g1!r}, generator_2 {g2!r})")
     judge = str(elements[0][1].get("annotator") or "alpaca_eval")
-    return Plan(rows, base, g2 if base == g1 else g1, base == g2, judge)
+    return Plan(rows, base, g2 if base == g1 else g1, base == g2, judge, outside)
 
 
 def _text(value) -> str | None:
@@ -122,7 +125,9 @@ def write(ctx: Context, src: Source) -> list[str]:
         f"AlpacaEval annotations, {len(items)} instructions judged by {plan.judge}: {plan.other} vs {plan.base} "
         f"(base: {plan.base}{', named by --base' if plan.swapped or ctx.options.base else ', generator_1'})",
         f"{counts['finetuned']} {plan.other} wins, {counts['base']} {plan.base} wins, {counts['tie']} draws, "
-        f"{counts['invalid']} without a preference (counted as invalid)",
+        f"{counts['invalid']} without a preference (counted as invalid)"
+        + (f"; {len(plan.outside)} of them a number outside [1, 2] (the first on line {plan.outside[0]}), which "
+           "AlpacaEval leaves out too" if plan.outside else ""),
     ]
     return write_judgments(ctx, src, summary, items=items, verdicts=verdicts, base=plan.base, finetuned=plan.other,
                            group="dataset")

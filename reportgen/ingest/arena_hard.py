@@ -1,7 +1,9 @@
 """Arena-Hard-Auto judgments, ``model_judgment/<judge>/<model>.jsonl``: one object per question,
 ``{"question_id", "model", "judge", "games": [game1, game2]}``. Game 1 shows the baseline as A and
 the model as B; game 2 swaps them. Each game's ``score`` is ``A>>B``, ``A>B``, ``A=B``, ``B>A``,
-``B>>A``, or null when the judge's verdict could not be parsed (no battle).
+``B>>A`` (v2 also writes ``A<<B``, ``A<B``, ``B=A``, ``B<A``, ``B<<A``), or null when the judge's verdict
+could not be parsed; a null score or a null game is no battle (as Arena-Hard v0.1 counts it; v2 leaves out
+the whole question).
 
 Each game is one order of the per-order table (its outcome, and its weight: a strong verdict
 ``>>`` counts as 3 battles, as Arena-Hard's ``--weight`` default), so the Arena-Hard score
@@ -24,8 +26,10 @@ NAME = "arena-hard"
 ORDER = 2
 WEIGHT = 3
 EXAMPLE = '{"question_id": …, "model": …, "games": [{"score": "A>B"}, {"score": "B>A"}]}'
-# label -> (who won, counting the model as "B" of game 1, weight)
+# label -> (which letter won, weight)
 _LABELS = {"A>>B": ("A", WEIGHT), "A>B": ("A", 1), "A=B": ("=", 1), "B>A": ("B", 1), "B>>A": ("B", WEIGHT)}
+# the same verdicts written the other way round (Arena-Hard v2), stored as the labels above
+_SAME_AS = {"B<<A": "A>>B", "B<A": "A>B", "B=A": "A=B", "A<B": "B>A", "A<<B": "B>>A"}
 
 
 @dataclass
@@ -47,12 +51,15 @@ def detect(path: Path, head: str) -> bool:
 
 
 def _game(game, path: Path, line: int, n: int) -> Game:
+    if game is None:  # a game the judge did not play: no battle, as a null score
+        return Game(None, None)
     if not isinstance(game, dict):
-        raise InputError(f"game {n} must be an object with a 'score'", path=path, line=line)
+        raise InputError(f"game {n} must be an object with a 'score', or null", path=path, line=line)
     label = game.get("score")
-    if label is not None and label not in _LABELS:
-        raise InputError(f"game {n} has the unknown score {label!r}; use A>>B, A>B, A=B, B>A, B>>A or null",
-                         path=path, line=line)
+    label = _SAME_AS.get(label, label) if isinstance(label, str) else label
+    if label is not None and (not isinstance(label, str) or label not in _LABELS):
+        raise InputError(f"game {n} has the unknown score {label!r}; use A>>B, A>B, A=B, B>A, B>>A (or A<<B, A<B, "
+                         "B=A, B<A, B<<A) or null", path=path, line=line)
     judgment = game.get("judgment")
     return Game(label, None if judgment is None else str(judgment))
 

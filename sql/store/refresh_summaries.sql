@@ -23,7 +23,7 @@ WITH counts AS (
 ), battles AS (
     -- graded two-game judges (Arena-Hard): a game counts its weight in battles; ties half
     SELECT run_id, judge, sum(weight) AS battles,
-           (sum(weight) FILTER (outcome = 'finetuned') + 0.5 * coalesce(sum(weight) FILTER (outcome = 'tie'), 0))
+           (coalesce(sum(weight) FILTER (outcome = 'finetuned'), 0) + 0.5 * coalesce(sum(weight) FILTER (outcome = 'tie'), 0))
                / sum(weight) AS score
     FROM judge_orders
     WHERE run_id = $run_id AND weight IS NOT NULL AND label IN ('A>>B', 'A>B', 'A=B', 'B>A', 'B>>A')
@@ -124,7 +124,7 @@ WITH scored AS (
            count(*) FILTER (score_a <> score_b) AS changed,
            avg(score_a) AS rate_a, avg(score_b) AS rate_b,
            avg(score_b - score_a) AS difference,
-           coalesce(stddev_samp(score_b - score_a), 0) / sqrt(count(*)) AS se
+           stddev_samp(score_b - score_a) / sqrt(count(*)) AS se  -- NULL for one item: no interval
     FROM joined
     GROUP BY ALL
 ), tails AS (

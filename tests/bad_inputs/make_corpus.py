@@ -89,6 +89,7 @@ FILES: dict[str, str | bytes] = {
     "jsonl_utf16.jsonl": (JL + "\n").encode("utf-16"),
     # AlpacaEval annotations.json
     "alpaca_malformed.json": '[\n' + AE + ',\n {"instruction": "q2", "output_1": "a",\n}\n]\n',
+    # only looks odd: AlpacaEval leaves out a preference outside [1, 2]; reportgen counts it invalid
     "alpaca_preference_out_of_range.json": '[\n' + AE + ',\n' + AE.replace('"q"', '"q2"').replace("1.7", "2.5") + '\n]\n',
     "alpaca_preference_text.json": '[\n' + AE.replace("1.7", '"better"') + '\n]\n',
     "alpaca_two_models.json": '[\n' + AE + ',\n' + AE.replace('"q"', '"q2"').replace('"m2"', '"m3"') + '\n]\n',
