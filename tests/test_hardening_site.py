@@ -149,6 +149,29 @@ def test_file_names_stay_inside_and_never_collide(tmp_path):
     assert len({n.lower() for n in names}) == len(names)  # also on case-insensitive file systems
 
 
+def test_a_site_folder_cannot_make_a_build_touch_files_outside_it(example_db, tmp_path):
+    """A site folder comes from elsewhere (a gh-pages branch, a copy): its manifest may name files outside it,
+    directly or through a link, and its staging folder may be a link. A build removes and writes nothing there."""
+    outside = tmp_path / "outside"
+    (outside / "staged").mkdir(parents=True)
+    victims = [outside / "abs.txt", outside / "rel.txt", outside / "linked.txt", outside / "staged" / "index.html"]
+    for v in victims:
+        v.write_text("precious", encoding="utf-8")
+    out = tmp_path / "site"
+    assert build(example_db, out, "--no-search").returncode == 0
+    (out / "elsewhere").symlink_to(outside, target_is_directory=True)
+    with open(out / ".reportgen-files", "a", encoding="utf-8") as fh:
+        fh.write(f"{outside / 'abs.txt'}\n../outside/rel.txt\nelsewhere/linked.txt\n")
+    (out / ".reportgen-staging").symlink_to(outside / "staged", target_is_directory=True)
+    (out / "index.html").write_text("changed, so the build writes it again", encoding="utf-8")
+    r = build(example_db, out, "--no-search")
+    assert r.returncode == 0, r.stderr
+    assert all(v.read_text(encoding="utf-8") == "precious" for v in victims)
+    assert sorted(p.name for p in (outside / "staged").iterdir()) == ["index.html"]
+    assert "<!doctype html>" in (out / "index.html").read_text(encoding="utf-8")
+    assert not (out / ".reportgen-staging").exists()
+
+
 def test_two_builds_are_byte_identical_whatever_the_date(example_db, tmp_path):
     """Two builds under libfaketime (every clock of the process, DuckDB's and Pagefind's included,
     reads another date), in other time zones and with other string-hash seeds: the same bytes."""

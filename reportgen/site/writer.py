@@ -30,11 +30,14 @@ class _Targets:
         self._folders: dict[str, bool] = {"": True}
 
     def __call__(self, rel: str) -> str:
-        folder, _, name = rel.rpartition("/")
-        ok = name not in ("", ".", "..") and not rel.startswith("/") and self._inside(folder)
-        if not ok:
+        if not self.allows(rel):
             raise SiteError(f"refusing to write {rel!r} outside the output folder", path=self.root)
         return os.path.join(self.root, rel)
+
+    def allows(self, rel: str) -> bool:
+        """Whether ``rel`` names a file inside the output folder (not through a link that leads out)."""
+        folder, _, name = rel.rpartition("/")
+        return name not in ("", ".", "..") and not rel.startswith("/") and "\0" not in rel and self._inside(folder)
 
     def _inside(self, folder: str) -> bool:
         known = self._folders.get(folder)
@@ -133,7 +136,7 @@ class Output:
                     os.makedirs(os.path.dirname(path), exist_ok=True)
                     os.replace(os.path.join(self._staging, rel), path)
             _discard(self._staging)
-        return written, _remove(out, stale)
+        return written, _remove(out, {rel for rel in stale if self._target.allows(rel)})
 
     def abort(self) -> None:
         """Undo what was put: the staging folder, or (a fresh folder) everything in it."""
@@ -170,7 +173,11 @@ def _order(rels: Iterable[str]) -> list[str]:
 
 
 def _discard(path: Path) -> None:
-    shutil.rmtree(path, ignore_errors=True)
+    """Remove a folder and what it holds; a link or a file in its place is removed itself, never followed."""
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    else:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def _put(path: Path, data: bytes) -> None:
