@@ -35,6 +35,7 @@ from reportgen.resources import cache_dir, resource_dir
 from reportgen.site.model import Page, Site
 
 _UNSAFE_SCHEME = re.compile(r"(?i)\b(javascript|vbscript|data|file)\s*:")
+_BRACKET = re.compile(r"(\\*)([\[\]])")  # a bracket and the backslashes before it
 
 
 def _markdown() -> MarkdownIt:
@@ -98,9 +99,12 @@ def markdown_html(text: str | None) -> Markup:
 
 
 def md_text(text: str | None) -> str:
-    """Untrusted text for the Markdown twin: no raw HTML (``<`` escaped) and no links (``[``
-    escaped, so neither inline links nor link definitions can form; unsafe schemes defused too)."""
-    text = (text or "").replace("\r\n", "\n").replace("&", "&amp;").replace("<", "&lt;").replace("[", "\\[").replace("]", "\\]")
+    """Untrusted text for the Markdown twin: no raw HTML (``<`` escaped) and no links (every ``[``
+    and ``]`` escaped, so neither inline links nor link definitions can form; unsafe schemes defused
+    too). Backslashes right before a bracket are doubled first: the text's own ``\\[`` must not
+    turn the escape added here into a literal backslash and leave the bracket free."""
+    text = (text or "").replace("\r\n", "\n").replace("&", "&amp;").replace("<", "&lt;")
+    text = _BRACKET.sub(lambda m: m.group(1) * 2 + "\\" + m.group(2), text)
     return _UNSAFE_SCHEME.sub(lambda m: m.group(1) + "&#58;", text)
 
 
