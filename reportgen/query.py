@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
-from reportgen import report, store
-from reportgen.errors import QueryError
+from reportgen import categories, report, store
+from reportgen.errors import DatabaseError, QueryError
 
 READ_ONLY_TYPES = {"SELECT", "EXPLAIN"}
 
@@ -26,19 +27,36 @@ def run_query(db: Path, sql: str, *, write: bool = False) -> pl.DataFrame | str:
             if kind not in READ_ONLY_TYPES:
                 raise QueryError(f"{kind} statements can change the database or files, and query is read-only; "
                                  "add --write to allow it")
+    if write and not db.exists():  # --write changes a database; it does not make one
+        raise DatabaseError("no such database; create it with 'reportgen ingest FILE…' or pass --db", path=db)
+    writes = [st for st in statements if st.type.name not in READ_ONLY_TYPES]
+    # Statements that write run in one transaction with the summaries' refresh: all of it, or nothing
+    # (unless they manage transactions themselves).
+    own = bool(writes) and not any(st.type.name == "TRANSACTION" for st in statements)
     with store.open_db(db, read_only=not write) as con:
         report.register_views(con)
         try:
-            for st in statements[:-1]:
-                con.execute(st.query).fetchall()
-            last = statements[-1]
-            if last.type.name in READ_ONLY_TYPES:
-                return con.sql(last.query).pl()
-            rows = con.execute(last.query).fetchall()
-            changed = rows[0][0] if rows and len(rows[0]) == 1 and isinstance(rows[0][0], int) else None
-            return f"ok ({changed} rows changed)" if changed is not None else "ok"
+            with store.transaction(con) if own else contextlib.nullcontext(con):
+                result = _run(con, statements)
+                if writes:
+                    # what the reports read is derived from the tables the SQL may have changed
+                    for (run_id,) in store.run(con, "store/run_ids"):
+                        categories.refresh(con, run_id)
+            return result
         except duckdb.Error as exc:
-            raise QueryError(f"the query failed: {_first_line(exc)}") from None
+            raise QueryError(f"the query failed: {_first_line(exc)}"
+                             + ("; nothing was changed" if own else "")) from None
+
+
+def _run(con: duckdb.DuckDBPyConnection, statements: list) -> pl.DataFrame | str:
+    for st in statements[:-1]:
+        con.execute(st.query).fetchall()
+    last = statements[-1]
+    if last.type.name in READ_ONLY_TYPES:
+        return con.sql(last.query).pl()
+    rows = con.execute(last.query).fetchall()
+    changed = rows[0][0] if rows and len(rows[0]) == 1 and isinstance(rows[0][0], int) else None
+    return f"ok ({changed} rows changed)" if changed is not None else "ok"
 
 
 def _first_line(exc: Exception) -> str:

@@ -4,6 +4,7 @@ schema migrations, the per-run report summaries, and running named SQL files wit
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import re
@@ -170,8 +171,9 @@ def scratch_dir(con: duckdb.DuckDBPyConnection) -> Path:
     return Path(scalar(con, "store/temp_directory")).parent
 
 
-def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the database, migrated to the current schema: a writable connection migrates it; a
+def connect(path: Path, *, read_only: bool = False, migrated: bool = True) -> duckdb.DuckDBPyConnection:
+    """Open the database, migrated to the current schema: a writable connection migrates it (unless
+    ``migrated`` is False: the caller migrates inside its own transaction, ``migrate(within=True)``); a
     read-only one that finds a database an older reportgen wrote upgrades it first (``_upgrade``)."""
     con = _open(path, read_only)
     run(con, "store/session")
@@ -181,7 +183,7 @@ def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection
             _upgrade(path)
             con = _open(path, read_only)
             run(con, "store/session")
-    else:
+    elif migrated:
         migrate(con)
     return con
 
@@ -223,11 +225,13 @@ def pending_migrations(con: duckdb.DuckDBPyConnection) -> list[tuple[int, str, s
     return [m for m in _migrations() if m[0] not in applied and m[0] != 0]
 
 
-def migrate(con: duckdb.DuckDBPyConnection) -> None:
+def migrate(con: duckdb.DuckDBPyConnection, *, within: bool = False) -> None:
+    """Apply the pending migrations in one transaction; ``within``: in the caller's, so that whatever
+    undoes the caller's work (a bad input) leaves the database as it was, not migrated."""
     pending = pending_migrations(con)
     if not pending:
         return
-    with transaction(con):
+    with contextlib.nullcontext(con) if within else transaction(con):
         run(con, "schema/000_migrations")
         for version, name, _ in pending:
             run(con, f"schema/{version:03d}_{name}")

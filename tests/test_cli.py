@@ -85,6 +85,24 @@ def test_query_write(invoke, example_db):
     assert "true" in invoke("--db", example_db, "query", "SELECT synthetic FROM runs", "--format", "csv").output
 
 
+def test_query_write_is_all_or_nothing_and_keeps_the_reports_true(invoke, example_db, tmp_path):
+    """Several statements run in one transaction: a failing one undoes those before it. What they change
+    reaches the reports (their summaries are refreshed in the same transaction). --write opens an existing
+    database only."""
+    count = "SELECT count(*) AS n FROM verdicts"
+    r = invoke("--db", example_db, "query", "--write", "DELETE FROM verdicts; SELECT * FROM nosuch")
+    assert r.exit_code == 1 and r.output.endswith("; nothing was changed\n") and r.output.count("\n") == 1
+    assert invoke("--db", example_db, "query", count, "--format", "csv").output == "n\n161\n"
+    r = invoke("--db", example_db, "query", "--write", "DELETE FROM verdicts WHERE winner = 'base'")
+    assert r.exit_code == 0 and "53 rows changed" in r.output
+    overall = invoke("--db", example_db, "query", "SELECT judged, base_wins FROM overall", "--format", "csv").output
+    assert overall == "judged,base_wins\n108,0\n"
+    assert invoke("--db", example_db, "query", "SELECT count(*) AS n FROM item_categories", "--format", "csv"
+                  ).output == "n\n0\n"
+    r = invoke("--db", tmp_path / "typo.duckdb", "query", "--write", "SELECT 1")
+    assert r.exit_code == 1 and "no such database" in r.output and not (tmp_path / "typo.duckdb").exists()
+
+
 def test_query_errors_are_one_line(invoke, example_db):
     r = invoke("--db", example_db, "query", "SELECT nope FROM verdicts")
     assert r.exit_code == 1 and r.output.startswith("Error: the query failed: Binder Error")

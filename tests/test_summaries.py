@@ -172,3 +172,25 @@ def test_an_older_database_that_cannot_be_written_is_refused_in_one_sentence(ric
                                  "writing to it, but it cannot be opened (permission denied); fix the permissions of "
                                  "the file and its folder, or pass another --db")
     assert db.read_bytes() == before
+
+
+def test_a_refused_ingest_leaves_a_database_to_upgrade_as_it_was(rich_db, tmp_path, invoke):
+    """The upgrade runs in the ingest's transaction: refusing the input undoes it too (the file is
+    byte-identical), and the next command that writes upgrades it."""
+    db = tmp_path / "old.duckdb"
+    shutil.copy(rich_db, db)
+    con = duckdb.connect(str(db))
+    last = con.execute("SELECT max(version) FROM schema_migrations").fetchone()[0]
+    con.execute("DELETE FROM schema_migrations WHERE version = ?", [last])
+    con.close()
+    before = db.read_bytes()
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"item": "no such item", "winner": "base"}\n', encoding="utf-8")
+    run = duckdb.connect(str(db), read_only=True).execute("SELECT name FROM runs LIMIT 1").fetchone()[0]
+    r = invoke("--db", db, "ingest", bad, "--run", run)
+    assert r.exit_code == 1 and r.output.count("\n") == 1
+    assert db.read_bytes() == before and not db.with_name(db.name + ".wal").exists()
+    store.connect(db).close()
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT max(version) FROM schema_migrations").fetchone()[0] == last
+    con.close()

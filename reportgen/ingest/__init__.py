@@ -71,13 +71,14 @@ def ingest(db_path: Path | str, files: list[Path | str], *, run: str | None = No
 
     existed = db_path.exists()
     try:
-        con = store.connect(db_path)
+        con = store.connect(db_path, migrated=False)
     except Exception:
         if not existed:
             _remove_db(db_path)
         raise
     try:
         with store.transaction(con):
+            store.migrate(con, within=True)  # a database to upgrade stays as it was if the input is refused
             result = _write(con, run_name, sources, options)
     except BaseException:
         con.close()
