@@ -95,6 +95,7 @@ def publish(out, branch, remote, message, workflow, sql_console, db):
         path = pub.write_workflow(Path.cwd(), out=out, sql_console=sql_console is not None)
         click.echo(f"wrote {path}; enable Pages with source 'GitHub Actions' in the repository settings")
         return
+    pub.preflight(branch, remote)  # before building: a site built for nothing is not left behind
     result = site.build(db, out, sql_console=_console(sql_console))
     click.echo(f"built {out}: {len(result.written)} files written")
     outcome = pub.publish(out, branch=branch, remote=remote, message=message, repo=Path.cwd())

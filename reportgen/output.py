@@ -21,6 +21,8 @@ def _cell(value) -> str:
     if isinstance(value, float):
         if math.isnan(value):
             return ""
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
         return f"{value:.4f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))
     if isinstance(value, (list, tuple)):
         return ", ".join(_cell(v) for v in value)

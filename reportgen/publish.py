@@ -39,9 +39,32 @@ def _git(repo: Path, *args: str, env: dict | None = None, input: str | None = No
     proc = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, input=input,
                           env={**os.environ, **(env or {})})
     if check and proc.returncode != 0:
-        detail = (proc.stderr or proc.stdout).strip().splitlines()
-        raise PublishError(f"git {args[0]} failed ({detail[-1] if detail else proc.returncode})", path=repo)
+        raise PublishError(f"git {args[0]} failed ({_reason(proc.stderr or proc.stdout) or proc.returncode})", path=repo)
     return proc.stdout.strip()
+
+
+def _reason(output: str) -> str:
+    """What git said went wrong: its first ``fatal:`` or ``error:`` line, else its last line."""
+    lines = [line.strip() for line in output.strip().splitlines() if line.strip()]
+    said = [line.split(":", 1)[1].strip() for line in lines if line.startswith(("fatal:", "error:"))]
+    return said[0] if said else (lines[-1] if lines else "")
+
+
+def preflight(branch: str, remote: str | None, repo: Path | None = None) -> None:
+    """What ``publish`` needs from the repository, checked before a site is built for it: a git work
+    tree, a valid branch name that is not checked out, and the remote, when it is a name, known to git."""
+    repo = (repo or Path.cwd()).resolve()
+    if _git(repo, "rev-parse", "--is-inside-work-tree", check=False) != "true":
+        raise PublishError("is not inside a git repository; run publish from your repository", path=repo)
+    ref = f"refs/heads/{branch}"
+    if subprocess.run(["git", "check-ref-format", ref], cwd=repo, capture_output=True).returncode != 0:
+        raise PublishError(f"--branch {branch!r} is not a valid git branch name; choose another", path=repo)
+    if _git(repo, "symbolic-ref", "--quiet", "HEAD", check=False) == ref:
+        raise PublishError(f"has {branch} checked out; publish from another branch so your working tree "
+                           "is not left behind the site commit", path=repo)
+    if remote and not any(c in remote for c in ":/") and remote not in _git(repo, "remote").split():
+        raise PublishError(f"has no remote named {remote!r} (git remote lists "
+                           f"{', '.join(_git(repo, 'remote').split()) or 'none'}); pass a remote name or URL", path=repo)
 
 
 def publish(site_dir: Path, *, branch: str = "gh-pages", remote: str | None = None,
@@ -51,16 +74,10 @@ def publish(site_dir: Path, *, branch: str = "gh-pages", remote: str | None = No
     site_dir = site_dir.resolve()
     if not (site_dir / "index.html").is_file():
         raise PublishError("holds no index.html; build the site first", path=site_dir)
-    inside = _git(repo, "rev-parse", "--is-inside-work-tree", check=False)
-    if inside != "true":
-        raise PublishError("is not inside a git repository; run publish from your repository", path=repo)
+    preflight(branch, remote, repo)
     if not (site_dir / ".nojekyll").exists():
         (site_dir / ".nojekyll").write_bytes(b"")
     ref = f"refs/heads/{branch}"
-    _git(repo, "check-ref-format", ref)
-    if _git(repo, "symbolic-ref", "--quiet", "HEAD", check=False) == ref:
-        raise PublishError(f"has {branch} checked out; publish from another branch so your working tree "
-                           "is not left behind the site commit", path=repo)
     parent = _git(repo, "rev-parse", "--verify", "--quiet", ref + "^{commit}", check=False) or None
     with tempfile.TemporaryDirectory(prefix="reportgen-publish-") as tmp:
         env = {"GIT_INDEX_FILE": str(Path(tmp) / "index"), "GIT_WORK_TREE": str(site_dir)}
@@ -76,7 +93,12 @@ def publish(site_dir: Path, *, branch: str = "gh-pages", remote: str | None = No
         created = True
     pushed = None
     if remote:
-        _git(repo, "push", "--quiet", remote, f"{ref}:{ref}")
+        proc = subprocess.run(["git", "push", "--quiet", remote, f"{ref}:{ref}"], cwd=repo, capture_output=True,
+                              text=True)
+        if proc.returncode != 0:
+            raise PublishError(f"committed {commit[:12]} to {branch}, but git push to {remote} failed "
+                               f"({_reason(proc.stderr or proc.stdout) or proc.returncode}); fix the remote and run "
+                               "publish again", path=repo)
         pushed = remote
     return PublishResult(branch=branch, commit=commit, created=created, pushed=pushed)
 

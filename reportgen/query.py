@@ -12,6 +12,7 @@ from reportgen import categories, report, store
 from reportgen.errors import DatabaseError, QueryError
 
 READ_ONLY_TYPES = {"SELECT", "EXPLAIN"}
+_UNSHOWN_TYPES = ("INTERVAL", "UNION")  # DuckDB types a polars frame cannot hold
 
 
 def run_query(db: Path, sql: str, *, write: bool = False) -> pl.DataFrame | str:
@@ -53,7 +54,17 @@ def _run(con: duckdb.DuckDBPyConnection, statements: list) -> pl.DataFrame | str
         con.execute(st.query).fetchall()
     last = statements[-1]
     if last.type.name in READ_ONLY_TYPES:
-        return con.sql(last.query).pl()
+        relation = con.sql(last.query)
+        try:
+            return relation.pl()
+        except Exception as exc:  # a type polars cannot hold (INTERVAL, UNION, ...): the failure is polars'
+            if isinstance(exc, duckdb.Error):
+                raise
+            odd = [(name, str(kind)) for name, kind in zip(relation.columns, relation.types)
+                   if str(kind).startswith(_UNSHOWN_TYPES)] or [(relation.columns[0], "an unsupported type")]
+            name, kind = odd[0]
+            raise QueryError(f"the result's column {name!r} is of type {kind}, which query cannot show; cast it, "
+                             f"e.g. CAST({name} AS VARCHAR)") from None
     rows = con.execute(last.query).fetchall()
     changed = rows[0][0] if rows and len(rows[0]) == 1 and isinstance(rows[0][0], int) else None
     return f"ok ({changed} rows changed)" if changed is not None else "ok"

@@ -103,6 +103,15 @@ def test_query_write_is_all_or_nothing_and_keeps_the_reports_true(invoke, exampl
     assert r.exit_code == 1 and "no such database" in r.output and not (tmp_path / "typo.duckdb").exists()
 
 
+@pytest.mark.parametrize("fmt", ["table", "markdown", "csv"])
+def test_query_shows_infinity_and_names_a_type_it_cannot_show(invoke, example_db, fmt):
+    r = invoke("--db", example_db, "query", "SELECT 'inf'::DOUBLE AS x, '-inf'::DOUBLE AS y", "--format", fmt)
+    assert r.exit_code == 0 and "inf" in r.output and "-inf" in r.output
+    r = invoke("--db", example_db, "query", "SELECT 1 AS a, INTERVAL 3 DAY AS i", "--format", fmt)
+    assert r.exit_code == 1 and r.output == ("Error: the result's column 'i' is of type INTERVAL, which query cannot "
+                                             "show; cast it, e.g. CAST(i AS VARCHAR)\n")
+
+
 def test_query_errors_are_one_line(invoke, example_db):
     r = invoke("--db", example_db, "query", "SELECT nope FROM verdicts")
     assert r.exit_code == 1 and r.output.startswith("Error: the query failed: Binder Error")

@@ -98,3 +98,9 @@ def test_endpoint_down_is_one_clear_error(tiny_db, invoke, monkeypatch):
     assert result.output.count("Error:") == 1
     # each request waits 1, 2 and 4 s between its four tries, and not after the last one
     assert waits and sorted(waits) == sorted([1, 2, 4] * (len(waits) // 3))
+
+
+def test_an_endpoint_that_is_not_a_url_is_one_clear_error(tiny_db, invoke):
+    r = invoke("--db", tiny_db, "judge", "--endpoint", "notaurl", "--limit", "1")
+    assert r.exit_code == 1 and r.output == ("Error: --endpoint takes the server's http:// or https:// URL, not "
+                                             "'notaurl'; e.g. http://localhost:8080\n")

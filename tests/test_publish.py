@@ -74,6 +74,25 @@ def test_publish_outside_a_repository(invoke, example_db, tmp_path, monkeypatch)
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
     result = invoke("--db", example_db, "publish", "--out", tmp_path / "public")
     assert result.exit_code == 1 and "is not inside a git repository" in result.output
+    assert not (tmp_path / "public").exists()  # checked before building
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--remote", "origin"], "has no remote named 'origin' (git remote lists none); pass a remote name or URL"),
+    (["--branch", "a..b"], "--branch 'a..b' is not a valid git branch name; choose another"),
+])
+def test_publish_checks_the_repository_before_building(invoke, repo, example_db, tmp_path, args, message):
+    result = invoke("--db", example_db, "publish", "--out", tmp_path / "public", *args)
+    assert result.exit_code == 1 and result.output == f"Error: {repo}: {message}\n"
+    assert not (tmp_path / "public").exists()
+
+
+def test_a_failed_push_says_where_and_what_git_said(invoke, repo, example_db, tmp_path):
+    missing = tmp_path / "no-such-remote.git"
+    result = invoke("--db", example_db, "publish", "--out", tmp_path / "public", "--remote", missing)
+    assert result.exit_code == 1
+    assert f"but git push to {missing} failed ('{missing}' does not appear to be a git repository)" in result.output
+    assert git(repo, "rev-parse", "--verify", "gh-pages")  # the local commit is there, to push again
 
 
 def test_workflow(invoke, repo):

@@ -58,6 +58,9 @@ class EndpointJudge:
 
     def __init__(self, url: str, *, model: str | None = None, concurrency: int = 4, timeout: float = 300.0,
                  model_path: Path | None = None, chat_template: Path | None = None, retries: int = 3):
+        if not url.startswith(("http://", "https://")):
+            raise EndpointError(f"--endpoint takes the server's http:// or https:// URL, not {url!r}; e.g. "
+                                "http://localhost:8080")
         self.url = url.rstrip("/")
         if self.url.endswith("/v1"):
             self.url = self.url[:-3]
