@@ -64,6 +64,10 @@ def frame(con: duckdb.DuckDBPyConnection | None, overall: pl.DataFrame,
                 "lc_ci_low": _frac(lc.get("ci_low")), "lc_ci_high": _frac(lc.get("ci_high")), "length_coefficient": lc.get("length_coefficient"),
                 "lc_n": lc.get("n"), "lc_outcome": "probability" if with_len["p_finetuned"].null_count() == 0
                 else "tie-half score", "lc_note": lc.get("note")}
+        if with_len.height < min(v.height, fieldstats.LC_MIN_ITEMS):  # too few because lengths are missing
+            row["lc_note"] = (f"{with_len.height} of the {v.height} judged items have both answers' text, whose "
+                              f"lengths it needs (at least {fieldstats.LC_MIN_ITEMS}); ingest the answers with the "
+                              "judgments")
         if o.get("battles"):
             games = v.filter(pl.col("weight_1").is_not_null() | pl.col("weight_2").is_not_null()
                              | (pl.col("outcome_1") == "tie") | (pl.col("outcome_2") == "tie"))
@@ -71,13 +75,13 @@ def frame(con: duckdb.DuckDBPyConnection | None, overall: pl.DataFrame,
             g2 = [_label(2, r["outcome_2"], r["weight_2"]) for r in games.iter_rows(named=True)]
             ah = fieldstats.arena_hard_score(g1, g2, seed=SEED)
             row |= {"arena_score": _frac(ah["score"]), "arena_ci_low": _frac(ah["ci_low"]),
-                    "arena_ci_high": _frac(ah["ci_high"])}
+                    "arena_ci_high": _frac(ah["ci_high"]), "arena_questions": games.height}
         else:
-            row |= {"arena_score": None, "arena_ci_low": None, "arena_ci_high": None}
+            row |= {"arena_score": None, "arena_ci_low": None, "arena_ci_high": None, "arena_questions": None}
         rows.append(row)
     schema = {"run": pl.String, "judge": pl.String, "length_controlled_win_rate": pl.Float64,
               "lc_ci_low": pl.Float64, "lc_ci_high": pl.Float64, "length_coefficient": pl.Float64,
               "lc_n": pl.Int64, "lc_outcome": pl.String, "lc_note": pl.String, "arena_score": pl.Float64,
-              "arena_ci_low": pl.Float64, "arena_ci_high": pl.Float64}
+              "arena_ci_low": pl.Float64, "arena_ci_high": pl.Float64, "arena_questions": pl.Int64}
     return pl.DataFrame(rows, schema=schema)
 

@@ -262,6 +262,9 @@ def _lc_bootstrap(p: np.ndarray, delta: np.ndarray, resamples: list[np.ndarray],
 BOOTSTRAP_MAX_ITEMS = 20_000  # above it, refitting 100 resamples costs minutes; the normal interval is then accurate
 
 
+LC_MIN_ITEMS = 10  # the fewest items a length-controlled rate is fitted on
+
+
 def length_controlled_win_rate(p, len_model, len_baseline, *, rounds: int = 200, seed: int = 0) -> dict:
     """A length-controlled win rate in the manner of AlpacaEval 2, for one run on its own.
 
@@ -310,8 +313,8 @@ def length_controlled_win_rate(p, len_model, len_baseline, *, rounds: int = 200,
     out = {"length_controlled_win_rate": None, "ci_low": None, "ci_high": None, "length_coefficient": None,
            "raw_win_rate": 100.0 * float(x.mean()) if n else None, "n": n, "bootstrap_failures": 0,
            "note": None, "interval": None}
-    if n < 10:
-        out["note"] = f"only {n} judged items; a length-controlled rate needs at least 10"
+    if n < LC_MIN_ITEMS:
+        out["note"] = f"only {n} judged items; a length-controlled rate needs at least {LC_MIN_ITEMS}"
         return out
     if np.all(x == x[0]):
         out["note"] = f"every verdict has the same probability ({x[0]:g}), so no length effect can be estimated"

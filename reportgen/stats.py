@@ -30,11 +30,13 @@ def _field_rows(o: dict, f: dict | None) -> list[tuple[str, str]]:
                      f"± {100 * o['p_se']:.2f} standard error; {mean})"))
     if f and f["arena_score"] is not None:
         rows.append(("Arena-Hard score", f"{100 * f['arena_score']:.2f} (95 % bootstrap CI {100 * f['arena_ci_low']:.2f}–"
-                     f"{100 * f['arena_ci_high']:.2f}, {o['battles']} weighted battles; a strong verdict counts 3)"))
+                     f"{100 * f['arena_ci_high']:.2f} over {f['arena_questions']} questions; {o['battles']} weighted "
+                     "battles, a strong verdict counts 3, a tie half)"))
     if f and f["length_controlled_win_rate"] is not None:
         rows.append(("length-controlled", f"{100 * f['length_controlled_win_rate']:.1f} % (95 % CI "
                      f"{100 * f['lc_ci_low']:.1f}–{100 * f['lc_ci_high']:.1f} %, length effect "
-                     f"{f['length_coefficient']:+.2f} per tanh(std. length difference), n={f['lc_n']})"))
+                     f"{f['length_coefficient']:+.2f} per tanh(std. length difference), n={f['lc_n']}; a one-run "
+                     "length adjustment, not AlpacaEval's LC)"))
     elif f and f["lc_note"]:
         rows.append(("length-controlled", f"— ({f['lc_note']})"))
     return rows

@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 from conftest import sha256
-from reportgen import report, store
+from reportgen import report, stats, store
 from reportgen.errors import InputError, UsageError
 from reportgen.ingest import FORMATS, detect_format, ingest
 
@@ -103,6 +103,12 @@ def test_arena_hard_judgments_alone(tmp_path):
     assert any("does not name it (pass --base NAME)" in line for line in result.lines)
     o = overall(db, "model-x")
     assert o["base_model"] == "baseline" and o["arena_score"] == pytest.approx(18 / 29)
+    with store.open_db(db, read_only=True) as con:
+        text = stats.text(stats.summary(con, None))
+    # the bootstrap resamples the 9 questions with a scored game; without answers, no lengths to control for
+    assert "over 9 questions; 29 weighted battles, a strong verdict counts 3, a tie half)" in text
+    assert ("length-controlled    — (0 of the 9 judged items have both answers' text, whose lengths it needs "
+            "(at least 10); ingest the answers with the judgments)") in text
 
 
 def _judgments(path: Path, games: list[tuple[str, str]]) -> Path:
