@@ -188,6 +188,36 @@ def test_a_site_folder_cannot_make_a_build_touch_files_outside_it(example_db, tm
     assert not (out / ".reportgen-staging").exists()
 
 
+def test_names_made_to_share_a_page_are_refused_not_overwritten(tmp_path):
+    """An item key that is another key's slug (ABC's is abc-<sha256 prefix>), or runs whose names join alike
+    in a comparison's file name: one sentence names both, and nothing is written."""
+    import hashlib
+    items = tmp_path / "items.csv"
+    twin = "abc-" + hashlib.sha256(b"ABC").hexdigest()[:8]
+    items.write_text(f"id,question,context,true_answer,base_model_answer,finetuned_model_answer\n"
+                     f"ABC,Q1?,P,r,b,f\n{twin},Q2?,P,r,b,f\n", encoding="utf-8")
+    verdicts = tmp_path / "v.jsonl"
+    verdicts.write_text("".join(json.dumps({"item": k, "winner": "base"}) + "\n" for k in ("ABC", twin)), encoding="utf-8")
+    db = tmp_path / "c.duckdb"
+    ingest(db, [items, verdicts], run="r")
+    r = build(db, tmp_path / "site", "--no-search")
+    assert r.returncode == 1 and not (tmp_path / "site").exists()
+    assert r.stderr == (f"Error: item 'ABC' of run 'r' and item '{twin}' of run 'r' would share the page "
+                        f"run/r/t/{twin}; rename one of them\n")
+    runs = tmp_path / "runs.duckdb"
+    for name in ("x", "y--z", "x--y", "z"):
+        ingest(runs, [_one_item(tmp_path)], run=name)
+    r = build(runs, tmp_path / "site2", "--no-search")
+    assert r.returncode == 1 and "would share the page compare/x--y--z; rename one of them" in r.stderr
+
+
+def _one_item(tmp_path: Path) -> Path:
+    path = tmp_path / "one.jsonl"
+    path.write_text(json.dumps({"question_id": "q1", "model": "m", "games": [{"score": "A>B"}, {"score": "B>A"}]}) + "\n",
+                    encoding="utf-8")
+    return path
+
+
 def test_two_builds_are_byte_identical_whatever_the_date(example_db, tmp_path):
     """Two builds under libfaketime (every clock of the process, DuckDB's and Pagefind's included,
     reads another date), in other time zones and with other string-hash seeds: the same bytes."""

@@ -316,4 +316,31 @@ def pages(site: Site) -> list[Page]:
                          "sampled": bool(site.search_limit) and site.transcript_count > site.search_limit
                          and site.transcript_count, "bundles": bundles}),
             Page("404", "404", html_only=True, inputs={})]
+    _one_page_each(out)
     return out
+
+
+def _one_page_each(pages: list[Page]) -> None:
+    """Refuse two pages with one file: names from the data (item keys, papers, runs) that slug alike, which
+    only names made to (or a 1 in 2³² hash) do; a page must never stand in for another's text."""
+    seen: dict[str, Page] = {}
+    for page in pages:
+        other = seen.setdefault(page.path, page)
+        if other is not page:
+            raise SiteError(f"{_what(other)} and {_what(page)} would share the page {page.path}; rename one of them")
+
+
+def _what(page: Page) -> str:
+    """What a page is about, for an error: the name from the data behind its file name."""
+    c = page.context
+    if "t" in c:
+        return f"item {c['t'].key!r} of run {c['run'].name!r}"
+    if "paper" in c:
+        return f"paper {c['paper'].paper!r} of run {c['run'].name!r}"
+    if "category" in c:
+        return f"category {c['category'].name!r}"
+    if "cmp" in c:
+        return f"the comparison of runs {c['cmp'].a.name!r} and {c['cmp'].b.name!r}"
+    if "run" in c:
+        return f"run {c['run'].name!r}"
+    return f"the page {page.template!r}"
