@@ -188,6 +188,24 @@ def test_one_probability_has_no_interval(tmp_path, invoke):
     assert "80.00 (one verdict: no interval;" in files["index.md"].decode()
 
 
+def test_mt_bench_pair_in_both_orders(tmp_path):
+    """A file may name the baseline first in some rows (FastChat's pairwise-all beside pairwise-baseline);
+    show_result.py counts every row with the baseline: tuned-7b wins 2, loses 1, ties 1 here."""
+    rows = [(1, "tuned-7b", "base-7b", "model_1", "model_1"), (2, "base-7b", "tuned-7b", "model_2", "model_2"),
+            (3, "base-7b", "tuned-7b", "model_1", "model_1"), (4, "base-7b", "tuned-7b", "tie", "model_1")]
+    path = tmp_path / "gpt-4_pair.jsonl"
+    path.write_text("".join(json.dumps({"question_id": q, "model_1": a, "model_2": b, "g1_winner": g1, "g2_winner": g2,
+                                        "judge": ["gpt-4", "pair-v2"], "turn": 1}) + "\n"
+                            for q, a, b, g1, g2 in rows), encoding="utf-8")
+    db = tmp_path / "mt.duckdb"
+    with pytest.raises(UsageError, match="with each of them second"):
+        ingest(db, [path])
+    ingest(db, [path], base="base-7b", run="both")
+    o = overall(db, "both")
+    assert (o["finetuned_wins"], o["base_wins"], o["ties"], o["finetuned_model"]) == (2, 1, 1, "tuned-7b")
+    assert o["finetuned_win_rate"] == pytest.approx(2.5 / 4)
+
+
 def test_mt_bench_matches_fastchat_show_result(tmp_path):
     """FastChat's show_result.py --mode pairwise-baseline on the fixture: rows with an error game are
     dropped; a tie when game 1 says tie or the games disagree. tuned-7b: win 3, loss 2, tie 4 of 9."""

@@ -6,7 +6,8 @@ both winners are already mapped back to ``model_1``/``model_2`` (or ``tie``, ``e
 As FastChat's ``show_result.py --mode pairwise-baseline``: a question-turn is a win when both games
 name the same model, a tie when game 1 says tie or the games disagree, and is left out of the
 counts when either game is an error (kept here as invalid). ``model_2`` is the baseline (FastChat's
-``gen_judgment.py`` puts the baseline second), so it is the base unless ``--base`` says otherwise;
+``gen_judgment.py`` puts the baseline second), so it is the base unless ``--base`` says otherwise (it
+must where the pair's rows put each model second somewhere, as a pairwise-all file can);
 a file judging several models against one baseline needs ``--model`` to pick one. Each game is one
 order of the per-order table, with its judgment text as rationale. Optional in the same command:
 ``question.jsonl`` (text, category, references), ``model_answer/*.jsonl``, ``reference_answer/*.jsonl``."""
@@ -70,8 +71,9 @@ def check(path: Path, options: Options) -> list[Row]:
 
 
 def _pick(rows: list[Row], options: Options, path: Path) -> tuple[str, str, list[Row], str]:
-    """(base, fine-tuned, the rows of that pair, how the base was chosen)."""
-    pairs = sorted({(r.model_1, r.model_2) for r in rows})
+    """(base, fine-tuned, the rows of that pair, how the base was chosen). A pair's rows may name either
+    model first (a file that holds FastChat's pairwise-baseline and pairwise-all judgments)."""
+    pairs = sorted({tuple(sorted((r.model_1, r.model_2))) for r in rows})
     if options.base:
         pairs = [p for p in pairs if options.base in p]
         if not pairs:
@@ -80,10 +82,15 @@ def _pick(rows: list[Row], options: Options, path: Path) -> tuple[str, str, list
         models = sorted({m for p in pairs for m in p} - ({options.base} if options.base else set()))
         raise UsageError(f"{path} compares several pairs of models ({', '.join(f'{a} vs {b}' for a, b in pairs)}); "
                          f"ingest one pair per run with --base NAME --model NAME (models: {', '.join(models)})")
-    m1, m2 = pairs[0]
-    base = options.base or m2
+    pair = set(pairs[0])
+    mine = [r for r in rows if {r.model_1, r.model_2} == pair]
+    seconds = {r.model_2 for r in mine}
+    if not options.base and len(seconds) > 1:
+        raise UsageError(f"{path} judges {' and '.join(sorted(pair))} with each of them second (model_2) in some "
+                         "rows; name the baseline with --base")
+    base = options.base or seconds.pop()
     how = "named by --base" if options.base else "model_2, FastChat's baseline"
-    return base, (m1 if base == m2 else m2), [r for r in rows if (r.model_1, r.model_2) == (m1, m2)], how
+    return base, next(iter(pair - {base})), mine, how
 
 
 def write(ctx: Context, src: Source) -> list[str]:
