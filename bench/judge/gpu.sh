@@ -16,7 +16,8 @@ set -u
 OUT=${OUT:-/tmp/gpu-out}
 CARRY=${CARRY:-.devcarry}
 BUDGET=${BUDGET:-540}          # seconds: an optional step runs only if its expected time still fits
-STEPS=${STEPS:-"cli long2048 long512 512 2048 merged cli2 fa-off"}   # the steps to run (cli: the first CLI check; merged: --merged with 2048)
+STEPS=${STEPS:-"cli long2048 long512 512 2048 merged cli2 fa-off"}   # the steps to run (cli: the first CLI check; merged: --merged with 2048;
+# also long2048-nopdl, long2048-nographs, long2048-sync: the long items at 2048 with one CUDA setting changed)
 mkdir -p "$OUT"
 T0=$(date +%s)
 el() { echo $(( $(date +%s) - T0 )); }
@@ -80,11 +81,17 @@ fi
 
 # optional steps, each run only when its expected seconds still fit in BUDGET
 fits() { [ $(( $(el) + $1 )) -lt $BUDGET ]; }
+# A failure shows ggml's own lines (e.g. "CUDA error: an illegal memory access was encountered", "in function
+# ggml_backend_cuda_synchronize", ".../ggml-cuda.cu:109: CUDA error") and Python's stack (faulthandler), not a
+# backtrace: llama_decode does not wait for the GPU, so a kernel that failed in it surfaces at the next synchronise
+# (llama_get_logits_ith), and only this text says which. ENV: variables for one step (e.g. GGML_CUDA_PDL=0).
 bench() {   # name, then bench.py's arguments
     local name=$1; shift
-    log "bench $*"
-    $PY bench/judge/bench.py --model $MODEL --gpu-layers $LAYERS --no-alternatives "$@" --out "$OUT/bench-$name.json" \
-        > "$OUT/bench-$name.log" 2>&1 || { grep -v '^/\|^python3\|^\[' "$OUT/bench-$name.log" | tail -12; log "bench $name failed"; }
+    log "bench $* ${ENV:-}"
+    env ${ENV:-} GGML_NO_BACKTRACE=1 PYTHONFAULTHANDLER=1 PYTHONUNBUFFERED=1 \
+        $PY bench/judge/bench.py --model $MODEL --gpu-layers $LAYERS --no-alternatives "$@" --out "$OUT/bench-$name.json" \
+        > "$OUT/bench-$name.log" 2>&1 || { grep -E -i 'cuda error|error:|failed|in function|^  File|Fatal Python|item ' \
+        "$OUT/bench-$name.log" | tail -16; log "bench $name failed"; }
     grep -E '"(bare_prompt|judge_order1|judge_overhead|order2|end_to_end|n_batch|flash|model_load|prompt_tokens|evaluated_tokens|merged)' \
         "$OUT/bench-$name.log" | tr -d '\n '; echo
 }
@@ -94,6 +101,11 @@ has 2048 && fits 50 && bench 2048 --items $ITEMS --batch 2048 $(has merged && ec
 # llama_get_logits_ith on an H100 at 2048 (2026-11-27; its log was lost), at both batches
 has long2048 && fits 40 && bench long2048 --skip 30 --items 23 --batch 2048
 has long512 && fits 40 && bench long512 --skip 30 --items 23 --batch 512
+# if long2048 fails, what changes it: programmatic dependent launch off (on by default on an H100 in this
+# llama.cpp), CUDA graphs off, or every launch synchronous (the failing kernel named where it fails)
+has long2048-nopdl && fits 40 && ENV="GGML_CUDA_PDL=0" bench long2048-nopdl --skip 30 --items 23 --batch 2048
+has long2048-nographs && fits 40 && ENV="GGML_CUDA_DISABLE_GRAPHS=1" bench long2048-nographs --skip 30 --items 23 --batch 2048
+has long2048-sync && fits 60 && ENV="CUDA_LAUNCH_BLOCKING=1" bench long2048-sync --skip 30 --items 23 --batch 2048
 if has cli2 && fits 25; then
     log "reportgen judge again, --limit 20 (the model hash is cached now)"
     s=$(date +%s%N)
