@@ -44,12 +44,14 @@ def assert_one_line(r: subprocess.CompletedProcess, path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def place(tmp_path_factory):
-    """data/ (a small synthetic run's files), ok.duckdb (that run), ro/ (a folder nobody may write,
+    """data/ (a small synthetic run's files), ok.duckdb (that run), ro/ (a git repository nobody may write,
     holding a writable copy of it), ro.duckdb (a read-only copy), a-file (a file where a folder is expected)."""
     base = tmp_path_factory.mktemp("os-errors")
     data = generate(base / "data", items=6, papers=2, seed=1)
     ingest(base / "ok.duckdb", [data.csv, data.log, data.jsonl], run="small")
     (base / "ro").mkdir()
+    # a repository (the commands run in ro/): publish checks for one before it builds and meets the refusal
+    subprocess.run(["git", "init", "-q", str(base / "ro")], check=True, capture_output=True)
     shutil.copy(base / "ok.duckdb", base / "ro" / "db.duckdb")
     shutil.copy(base / "ok.duckdb", base / "ro.duckdb")
     (base / "ro.duckdb").chmod(0o444)
@@ -100,7 +102,7 @@ def test_refused_write_is_one_line(case, place):
     r = reportgen(*(a.format(**fill) for a in args), cwd=place / "ro")
     assert_one_line(r, Path(named.format(**fill)))
     assert [sha256(db) for db in databases] == before
-    assert not (place / "gone").exists() and sorted(p.name for p in (place / "ro").iterdir()) == ["db.duckdb"]
+    assert not (place / "gone").exists() and sorted(p.name for p in (place / "ro").iterdir()) == [".git", "db.duckdb"]
 
 
 @pytest.mark.parametrize("sql, says", [
