@@ -275,3 +275,68 @@ def test_a_second_connection_beside_a_writer_in_one_process_is_refused_in_one_li
             with pytest.raises(DatabaseError, match="is open in another connection of this process, and a writer "
                                                     "needs it alone; close that connection first"):
                 store.connect(db, read_only=read_only)
+
+
+MTB_LINE = {"question_id": 1, "model_1": "a", "model_2": "b", "g1_winner": "model_1", "g2_winner": "model_1",
+            "judge": ["gpt-4", "pair-v2"], "turn": 1}
+
+
+def test_a_lone_surrogate_in_an_answer_file_is_refused_with_its_line(tmp_path, example_db):
+    """A lone surrogate escape decodes to a str that cannot be encoded: it used to surface as a
+    UnicodeEncodeError when the answers became items, after the file had been read."""
+    judgments = jsonl(tmp_path, [MTB_LINE, {**MTB_LINE, "question_id": 2}], "gpt-4_pair.jsonl")
+    (tmp_path / "model_answer").mkdir()
+    answers = tmp_path / "model_answer" / "a.jsonl"
+    answers.write_text('{"question_id": 1, "model_id": "a", "choices": [{"turns": ["fine"]}]}\n'
+                       '{"question_id": 2, "model_id": "a", "choices": [{"turns": ["x\\ud800y"]}]}\n', encoding="utf-8")
+    before = sha256(example_db)
+    with pytest.raises(InputError) as err:
+        ingest(example_db, [judgments, answers], run="mt")
+    assert str(err.value) == (f"{answers}, line 2: holds the escape \\ud800, half of a UTF-16 surrogate pair, "
+                              "which is not a character; fix the text")
+    assert sha256(example_db) == before
+
+
+def test_a_surrogate_pair_is_one_character_and_plain_lines_are_not_searched(tmp_path, example_db, monkeypatch):
+    from reportgen.ingest import common
+    calls = []
+    real = common._lone_surrogate
+    monkeypatch.setattr(common, "_lone_surrogate", lambda obj: calls.append(obj) or real(obj))
+    p = tmp_path / "pair.jsonl"
+    p.write_text('{"item": "1", "winner": "base", "judge": "j2"}\n'
+                 '{"item": "4", "winner": "tie", "rationale": "an emoji \\ud83d\\ude00", "judge": "j2"}\n',
+                 encoding="utf-8")
+    ingest(example_db, [p], run=RUN)
+    assert len(calls) == 1  # only the line whose raw text holds a \udXXX escape
+    with store.open_db(example_db, read_only=True) as con:
+        assert con.execute("SELECT rationale FROM verdicts WHERE judge = 'j2' AND rationale IS NOT NULL"
+                           ).fetchone()[0] == "an emoji \U0001F600"
+
+
+def test_a_key_twice_in_a_nested_object_is_refused(tmp_path):
+    p = tmp_path / "judgments.jsonl"
+    p.write_text('{"question_id": "q1", "model": "m", "games": [{"score": "A>B"}, {"score": "B>A"}]}\n'
+                 '{"question_id": "q2", "model": "m", "games": [{"score": "A>B", "score": "B>A"}, null]}\n',
+                 encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        ingest(tmp_path / "x.duckdb", [p])
+    assert str(err.value) == f"{p}, line 2: key 'score' appears twice; keep one"
+    assert not (tmp_path / "x.duckdb").exists()
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_a_nul_byte_anywhere_is_refused_with_its_line(tmp_path, example_db, newline):
+    """check_readable sniffs the first bytes only; a NUL past them (here in the second 1 MiB chunk the
+    digest reads) is refused in the pass that computes the file's digest."""
+    header = "question,context,true_answer,base_model_answer,finetuned_model_answer"
+    rows = [f"q{i},p,r,{'b' * 200},f" for i in range(6000)]
+    rows[5000] = "q5000,p,r,b\x00b,f"
+    p = tmp_path / "nul.csv"
+    p.write_bytes(newline.join([header, *rows, ""]).encode("utf-8"))
+    assert p.read_bytes().index(b"\x00") > 2**20
+    before = sha256(example_db)
+    with pytest.raises(InputError) as err:
+        ingest(example_db, [p], run="nul")
+    assert str(err.value) == (f"{p}, line 5002: holds a NUL byte at column 12, which a text file must not hold; "
+                              "remove it")
+    assert sha256(example_db) == before

@@ -155,3 +155,16 @@ def test_a_refused_large_file_leaves_the_database_as_it_was(tmp_path, example_db
     with pytest.raises(InputError, match="line 130002"):
         ingest(example_db, [csv], run="large")
     assert sha256(example_db) == before
+
+
+@pytest.mark.parametrize("rows,bad", [(1, 0), (3, 2), (2047, 2046), (2048, 2047), (3, 1)])
+def test_a_field_too_many_names_its_row_wherever_it_is(tmp_path, rows, bad):
+    """DuckDB's strict reader reads no rows at all, and no error, when the last of up to 2047 rows has a
+    field too many: that is the row's error, not "no rows"."""
+    lines = [f"q{i},p,r,b,f" + (",EXTRA" if i == bad else "") for i in range(rows)]
+    p = write(tmp_path, HEADER + "\n" + "\n".join(lines) + "\n")
+    with pytest.raises(InputError) as err:
+        ingest(tmp_path / "x.duckdb", [p], run="r")
+    assert err.value.line == bad + 2
+    assert err.value.message == ("this row has 6 fields but the header has 5; quote fields that contain commas "
+                                 "or fix the row")

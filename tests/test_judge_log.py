@@ -5,7 +5,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from logwriter import EQ, LogItem, write_log
+from reportgen import store
 from reportgen.errors import InputError
+from reportgen.ingest import ingest
 from reportgen.ingest import logparse as judge_log
 
 
@@ -124,3 +126,27 @@ def test_roundtrip_random_logs(tmp_path, items):
     bases = [i for i in items if i.winner == "BASE"]
     assert [(t.question, t.paper, t.reference_answer, t.base_answer, t.finetuned_answer) for t in transcripts] == [
         (i.question, i.paper, i.reference, i.base, i.finetuned) for i in bases]
+
+
+@pytest.mark.parametrize("loaded,refused", [("2147483647", False), ("2147483648", True), ("9" * 5000, True)])
+def test_loaded_count_must_fit_the_database(tmp_path, loaded, refused):
+    """The header's count goes into an INTEGER column (DuckDB refused 2**31 with a traceback), and int() of
+    5000 digits raises ValueError."""
+    p = write(tmp_path, write_log([LogItem("FINE_TUNED")], loaded=5).replace("Loaded 5 ", f"Loaded {loaded} "))
+    if not refused:
+        ingest(tmp_path / "x.duckdb", [p], run="r")
+        with store.open_db(tmp_path / "x.duckdb", read_only=True) as con:
+            assert con.execute("SELECT declared_items FROM runs").fetchone()[0] == int(loaded)
+        return
+    with pytest.raises(InputError) as err:
+        parse(p)
+    assert err.value.line == 1
+    assert err.value.message == (f"the header says {loaded[:19] + '…' if len(loaded) > 20 else loaded} entries were "
+                                 "loaded, more than reportgen counts (at most 2147483647); fix the number")
+
+
+def test_a_footer_count_of_5000_digits_is_an_error_not_a_traceback(tmp_path):
+    text = write_log([LogItem("FINE_TUNED")]).replace("Total Comparisons: 1", "Total Comparisons: " + "1" * 5000)
+    with pytest.raises(InputError) as err:
+        parse(write(tmp_path, text))
+    assert "the footer's count 1111111111111111111… is more than reportgen counts" in str(err.value)

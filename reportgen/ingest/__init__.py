@@ -59,7 +59,7 @@ def ingest(db_path: Path | str, files: list[Path | str], *, run: str | None = No
         fmt = force_format or detect_format(path)
         if force_format:
             check_readable(path)
-        digest, size = file_sha256(path)
+        digest, size = file_sha256(path, text=True)  # refuses a NUL byte past the first ones sniffed
         sources.append(Source(path, fmt, digest, size))
     sources.sort(key=lambda s: FORMATS[s.format].ORDER)
     if mapping and not any(s.format == items_csv.NAME for s in sources):

@@ -53,7 +53,10 @@ def _preference(raw, path: Path, line: int) -> float | None:
     if isinstance(raw, bool) or not isinstance(raw, (int, float)):
         raise InputError(f"preference {raw!r} is not a number; use a number from 1 to 2 (1.5 for a draw) or null",
                          path=path, line=line)
-    value = float(raw)
+    try:
+        value = float(raw)
+    except OverflowError:  # an integer beyond any float: outside [1, 2], as 1e400 (inf) is
+        value = math.inf if raw > 0 else -math.inf
     if math.isnan(value):
         return None
     if value == 0:

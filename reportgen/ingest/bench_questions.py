@@ -34,8 +34,11 @@ def check(path: Path, options: Options) -> Staged:
             if not isinstance(obj["turns"], list) or not obj["turns"]:
                 raise InputError("'turns' must be a non-empty list of the question's turns", path=path, line=line)
             turns = [text_of(t) for t in obj["turns"]]
-        else:
+        elif "prompt" in obj:
             turns = [str(obj["prompt"])]
+        else:
+            raise InputError("the question has no 'turns' or 'prompt'; add its text as \"turns\": [\"…\"]",
+                             path=path, line=line)
         if qid in rows:
             raise InputError(f"question {qid!r} is listed twice (first on line {rows[qid].line}); keep one",
                              path=path, line=line)

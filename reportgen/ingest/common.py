@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -145,7 +146,6 @@ def read_text(path: Path) -> str:
 def json_array(path: Path, what: str) -> list[tuple[int, object]]:
     """The elements of a file holding one JSON array, each with the line it starts on."""
     text = read_text(path)
-    decoder = json.JSONDecoder()
     ws = re.compile(r"\s*")
     i = ws.match(text, 0).end()
     if not text.startswith("[", i):
@@ -159,9 +159,9 @@ def json_array(path: Path, what: str) -> list[tuple[int, object]]:
         line += text.count("\n", last, i)
         last = i
         try:
-            obj, i = decoder.raw_decode(text, i)
+            obj, i = parse_json(text, path, line, i)
         except json.JSONDecodeError as exc:
-            raise InputError(f"invalid JSON ({exc.msg} at column {exc.colno}) in the array of {what}; fix it",
+            raise InputError(f"invalid JSON ({_syntax(exc)}) in the array of {what}; fix it",
                              path=path, line=exc.lineno) from None
         out.append((line, obj))
         i = ws.match(text, i).end()
@@ -185,9 +185,9 @@ def json_lines(path: Path, example: str) -> list[tuple[int, dict]]:
         if not text.strip():
             continue
         try:
-            obj = json.loads(text)
+            obj, _ = parse_json(text, path, lineno, whole=True)
         except json.JSONDecodeError as exc:
-            raise InputError(f"invalid JSON ({exc.msg} at column {exc.colno}); each line must be one JSON object",
+            raise InputError(f"invalid JSON ({_syntax(exc)}); each line must be one JSON object",
                              path=path, line=lineno) from None
         if not isinstance(obj, dict):
             raise InputError(f"each line must be a JSON object like {example}", path=path, line=lineno)
@@ -197,12 +197,93 @@ def json_lines(path: Path, example: str) -> list[tuple[int, dict]]:
     return out
 
 
+class _DuplicateKey(Exception):
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
+    """object_pairs_hook: the object as a dict, or _DuplicateKey for a key it holds twice (json's
+    default keeps the last one silently)."""
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return obj
+
+
+_DECODER = json.JSONDecoder(object_pairs_hook=_unique_keys)
+# A \uXXXX escape of half a UTF-16 surrogate pair: json decodes a lone one to a str that cannot be
+# encoded (UnicodeEncodeError later, far from the file); a whole pair decodes to one character.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def parse_json(text: str, path: Path, line: int, start: int = 0, *, whole: bool = False) -> tuple[object, int]:
+    """The JSON value that starts at ``start`` of ``text``, and the index after it; with ``whole``,
+    ``text`` is one JSON document (as json.loads). A syntax error is raised as json.JSONDecodeError
+    for the caller to word; what parses but cannot be used (a key twice in one object, a lone
+    surrogate escape, an integer beyond Python's 4300 digits, nesting past the recursion limit)
+    becomes an InputError naming ``line``. The strings are searched for lone surrogates only when
+    the raw text holds such an escape."""
+    try:
+        if whole:
+            if text.startswith("\ufeff"):  # as json.loads says it
+                raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+            obj, end = _DECODER.decode(text), len(text)
+        else:
+            obj, end = _DECODER.raw_decode(text, start)
+    except json.JSONDecodeError:
+        raise
+    except _DuplicateKey as exc:
+        raise InputError(f"key {_clip(exc.key)!r} appears twice; keep one", path=path, line=line) from None
+    except RecursionError:
+        raise InputError("nests JSON arrays or objects too deeply to read; flatten the structure",
+                         path=path, line=line) from None
+    except ValueError:  # int("…") past sys.get_int_max_str_digits()
+        raise InputError(f"holds an integer of more than {sys.get_int_max_str_digits()} digits, too long to "
+                         "read; shorten it", path=path, line=line) from None
+    if _SURROGATE_ESCAPE.search(text, start, end) and (bad := _lone_surrogate(obj)) is not None:
+        raise InputError(f"holds the escape \\u{ord(bad):04x}, half of a UTF-16 surrogate pair, which is not a "
+                         "character; fix the text", path=path, line=line)
+    return obj, end
+
+
+def _lone_surrogate(obj: object) -> str | None:
+    """The first lone surrogate in the strings (keys too) of a parsed JSON value, or None."""
+    stack = [obj]  # not recursive: the value may nest almost as deep as the recursion limit
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            if m := _SURROGATE.search(value):
+                return m.group()
+        elif isinstance(value, dict):
+            for key, item in reversed(value.items()):
+                stack += (item, key)
+        elif isinstance(value, list):
+            stack.extend(reversed(value))
+    return None
+
+
+def _syntax(exc: json.JSONDecodeError) -> str:
+    """json's message with its column ("Unterminated string starting at" ends in "at" already)."""
+    return f"{exc.msg.removesuffix(' at')} at column {exc.colno}"
+
+
+def _clip(text: str, n: int = 60) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
 def first_json_object(head: str) -> dict | None:
     """The first line of a JSON Lines head parsed, when it is a complete JSON object."""
     first = head.lstrip("\ufeff").lstrip().split("\n", 1)[0]
     try:
         obj = json.loads(first)
-    except ValueError:
+    except (ValueError, RecursionError):  # also an integer past 4300 digits, or nesting too deep
         return None
     return obj if isinstance(obj, dict) else None
 

@@ -142,6 +142,11 @@ def _write(ctx: Context, src: Source, csv_path: Path) -> list[str]:
                          "check its delimiter (a comma) and quoting", path=path, line=line) from None
     rows = store.scalar(con, "ingest/staged_count")
     if rows == 0:
+        # DuckDB's strict reader reads no rows at all, and no error, when the last of up to 2047 rows has
+        # more fields than the header: a file with rows is diagnosed before it is called header-only
+        line, problem = _diagnose(path, len(plan.names))
+        if problem:
+            raise InputError(problem, path=path, line=line)
         raise InputError("has a header but no rows; add one row per question", path=path, line=2)
     blank = store.run(con, "ingest/staged_first_blank")
     if blank:

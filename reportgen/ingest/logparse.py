@@ -31,6 +31,7 @@ _FOOTER = [
     ("total", re.compile(r"^Total Comparisons: (\d+)\s*$"), "Total Comparisons: <number>"),
     ("rate", re.compile(r"^Fine-tuned Win Rate: (\d+(?:\.\d+)?)%\s*$"), "Fine-tuned Win Rate: <percent>%"),
 ]
+MAX_COUNT = 2**31 - 1  # the database's INTEGER (runs.declared_items)
 SECTIONS = ("TRUE ANSWER:", "BASE MODEL ANSWER:", "FINETUNED MODEL ANSWER:")
 
 
@@ -89,6 +90,11 @@ def parse(path: Path, summary: LogSummary | None = None) -> Iterator[LogVerdict 
         m = _LOADED.match(first[1])
         if m:
             lines.next()
+            if len(m.group(1)) > 10 or int(m.group(1)) > MAX_COUNT:  # not int() of 5000 digits (ValueError)
+                raise InputError(
+                    f"the header says {_clip(m.group(1), 20)} entries were loaded, more than reportgen counts "
+                    f"(at most {MAX_COUNT}); fix the number", path=path, line=first[0],
+                )
             s.loaded, s.loaded_from = int(m.group(1)), m.group(2).strip()
 
     while (item := lines.next()) is not None:
@@ -278,6 +284,11 @@ def _read_footer(path: Path, lines: Lines) -> tuple[dict[str, float], dict[str, 
         if not m:
             raise InputError(
                 f"expected '{shape}' in the footer, found {_clip(item[1])!r}", path=path, line=item[0],
+            )
+        if key != "rate" and len(m.group(1)) > 10:  # not int() of 5000 digits (ValueError)
+            raise InputError(
+                f"the footer's count {_clip(m.group(1), 20)} is more than reportgen counts (at most "
+                f"{MAX_COUNT}); fix the footer", path=path, line=item[0],
             )
         footer[key] = float(m.group(1)) if key == "rate" else int(m.group(1))
         where[key] = item[0]

@@ -13,14 +13,30 @@ from reportgen.errors import InputError
 SNIFF_BYTES = 64 * 1024
 
 
-def file_sha256(path: Path) -> tuple[str, int]:
+def file_sha256(path: Path, *, text: bool = False) -> tuple[str, int]:
+    """The file's SHA-256 and size. ``text``: an input file, whose NUL bytes are refused here, in
+    the pass that reads it all anyway (check_readable looks at the first bytes only)."""
     digest = hashlib.sha256()
     size = 0
     with open(path, "rb") as fh:
         while chunk := fh.read(1 << 20):
+            if text and (at := chunk.find(b"\x00")) >= 0:
+                raise nul_error(path, size + at)
             digest.update(chunk)
             size += len(chunk)
     return digest.hexdigest(), size
+
+
+def nul_error(path: Path, offset: int) -> InputError:
+    """The error for the NUL byte at ``offset``, naming its line (LF, CRLF and CR end lines, as in
+    Lines) and column."""
+    with open(path, "rb") as fh:
+        before = fh.read(offset)
+    line = before.count(b"\n") + before.count(b"\r") - before.count(b"\r\n") + 1
+    start = max(before.rfind(b"\n"), before.rfind(b"\r")) + 1
+    column = len(before[start:].removeprefix(codecs.BOM_UTF8).decode("utf-8", errors="replace")) + 1
+    return InputError(f"holds a NUL byte at column {column}, which a text file must not hold; remove it",
+                      path=path, line=line)
 
 
 def check_readable(path: Path) -> bytes:

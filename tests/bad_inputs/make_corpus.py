@@ -51,6 +51,10 @@ FILES: dict[str, str | bytes] = {
     "nul_in_field.csv": f"{H}\nq\x00,p,r,b,f\n",
     "bom.csv": f"\ufeff{H}\n{ROW}\n",
     "crlf.csv": f"{H}\r\n{ROW}\r\n\"multi\r\nline\",p,r,b,f\r\n",
+    # DuckDB's strict reader reads no rows (and no error) when the last row has a field too many
+    "extra_field_last_row.csv": f"id,{H}\n1,q1,p,r,b,f\n2,q2,p,r,b,f\n3,q3,p,r,b,f,EXTRA\n",
+    # a NUL past the first bytes that check_readable sniffs
+    "nul_late.csv": f"{H}\n" + "".join(f"q{i},p,r,b,f\n" for i in range(60)) + "q\x00,p,r,b,f\n",
     "mixed_line_endings.csv": f"{H}\r\n{ROW}\nq2,p,r,b,f\r\n",
     # judge logs
     "log_only_header.judge.log": "Loaded 3 finetune entries from items.csv\n",
@@ -76,6 +80,9 @@ FILES: dict[str, str | bytes] = {
     "log_text_after_footer.judge.log": LOG + "thanks for reading\n",
     "log_crlf_bom.judge.log": "\ufeff" + LOG.replace("\n", "\r\n"),
     "log_interrupted_no_footer.judge.log": LOG.split("\nFinal Results:", 1)[0],
+    "log_loaded_too_many.judge.log": LOG.replace("Loaded 3 finetune", f"Loaded {2**31} finetune"),
+    "log_footer_huge_count.judge.log": LOG.replace("Base Model Wins: 2", "Base Model Wins: " + "9" * 5000),
+    "log_nul_in_answer.judge.log": LOG.replace("base answer", "base\x00answer", 1),
     # verdict JSONL (ingested into the bundled example's run)
     "jsonl_invalid_json.jsonl": JL + '\n{"item": "4", "winner": "base",}\n',
     "jsonl_missing_winner.jsonl": JL + '\n{"item": "4"}\n',
@@ -87,6 +94,19 @@ FILES: dict[str, str | bytes] = {
     "jsonl_duplicate_item.jsonl": JL + "\n" + JL + "\n",
     "jsonl_blank_lines_only.jsonl": "{}\n".replace("{}", "") + "\n \n",
     "jsonl_utf16.jsonl": (JL + "\n").encode("utf-16"),
+    "jsonl_unterminated_string.jsonl": '{"item": "1", "winner": "base}\n',
+    # JSON that parses but cannot be used: a lone surrogate escape (a str that cannot be encoded), an
+    # integer past Python's 4300 digits, nesting past the recursion limit, a key twice (the last wins)
+    "jsonl_lone_surrogate.jsonl": JL + '\n{"item": "4", "winner": "tie", "rationale": "half \\ud83d of an emoji"}\n',
+    "jsonl_lone_low_surrogate_judge.jsonl": '{"item": "4", "winner": "tie", "judge": "j\\uDC00"}\n',
+    # only looks odd: a whole surrogate pair is one character
+    "jsonl_surrogate_pair.jsonl": '{"item": "4", "winner": "tie", "rationale": "an emoji \\ud83d\\ude00", '
+                                  '"judge": "pair"}\n',
+    "jsonl_huge_integer.jsonl": JL + '\n{"item": "4", "winner": "tie", "confidence": ' + "9" * 5000 + "}\n",
+    "jsonl_deep_nesting.jsonl": JL + '\n{"item": "4", "winner": "tie", "x": ' + "[" * 5000 + "]" * 5000 + "}\n",
+    # on the first line, where the format is detected
+    "jsonl_deep_nesting_first_line.jsonl": '{"item": "4", "winner": "tie", "x": ' + "[" * 5000 + "]" * 5000 + "}\n",
+    "jsonl_duplicate_key.jsonl": JL + '\n{"item": "4", "winner": "base", "winner": "finetuned"}\n',
     # AlpacaEval annotations.json
     "alpaca_malformed.json": '[\n' + AE + ',\n {"instruction": "q2", "output_1": "a",\n}\n]\n',
     # only looks odd: AlpacaEval leaves out a preference outside [1, 2]; reportgen counts it invalid
@@ -95,6 +115,14 @@ FILES: dict[str, str | bytes] = {
     "alpaca_two_models.json": '[\n' + AE + ',\n' + AE.replace('"q"', '"q2"').replace('"m2"', '"m3"') + '\n]\n',
     "alpaca_missing_preference.json": '[\n' + AE.replace(', "preference": 1.7', '') + '\n]\n',
     "alpaca_repeated_instruction.json": '[\n' + AE + ',\n' + AE + '\n]\n',
+    "alpaca_lone_surrogate.json": '[\n' + AE.replace('"b"', '"b\\ud800"') + '\n]\n',
+    "alpaca_huge_integer.json": '[\n' + AE + ',\n' + AE.replace('"q"', '"q2"').replace(
+        '"dataset": "d"', '"dataset": "d", "extra": ' + "1" * 5000) + '\n]\n',
+    "alpaca_deep_nesting.json": '[\n' + AE + ',\n' + "[" * 5000 + "]" * 5000 + '\n]\n',
+    "alpaca_duplicate_key.json": '[\n' + AE.replace('"preference": 1.7', '"preference": 1.7,\n "preference": 1.2')
+                                 + '\n]\n',
+    # only looks odd: an integer beyond any float is a number outside [1, 2], as 2.5 (no verdict)
+    "alpaca_preference_huge_integer.json": '[\n' + AE.replace("1.7", "1" + "0" * 400) + '\n]\n',
     # Arena-Hard-Auto judgments
     "arena_unknown_score.jsonl": AH + "\n" + AH.replace('"q1"', '"q2"').replace('"B>A"', '"B>>>A"') + "\n",
     "arena_one_game.jsonl": AH.replace(', {"score": "B>A"}', "") + "\n",
@@ -105,6 +133,11 @@ FILES: dict[str, str | bytes] = {
     "mtbench_unknown_winner.jsonl": MTB.replace('"g2_winner": "tie"', '"g2_winner": "model_3"') + "\n",
     "mtbench_bad_turn.jsonl": MTB.replace('"turn": 1', '"turn": "first"') + "\n",
     "mtbench_missing_model.jsonl": MTB.replace('"model_2": "b", ', '') + "\n",
+    "mtbench_lone_surrogate.jsonl": MTB.replace('"turn": 1', '"turn": 1, "g1_judgment": "\\ud800"') + "\n",
+    # a benchmark's question.jsonl and answer file (alone: they are read before the missing judgments are noticed)
+    "questions_no_text.jsonl": '{"question_id": 1, "turns": ["Hi?"], "category": "c"}\n'
+                               '{"question_id": 2, "category": "c"}\n',
+    "answers_lone_surrogate.jsonl": '{"question_id": 1, "model_id": "a", "choices": [{"turns": ["x\\udbff"]}]}\n',
 }
 
 
