@@ -171,8 +171,8 @@ def test_bad_input_through_cli(invoke, example_db, tmp_path, content, needle):
 def test_locked_database(example_db, example_csv, tmp_path):
     holder = subprocess.Popen(
         [sys.executable, "-c",
-         "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ready', flush=True); time.sleep(60)",
-         str(example_db)], stdout=subprocess.PIPE, text=True)
+         "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('ready', flush=True); sys.stdin.read()",
+         str(example_db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "ready"
         before = sha256(example_db)

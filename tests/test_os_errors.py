@@ -32,6 +32,8 @@ def reportgen(*args, cwd: Path | None = None) -> subprocess.CompletedProcess:
     try:
         return subprocess.run([sys.executable, "-m", "reportgen", *map(str, args)], capture_output=True, text=True,
                               cwd=cwd, env=env, timeout=300, preexec_fn=honour_permissions)
+    except subprocess.TimeoutExpired:
+        raise  # a hang is a failure, not a missing capability
     except subprocess.SubprocessError as exc:  # the capabilities could not be dropped (a restricted container)
         pytest.skip(f"cannot run a command without root's permission overrides here: {exc}")
 
