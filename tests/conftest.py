@@ -1,5 +1,6 @@
 """Shared fixtures and helpers: the bundled example files, a database with the example
-ingested, a CLI runner, a database digest, a site's file tree, a free port, Chromium.
+ingested, a CLI runner, a database digest, a site's file tree, a free port and a server started on one,
+Chromium, and Hypothesis's settings (the same examples on every run).
 
 Under CI (CI=true), a skipped test fails the run: a skip there means a missing install
 step (an extra, Debian chromium, ../shared/data). The skips are collected from every
@@ -13,6 +14,9 @@ import hashlib
 import os
 import shutil
 import socket
+import subprocess
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -62,6 +66,24 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.section("CI=true: every skip fails the run (install what it names)", red=True)
         for nodeid, reason in _SKIPS:
             terminalreporter.line(f"{nodeid}: {reason}", red=True)
+
+
+# ---------------------------------------------------------------------------- Hypothesis: the same examples
+
+try:
+    from hypothesis import HealthCheck, settings as _hypothesis
+except ImportError:  # pragma: no cover - a test extra
+    pass
+else:
+    # A clean clone (CI) has no .hypothesis database, so random examples would differ on every run: the
+    # examples follow from each test alone (derandomize), nothing is stored, and no check depends on speed
+    # (no deadline, no too_slow). REPORTGEN_HYPOTHESIS_PROFILE=explore draws new random examples (locally,
+    # to hunt for bugs; a failure then prints the blob that reproduces it).
+    _hypothesis.register_profile("deterministic", derandomize=True, database=None, deadline=None,
+                                 print_blob=True, suppress_health_check=[HealthCheck.too_slow])
+    _hypothesis.register_profile("explore", deadline=None, print_blob=True,
+                                 suppress_health_check=[HealthCheck.too_slow])
+    _hypothesis.load_profile(os.environ.get("REPORTGEN_HYPOTHESIS_PROFILE") or "deterministic")
 
 
 # ---------------------------------------------------------------------------- the example
@@ -148,9 +170,51 @@ def honour_permissions() -> None:
 
 
 def free_port() -> int:
+    """A 127.0.0.1 port free now. It is given back before the caller's server binds it, so on a shared
+    machine another process may take it first: start servers with ``start_server``, which retries."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+HANG = 600  # seconds; only turns a server that never answers (nor exits) into a failure, no speed limit
+
+
+def start_server(argv: Callable[[int], list[str]], log: Path, ready: Callable[[int, str], bool], *,
+                 tries: int = 5, port: Callable[[], int] = free_port, **popen) -> tuple[subprocess.Popen, int]:
+    """Start ``argv(port)`` on a free port, its output in ``log``; return (process, port) once
+    ``ready(port, what it logged)``. A server that exits with "address already in use" (another process
+    took the port between ``free_port`` and its bind) is started again on another port, ``tries`` times
+    in all; any other exit fails the test with its log."""
+    for _ in range(tries):
+        chosen = port()
+        with log.open("w") as out:
+            proc = subprocess.Popen(argv(chosen), stdout=out, stderr=subprocess.STDOUT, **popen)
+        give_up = time.monotonic() + HANG
+        while True:
+            if proc.poll() is not None:
+                text = log.read_text(errors="replace")
+                if "address already in use" in text.lower():
+                    break                                          # the next try, on another port
+                pytest.fail(f"the server exited with status {proc.returncode}; its log:\n{text[-4000:]}")
+            if ready(chosen, log.read_text(errors="replace")):
+                return proc, chosen
+            if time.monotonic() > give_up:
+                proc.kill()
+                proc.wait()
+                pytest.fail(f"the server neither answered nor exited in {HANG} s (a hang: no speed is asserted); "
+                            f"its log:\n{log.read_text(errors='replace')[-4000:]}")
+            time.sleep(0.2)
+    pytest.fail(f"{tries} ports in a row were taken before the server could bind them")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import socket
-import subprocess
 import sys
 import time
 import types
@@ -22,45 +21,70 @@ pytest.importorskip("sse_starlette")
 pytest.importorskip("starlette_context")
 pytest.importorskip("pydantic_settings")
 
+from conftest import free_port, start_server, stop_server  # noqa: E402
 from test_judge_model import tiny_csv, tiny_db  # noqa: E402,F401  (fixtures)
 
 pytestmark = pytest.mark.slow
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def _answers(port: int, log: str) -> bool:
+    """The server this test started (uvicorn logs its bind) answers /v1/models."""
+    if f"Uvicorn running on http://127.0.0.1:{port}" not in log:
+        return False
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=30) as r:
+            json.load(r)
+        return True
+    except (OSError, ValueError):
+        return False
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     from reportgen.judge.local import default_model_path
-    port = _free_port()
-    log = (tmp_path_factory.mktemp("server") / "server.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(default_model_path()),
-                             "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096", "--n_threads", "2",
-                             "--n_threads_batch", "2"], stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
+    proc, port = start_server(
+        lambda port: [sys.executable, "-m", "llama_cpp.server", "--model", str(default_model_path()),
+                      "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096", "--n_threads", "2",
+                      "--n_threads_batch", "2"],
+        tmp_path_factory.mktemp("server") / "server.log", _answers)
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            assert proc.poll() is None, "the server exited; see its log"
-            try:
-                with urllib.request.urlopen(url + "/v1/models", timeout=2) as r:
-                    json.load(r)
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "the server did not start within 90 s"
-                time.sleep(0.5)
-        yield url
+        yield f"http://127.0.0.1:{port}"
     finally:
-        proc.terminate()
+        stop_server(proc)
+
+
+@pytest.fixture
+def refused_url():
+    """A 127.0.0.1 URL where nothing listens: a port bound but not listening, held for the test (so no
+    other process can take it), refuses every connection."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        yield f"http://127.0.0.1:{s.getsockname()[1]}"
+
+
+def test_a_server_whose_port_is_taken_is_started_on_another(tmp_path):
+    """start_server's retry: the first port it is given is taken (by a socket listening here), so the
+    server exits with "address already in use" and is started again on the next."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        ports = [taken.getsockname()[1]]
+        tries = []
+
+        def port():
+            tries.append(ports.pop(0) if ports else free_port())
+            return tries[-1]
+
+        proc, chosen = start_server(
+            lambda port: [sys.executable, "-u", "-m", "http.server", "--bind", "127.0.0.1", "--directory",
+                          str(tmp_path), str(port)],
+            tmp_path / "server.log", lambda port, log: f"port {port}" in log, port=port)
         try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+            assert len(tries) == 2 and tries[0] == taken.getsockname()[1] and chosen == tries[1]
+            with urllib.request.urlopen(f"http://127.0.0.1:{chosen}/", timeout=60) as r:
+                assert r.status == 200
+        finally:
+            stop_server(proc)
 
 
 def test_endpoint_judge_matches_the_local_judge(server, tiny_db, invoke):
@@ -87,12 +111,11 @@ def test_endpoint_judge_matches_the_local_judge(server, tiny_db, invoke):
     assert "judge agreement · run tiny · endpoint:SmolLM2-135M-Instruct.Q4_1.gguf vs local:" in out
 
 
-def test_endpoint_down_is_one_clear_error(tiny_db, invoke, monkeypatch):
+def test_endpoint_down_is_one_clear_error(tiny_db, invoke, monkeypatch, refused_url):
     import reportgen.judge.endpoint as endpoint
     waits = []                                    # the back-off is recorded, not slept
     monkeypatch.setattr(endpoint, "time", types.SimpleNamespace(sleep=waits.append, perf_counter=time.perf_counter))
-    url = f"http://127.0.0.1:{_free_port()}"
-    result = invoke("judge", "--db", tiny_db, "--endpoint", url, "--endpoint-model", "m", "--limit", "1")
+    result = invoke("judge", "--db", tiny_db, "--endpoint", refused_url, "--endpoint-model", "m", "--limit", "1")
     assert result.exit_code == 1
     assert "failed after 4 tries" in result.output and "Traceback" not in result.output
     assert result.output.count("Error:") == 1

@@ -7,10 +7,11 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import duckdb
@@ -143,66 +144,95 @@ def test_explain_generates_a_rationale_for_every_base_win(tiny_db, local_judge):
         assert len(rationale) > len("The base answer is better because ")   # the model wrote something
 
 
-def test_kill_9_then_resume_loses_nothing_and_duplicates_nothing(tiny_db):
-    cmd = [sys.executable, "-m", "reportgen", "judge", "--db", str(tiny_db), "--threads", "2"]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env, cwd=ROOT)
-    seen = []
-    deadline = time.monotonic() + 240
-    try:
-        for line in proc.stderr:              # the progress lines: "judged N/6 ..." after each commit
-            seen.append(line)
-            if line.startswith("judged 2/"):
-                break
-            assert time.monotonic() < deadline, "no progress"
-    finally:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
-    assert proc.returncode == -signal.SIGKILL
-    with duckdb.connect(str(tiny_db), read_only=True) as con:
-        before = con.execute("SELECT count(*) FROM verdicts").fetchone()[0]
-    assert 2 <= before < 6, "".join(seen)
-    done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
-    assert done.returncode == 0, done.stderr
-    assert f"({before} already judged by this judge)" in done.stderr
-    with duckdb.connect(str(tiny_db), read_only=True) as con:
-        rows = con.execute("SELECT item_key, count(*) FROM verdicts GROUP BY ALL ORDER BY 1").fetchall()
+@pytest.fixture
+def count_statements(monkeypatch):
+    """Count the SQL statements this process runs (store's kill hook, armed so that it never fires)."""
+    from reportgen import store
+    monkeypatch.setattr(store, "_KILL_AT", -1)
+    monkeypatch.setattr(store, "_statements_run", 0)
+    return lambda: store._statements_run
+
+
+JUDGE_CMD = [sys.executable, "-m", "reportgen", "judge", "--threads", "2"]
+
+
+def _verdicts(db: Path) -> tuple[list, list, tuple]:
+    """(item keys by seq, seqs, (order rows, distinct (item, order)))."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        keys, seqs = con.execute("SELECT list(item_key ORDER BY seq), list(seq ORDER BY seq) FROM verdicts").fetchone()
         orders = con.execute("SELECT count(*), count(DISTINCT (item_key, ord)) FROM judge_orders").fetchone()
-        seqs = con.execute("SELECT list(seq ORDER BY seq) FROM verdicts").fetchone()[0]
-    assert rows == [(f"q{i}", 1) for i in range(6)]
-    assert orders == (12, 12)
-    assert seqs == list(range(6))
+    return keys or [], seqs or [], orders
 
 
-def test_explain_generates_one_grammar_constrained_sentence(local_judge):
+def test_kill_9_then_resume_loses_nothing_and_duplicates_nothing(tiny_db, tmp_path, local_judge, count_statements,
+                                                                  monkeypatch):
+    """`reportgen judge` SIGKILLed at an exact SQL statement (store's REPORTGEN_TEST_KILL_AT): the last one
+    of the third item's transaction, just before its COMMIT. Exactly the first two verdicts survive, and
+    a second run judges exactly the other four."""
+    from reportgen.judge import judge_run
+    # one item per commit, in this process and in the subprocesses: the same statements on every run
+    monkeypatch.setenv("REPORTGEN_JUDGE_MAX_BATCH", "1")
+    ref = tmp_path / "ref.duckdb"
+    shutil.copy(tiny_db, ref)
+    commits: list[int] = []              # statements run when each verdict's COMMIT is done
+    local_judge.llm.reset()              # the same evaluations (and cache reuse) as a fresh model process
+    start = count_statements()
+    judge_run(ref, local_judge, limit=3, progress=lambda p: commits.append(count_statements() - start))
+    assert len(commits) == 3 and commits[0] < commits[1] < commits[2] - 2
+    cmd = [*JUDGE_CMD, "--db", str(tiny_db)]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    killed = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=600,
+                            env={**env, "REPORTGEN_TEST_KILL_AT": str(commits[2])})
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    progress = [line.split(" [")[0] for line in killed.stderr.splitlines() if line.startswith("judged ")]
+    assert progress == ["judged 1/6", "judged 2/6"], killed.stderr
+    assert _verdicts(tiny_db) == (["q0", "q1"], [0, 1], (4, 4))
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "4 items to judge (2 already judged by this judge)" in done.stderr
+    assert _verdicts(tiny_db) == ([f"q{i}" for i in range(6)], list(range(6)), (12, 12))
+
+
+# The explanation's grammar (local.EXPLAIN_GRAMMAR): one sentence of these characters, closed by a period.
+ONE_SENTENCE = re.compile(r"[A-Za-z0-9 ,;:'()%/-]{10,300}\.")
+# Items on which the unconstrained model writes what the grammar forbids: several sentences, "2+2=4!".
+ARITHMETIC = [
+    dict(item_key="a", paper="Arithmetic", question="What is 2+2?", reference_answer="2+2=4!",
+         base_answer="2+2=4!", finetuned_answer="2+2=5!"),
+    dict(item_key="b", paper="Arithmetic", question="What is 2+2? Show the equation.",
+         reference_answer="2+2=4! Yes: 2+2=4!", base_answer="2+2=4! Indeed, 2+2=4!",
+         finetuned_answer="2+2=5?! Maybe 2+2=22!"),
+]
+
+
+@pytest.mark.parametrize("item", ARITHMETIC, ids=lambda item: item["item_key"])
+def test_explain_generates_one_grammar_constrained_sentence(local_judge, item, monkeypatch):
     from reportgen.judge.prompt import JudgeTemplate, explain_prompt
-    item = dict(item_key="x", paper=PAPERS[0], question=QA[0][0], reference_answer=QA[0][1],
-                base_answer=QA[0][2], finetuned_answer=QA[0][3])
-    text = local_judge.explain(explain_prompt(JudgeTemplate(name="explain.j2"), local_judge.chat, item))
-    assert 10 <= len(text) <= 400 and "\n" not in text
-    assert text.endswith(".") or len(text) > 200      # the grammar closes the sentence unless cut by max_tokens
+    prompt = explain_prompt(JudgeTemplate(name="explain.j2"), local_judge.chat, item)
+    text = local_judge.explain(prompt)
+    assert ONE_SENTENCE.fullmatch(text), text
+    # the control: without its grammar the same call writes what the grammar forbids, so the assertion
+    # above holds because of the grammar (if the model changes, pick items that show this again)
+    monkeypatch.setattr(local_judge._llama_cpp.LlamaGrammar, "from_string", staticmethod(lambda *a, **k: None))
+    free = local_judge.explain(prompt)
+    assert not ONE_SENTENCE.fullmatch(free), free
 
 
 def test_ctrl_c_keeps_every_committed_verdict(tiny_db):
-    cmd = [sys.executable, "-m", "reportgen", "judge", "--db", str(tiny_db), "--threads", "2"]
+    """A Ctrl-C (SIGINT) right after the second item was handed to the writer thread (judge's
+    REPORTGEN_TEST_SIGINT_AT): exit 130 with its message, and exactly the two judged items committed,
+    each whole; a second run judges exactly the other four."""
+    cmd = [*JUDGE_CMD, "--db", str(tiny_db)]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env, cwd=ROOT)
-    try:
-        for line in proc.stderr:
-            if line.startswith("judged 1/"):
-                proc.send_signal(signal.SIGINT)
-                break
-        rest = proc.stderr.read()
-        proc.wait(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 130, rest
-    assert "interrupted; everything committed so far is kept" in rest
-    with duckdb.connect(str(tiny_db), read_only=True) as con:
-        verdicts, orders = con.execute("SELECT (SELECT count(*) FROM verdicts), (SELECT count(*) FROM judge_orders)"
-                                       ).fetchone()
-    assert 1 <= verdicts < 6 and orders == 2 * verdicts
+    r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=600,
+                       env={**env, "REPORTGEN_TEST_SIGINT_AT": "2"})
+    assert r.returncode == 130, r.stderr
+    assert "interrupted; everything committed so far is kept" in r.stderr
+    assert _verdicts(tiny_db) == (["q0", "q1"], [0, 1], (4, 4))
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "4 items to judge (2 already judged by this judge)" in done.stderr
+    assert _verdicts(tiny_db) == ([f"q{i}" for i in range(6)], list(range(6)), (12, 12))
 
 
 def _items():

@@ -68,19 +68,30 @@ def test_writer_batches_what_queued_while_it_committed():
 
 
 def test_writer_stops_at_the_first_error_and_raises_it_in_the_caller():
-    committed = []
+    """Items queued behind a commit that fails are never committed, and put() raises the error
+    once it is recorded (Writer.failed), as close() does."""
+    entered, release = threading.Event(), threading.Event()
+    batches = []
 
     def commit(batch):
-        if 2 in batch:
+        batches.append(list(batch))
+        if len(batches) == 1:
+            entered.set()
+            assert release.wait(WAIT)
             raise OSError("disk full")
-        committed.extend(batch)
 
     w = Writer(commit)
-    for i in range(3):
-        w.put(i)
+    w.put(0)
+    assert entered.wait(WAIT)          # the commit of [0] runs, and is going to fail
+    w.put(1)                           # queued behind it before it fails: never to be committed
+    w.put(2)
+    release.set()
+    assert w.failed.wait(WAIT), "the failed commit was not recorded"
+    with pytest.raises(OSError, match="disk full"):
+        w.put(3)
     with pytest.raises(OSError, match="disk full"):
         w.close()
-    assert 2 not in committed and committed == sorted(committed)
+    assert batches == [[0]]            # one commit: nothing after the failure
 
 
 def test_prepared_prompts_reach_the_backend(example_db):
@@ -129,22 +140,53 @@ def test_the_next_item_is_scored_while_the_last_one_commits(example_db, monkeypa
 
 
 def test_a_failed_commit_stops_the_run_and_keeps_only_whole_items(example_db, monkeypatch):
+    """One item per commit; the second item's commit fails while the third waits behind it and the
+    backend holds the fourth until the failure is recorded. Then exactly: the first item's verdict
+    (both orders) is kept, the third is not committed, and the judge stops after the fourth item's
+    two prompts (the put of its result raises)."""
+    import reportgen.judge as judge_mod
     from reportgen import categories
-    calls = {"n": 0}
+    monkeypatch.setenv("REPORTGEN_JUDGE_MAX_BATCH", "1")
+    writers: list[Writer] = []
+
+    class Recorded(Writer):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            writers.append(self)
+
+    fourth_item = threading.Event()
+    refreshes = []
     real = categories.refresh
 
-    def refresh(con, run_id, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 2:
+    def refresh(con, run_id, **kwargs):           # the last step of each commit's transaction
+        refreshes.append(run_id)
+        if len(refreshes) == 2:                    # the second item's commit
+            assert fourth_item.wait(WAIT)          # the third item is queued behind it by now
             raise duckdb.IOException("simulated write error")
         real(con, run_id, **kwargs)
 
+    class Held(FakeJudge):
+        def score(self, prompt):
+            if len(self.prompts) == 6:             # the fourth item's first order: the third was put
+                fourth_item.set()
+                assert writers[0].failed.wait(WAIT), "the failed commit was not recorded"
+            return super().score(prompt)
+
     monkeypatch.setattr(categories, "refresh", refresh)
+    monkeypatch.setattr(judge_mod, "Writer", Recorded)
+    judge = Held()
     with pytest.raises(duckdb.IOException, match="simulated"):
-        judge_run(example_db, FakeJudge(), run=RUN, limit=20)
+        judge_run(example_db, judge, run=RUN, limit=20)
+    assert len(judge.prompts) == 8                 # items 1-4 scored; nothing after the failure
+    assert len(refreshes) == 2                     # no commit after the failed one
     with duckdb.connect(str(example_db), read_only=True) as con:
-        verdicts = con.execute("SELECT count(*) FROM verdicts WHERE judge = 'local:fake'").fetchone()[0]
+        seqs = con.execute("SELECT list(seq ORDER BY seq) FROM verdicts WHERE judge = 'local:fake'").fetchone()[0]
         orders = con.execute("SELECT count(*), count(DISTINCT item_key) FROM judge_orders").fetchone()
-    assert 1 <= verdicts < 20
-    assert orders == (2 * verdicts, verdicts)          # every committed verdict with both of its orders
-    assert judge_run(example_db, FakeJudge(), run=RUN, limit=20 - verdicts).judged == 20 - verdicts
+    assert seqs == [0]                             # the first item only
+    assert orders == (2, 1)                        # with both of its orders; none of the failed one
+    monkeypatch.setattr(categories, "refresh", real)
+    assert judge_run(example_db, FakeJudge(), run=RUN, limit=19).judged == 19
+    with duckdb.connect(str(example_db), read_only=True) as con:
+        seqs = con.execute("SELECT list(seq ORDER BY seq) FROM verdicts WHERE judge = 'local:fake'").fetchone()[0]
+        orders = con.execute("SELECT count(*), count(DISTINCT (item_key, ord)) FROM judge_orders").fetchone()
+    assert seqs == list(range(20)) and orders == (40, 40)

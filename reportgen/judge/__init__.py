@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
@@ -29,6 +30,13 @@ from reportgen.judge.prompt import JudgeTemplate, explain_prompt, pair_prompts
 
 TIE_MARGIN = 0.1
 MIN_LETTER_MASS = 0.5
+
+# For tests only: REPORTGEN_TEST_SIGINT_AT=N makes judge_run raise SIGINT in its own (main) thread right
+# after it hands its N-th judged item to the writer thread, so that a test places a Ctrl-C after an exact
+# item instead of at a moment. (store's REPORTGEN_TEST_KILL_AT counts SQL statements, which run on the
+# writer thread while judging: a SIGINT sent there reaches the main thread wherever it is by then, maybe
+# an item further.) Unset, it costs one check per item.
+_SIGINT_AT = int(os.environ.get("REPORTGEN_TEST_SIGINT_AT") or 0)
 
 
 @dataclass
@@ -251,10 +259,12 @@ def judge_run(db: Path, backend: Backend, *, run: str | None = None, template: P
         writer = Writer(commit, max_batch=_max_batch())
         try:
             with closing(judging.results(rows)) as results:
-                for r in results:
+                for handed, r in enumerate(results, start=1):
                     writer.put(r)
+                    if handed == _SIGINT_AT:
+                        signal.raise_signal(signal.SIGINT)   # the handler runs here: Ctrl-C's KeyboardInterrupt
+            writer.close()  # in the try: a Ctrl-C while the last batch commits still waits for it
         except BaseException:
             writer.close(raise_error=False)   # commit what was judged, then report the first error
             raise
-        writer.close()
     return result

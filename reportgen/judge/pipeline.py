@@ -44,13 +44,15 @@ def ahead(items: Iterable[T], fn: Callable[[T], R]) -> Iterator[R]:
 class Writer:
     """Calls ``commit(batch)`` on its own thread with every item ``put`` since the last call (at
     most ``max_batch`` of them), in order. The first error stops it; ``put`` and ``close`` raise it
-    in the caller's thread."""
+    in the caller's thread. ``failed`` is set once that error is recorded: from then on ``put``
+    raises it and nothing more is committed (the tests wait on it instead of on a moment)."""
 
     def __init__(self, commit: Callable[[list], None], max_batch: int | None = None):
         self._commit = commit
         self._max = max_batch
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._error: BaseException | None = None
+        self.failed = threading.Event()
         self._thread = threading.Thread(target=self._run, name="reportgen-commit", daemon=True)
         self._thread.start()
 
@@ -82,5 +84,6 @@ class Writer:
                     self._commit(batch)
                 except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
                     self._error = exc
+                    self.failed.set()
             if stop:
                 return
