@@ -4,13 +4,12 @@ search, no console errors or failed requests, and model text that executes nothi
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, XSS_MAP, free_port
+from conftest import ROOT, XSS_MAP, start_server, stop_server
 from reportgen import site as site_mod
 from reportgen.demo import EXAMPLE_RUN
 from reportgen.ingest import ingest
@@ -70,23 +69,21 @@ def xss_site(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def serve():
-    """Start `reportgen serve DIR` in a subprocess on a free 127.0.0.1 port; stop it afterwards."""
+def serve(tmp_path):
+    """Start `reportgen serve DIR` in a subprocess on a free 127.0.0.1 port (another, should that one be taken
+    before it binds); stop it afterwards."""
     procs = []
 
     def start(directory: Path, prefix_dir: Path | None = None) -> str:
-        port = free_port()
-        proc = subprocess.Popen([sys.executable, "-m", "reportgen", "serve", str(prefix_dir or directory),
-                                 "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        proc, port = start_server(
+            lambda port: [sys.executable, "-m", "reportgen", "serve", str(prefix_dir or directory), "--port", str(port)],
+            tmp_path / f"serve-{len(procs)}.log", lambda port, said: f"http://127.0.0.1:{port}/" in said,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"})
         procs.append(proc)
-        line = proc.stdout.readline().decode()
-        assert f"http://127.0.0.1:{port}/" in line, line
         return f"http://127.0.0.1:{port}/"
     yield start
     for proc in procs:
-        proc.terminate()
-        proc.wait(timeout=10)
+        stop_server(proc)
 
 
 def test_example_over_file_url(browser, example_site):

@@ -116,7 +116,8 @@ one_line = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Zl"
     lambda s: s.strip() == s and s)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None,  # the profile's suppressions too: too_slow depends on the machine
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(items=st.lists(st.builds(LogItem, st.sampled_from(["BASE", "FINE_TUNED"]), one_line, one_line,
                                 answer, answer, answer), min_size=1, max_size=5))
 def test_roundtrip_random_logs(tmp_path, items):
