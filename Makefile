@@ -31,7 +31,7 @@ demo: $(VENV)/.core
 	fi
 
 # The repository's site/ is the bundled example's site, search index included; a test checks it is current.
-site: $(VENV)/.test
+site: $(VENV)/.core
 	rm -f build/site-example.duckdb && mkdir -p build
 	$(BIN)/reportgen --db build/site-example.duckdb ingest examples/llama31-8b-paper-qa/*.csv \
 	  examples/llama31-8b-paper-qa/*.judge.log --run llama31-8b-paper-qa

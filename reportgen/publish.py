@@ -135,6 +135,8 @@ jobs:
       - uses: actions/setup-python@v5
         with:
           python-version: "3.11"
+      # reportgen from this repository (a checkout of it); in a repository of your own results, install it from
+      # where you got it instead, e.g. pip install 'reportgen[site] @ git+https://github.com/OWNER/reportgen'
       - run: pip install '.[site]'
 {console_step}      - name: Build the site (or use the committed {out}/ folder when there is no database)
         run: |
