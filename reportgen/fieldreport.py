@@ -68,6 +68,8 @@ def frame(con: duckdb.DuckDBPyConnection | None, overall: pl.DataFrame,
             row["lc_note"] = (f"{with_len.height} of the {v.height} judged items have both answers' text, whose "
                               f"lengths it needs (at least {fieldstats.LC_MIN_ITEMS}); ingest the answers with the "
                               "judgments")
+        elif row["lc_note"] and with_len.height < v.height:  # say which items the reason is about
+            row["lc_note"] += f"; that is over the {with_len.height} of the {v.height} judged items with both answers' text"
         if o.get("battles"):
             games = v.filter(pl.col("weight_1").is_not_null() | pl.col("weight_2").is_not_null()
                              | (pl.col("outcome_1") == "tie") | (pl.col("outcome_2") == "tie"))
