@@ -90,6 +90,21 @@ def test_truncated_mid_transcript(tmp_path):
         parse(write(tmp_path, cut))
 
 
+def test_the_closing_lines_inside_the_fine_tuned_answer_are_answer_text(tmp_path):
+    """The fine-tuned answer may hold the rule and the "Better Answer" line and go on: the transcript
+    closes where the log goes on as after a transcript (a verdict, the footer, its end)."""
+    inside = f"f\n{EQ}\nBetter Answer: EvalWinner.BASE\n\nstill the fine-tuned answer"
+    summary, _, transcripts = parse(write(tmp_path, write_log([LogItem("BASE", finetuned=inside), LogItem("FINE_TUNED")])))
+    assert [t.finetuned_answer for t in transcripts] == [inside] and summary.verdicts == 2
+
+
+@pytest.mark.parametrize("shown", ["6.2", "6.3"])
+def test_a_footer_rate_rounded_either_way_at_a_half_agrees(tmp_path, shown):
+    text = write_log([LogItem("BASE")] * 15 + [LogItem("FINE_TUNED")])  # 1/16 = 6.25 %
+    summary, _, _ = parse(write(tmp_path, text.replace("Fine-tuned Win Rate: 6.2%", f"Fine-tuned Win Rate: {shown}%")))
+    assert summary.footer["rate"] == float(shown)
+
+
 def test_transcript_without_better_answer_line(tmp_path):
     text = write_log([LogItem("BASE"), LogItem("BASE")]).replace("Better Answer: EvalWinner.BASE\n", "", 1)
     with pytest.raises(InputError, match="has no 'Better Answer: EvalWinner.BASE' line") as err:

@@ -238,20 +238,41 @@ _BETTER_LINE = f"\n{RULE_EQ}\nBetter Answer: EvalWinner.BASE"
 
 
 def _find_better(lines: Lines) -> tuple[int, int]:
-    """(index of the newline before the closing rule, index after the verdict line), or (-1, -1)."""
+    """(index of the newline before the closing rule, index after the verdict line), or (-1, -1).
+    The answer is free text and may hold the closing lines itself: the closer is the first one that
+    the log goes on from as it does after a transcript (a verdict, the footer, or its end), else the
+    first one (and what follows it is reported)."""
     search = max(lines.pos - 1, 0)
+    first: tuple[int, int] | None = None  # relative to lines.pos, which a refill moves with the buffer
     while True:
         idx = lines.find(_BETTER_LINE, search)
         if idx < 0:
-            return -1, -1
+            break
         rest_start, rest_end = lines.line_end(idx + len(_BETTER_LINE))
         if rest_end < 0:
-            return -1, -1
+            break
         # the find above may have refilled the buffer; locate the match again relative to rest_start
         idx = rest_start - len(_BETTER_LINE)
         if not lines.buf[rest_start:rest_end].strip():
-            return idx, rest_end + 1
+            if _goes_on_after_a_transcript(lines, rest_end + 1):
+                return idx, rest_end + 1
+            if first is None:
+                first = (idx - lines.pos, rest_end + 1 - lines.pos)
         search = idx + 1
+    return (lines.pos + first[0], lines.pos + first[1]) if first else (-1, -1)
+
+
+def _goes_on_after_a_transcript(lines: Lines, at: int) -> bool:
+    """Whether the first line after ``at`` that is not blank is a verdict or the footer, or there is none."""
+    rel = at - lines.pos
+    while True:
+        start, end = lines.line_end(lines.pos + rel)
+        if end < 0:
+            return True
+        text = lines.buf[start:end]
+        if text.strip():
+            return bool(_WINNER.match(text)) or text.startswith("Final Results:")
+        rel = end + 1 - lines.pos
 
 
 def _suspect(body: str, first_line: int) -> int | None:
@@ -332,11 +353,11 @@ def _compare_footer(path: Path, s: LogSummary) -> None:
                 "that kind; the log was edited or joined with another, fix the footer or the verdicts",
                 path=path, line=s.footer_lines[key],
             )
-    rate = round(100 * s.finetuned_wins / s.verdicts, 1) if s.verdicts else 0.0
-    if abs(f["rate"] - rate) > 0.051:
+    rate = 100 * s.finetuned_wins / s.verdicts if s.verdicts else 0.0
+    if abs(f["rate"] - rate) > 0.05 + 1e-9:  # one decimal, rounded either way at a half (6.25 → 6.2 or 6.3)
         raise InputError(
             f"the footer's fine-tuned win rate {f['rate']}% disagrees with its counts "
-            f"({s.finetuned_wins}/{s.verdicts} = {rate}%); fix the footer",
+            f"({s.finetuned_wins}/{s.verdicts} = {rate:.2f}%); fix the footer",
             path=path, line=s.footer_lines["rate"],
         )
     if s.transcripts != s.base_wins:
