@@ -62,9 +62,11 @@ def preflight(branch: str, remote: str | None, repo: Path | None = None) -> None
     if _git(repo, "symbolic-ref", "--quiet", "HEAD", check=False) == ref:
         raise PublishError(f"has {branch} checked out; publish from another branch so your working tree "
                            "is not left behind the site commit", path=repo)
-    if remote and not any(c in remote for c in ":/") and remote not in _git(repo, "remote").split():
-        raise PublishError(f"has no remote named {remote!r} (git remote lists "
-                           f"{', '.join(_git(repo, 'remote').split()) or 'none'}); pass a remote name or URL", path=repo)
+    if remote and not any(c in remote for c in ":/"):
+        names = _git(repo, "remote").split()
+        if remote not in names:
+            raise PublishError(f"has no remote named {remote!r} (git remote lists {', '.join(names) or 'none'}); "
+                               "pass a remote name or URL", path=repo)
 
 
 def publish(site_dir: Path, *, branch: str = "gh-pages", remote: str | None = None,
