@@ -158,11 +158,7 @@ def test_arena_hard_v2_labels_and_null_games(tmp_path):
 def test_alpaca_eval_preference_outside_the_range_is_invalid(tmp_path):
     """AlpacaEval leaves out what is not a preference in [1, 2] (describe_head2head); here it is an
     invalid verdict, counted and named in the summary, and the rates are AlpacaEval's."""
-    rows = [{"instruction": f"q{i}", "output_1": "a", "generator_1": "x", "output_2": "b", "generator_2": "y",
-             "preference": p} for i, p in enumerate([1.8, 2.5, 1.2, -1])]
-    path = tmp_path / "annotations.json"
-    path.write_text("[\n" + ",\n".join(map(json.dumps, rows)) + "\n]\n", encoding="utf-8")  # row i on line i + 2
-    result = ingest(tmp_path / "ae.duckdb", [path])
+    result = ingest(tmp_path / "ae.duckdb", [_annotations(tmp_path / "annotations.json", [1.8, 2.5, 1.2, -1])])
     assert "2 without a preference (counted as invalid); 2 of them a number outside [1, 2] (the first on line 3)" \
         in result.lines[2]
     o = overall(tmp_path / "ae.duckdb", "annotations")
@@ -174,12 +170,8 @@ def test_one_probability_has_no_interval(tmp_path, invoke):
     """One verdict with a probability has no standard error: stats and the site say so (they once
     multiplied the missing value and stopped with a traceback)."""
     from reportgen.site import collect
-    rows = [{"instruction": f"q{i}", "output_1": "a", "generator_1": "x", "output_2": "b", "generator_2": "y",
-             "preference": p} for i, p in enumerate([1.8, None])]
-    path = tmp_path / "annotations.json"
-    path.write_text(json.dumps(rows), encoding="utf-8")
     db = tmp_path / "ae.duckdb"
-    ingest(db, [path])
+    ingest(db, [_annotations(tmp_path / "annotations.json", [1.8, None])])
     r = invoke("--db", db, "stats")
     assert r.exit_code == 0 and "probability win rate  80.00 (one verdict: no interval; mean P(y better) over 1" \
         in r.output
@@ -246,9 +238,10 @@ def test_paired_comparison_view(tmp_path):
 
 
 def _annotations(path: Path, preferences: list) -> Path:
+    """An AlpacaEval annotations file of y against x, one instruction per preference; row i on line i + 2."""
     rows = [{"instruction": f"q{i}", "output_1": "a", "generator_1": "x", "output_2": "b", "generator_2": "y",
              "preference": p} for i, p in enumerate(preferences)]
-    path.write_text(json.dumps(rows), encoding="utf-8")
+    path.write_text("[\n" + ",\n".join(map(json.dumps, rows)) + "\n]\n", encoding="utf-8")
     return path
 
 
