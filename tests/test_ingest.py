@@ -150,6 +150,26 @@ def test_bad_jsonl_leaves_db_untouched(example_db, tmp_path, rows_text, message,
     assert sha256(example_db) == before
 
 
+@pytest.mark.parametrize("winner", ["base", "finetuned"])
+def test_a_second_file_of_the_same_judge_does_not_judge_an_item_again(example_db, tmp_path, invoke, winner):
+    """A verdict of a judge for an item the run already holds one of (an earlier file) is refused in one
+    sentence naming the file, line and item, the database as it was: before, a fine-tuned win was counted
+    twice and a base win ended in a traceback from the category refresh."""
+    ingest(example_db, [jsonl(tmp_path, [{"item": "1", "winner": winner, "judge": "j2"},
+                                         {"item": "4", "winner": "tie", "judge": "j2"}], name="first.jsonl")], run=RUN)
+    again = jsonl(tmp_path, [{"item": "5", "winner": "base", "judge": "j2"},
+                             {"item": "1", "winner": winner, "judge": "j2"}], name="second.jsonl")
+    before = sha256(example_db)
+    result = invoke("--db", example_db, "ingest", again, "--run", RUN)
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert result.output.strip().splitlines() == [
+        f"Error: {again}, line 2: the run already holds a verdict of judge 'j2' for item '1'; "
+        "use --replace to redo the run, or give these verdicts another judge name"]
+    assert sha256(example_db) == before
+    # another judge name is the way to add them
+    ingest(example_db, [jsonl(tmp_path, [{"item": "1", "winner": winner, "judge": "j3"}], name="third.jsonl")], run=RUN)
+
+
 def test_failed_ingest_into_new_db_leaves_no_file(tmp_path, example_csv):
     bad = tmp_path / "bad.judge.log"
     bad.write_text(write_log([LogItem("BASE")]).replace("Base Model Wins: 1", "Base Model Wins: 5"), encoding="utf-8")

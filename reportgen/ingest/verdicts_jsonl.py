@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from reportgen import store
 from reportgen.errors import InputError
 from reportgen.ingest.common import Context, Options, Source, json_lines, slug, write_verdicts
 
@@ -89,10 +90,18 @@ def write(ctx: Context, src: Source) -> list[str]:
             )
     judges = sorted({rec.judge or default_judge for rec in records})
     counters = {j: ctx.verdict_count(j) for j in judges}
+    # a judge's verdicts on an item already in the run (an earlier file, or one before it in this command)
+    held = {j: set(store.frame(ctx.con, "ingest/judged_item_keys", run_id=ctx.run_id, judge=j)["item_key"].to_list())
+            for j in judges}
     rows = []
     seen: dict[tuple[str, str], int] = {}
     for rec in records:
         judge = rec.judge or default_judge
+        if rec.item_key in held[judge]:
+            raise InputError(
+                f"the run already holds a verdict of judge {judge!r} for item {rec.item_key!r}; "
+                "use --replace to redo the run, or give these verdicts another judge name", path=src.path, line=rec.line,
+            )
         if (judge, rec.item_key) in seen:
             raise InputError(
                 f"judge {judge!r} already judged item {rec.item_key!r} on line {seen[(judge, rec.item_key)]}; "
