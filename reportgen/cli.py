@@ -39,15 +39,17 @@ def cli(ctx: click.Context, db: Path | None):
 @click.option("--base", metavar="NAME", help="AlpacaEval, Arena-Hard, MT-bench: the model (as the file names it) that "
                                              "plays the base; default: the benchmark's baseline.")
 @click.option("--model", metavar="NAME", help="MT-bench files judging several models: the one to compare with the base.")
+@click.option("--category", metavar="NAME", help="Arena-Hard v2 files of several categories (hard_prompt, "
+                                                 "creative_writing, …): the one to read; each is scored on its own.")
 @click.option("--replace", is_flag=True, help="Redo the run: drop what it holds, then ingest FILES.")
 @with_db
-def ingest(files, run_name, mapping, force_format, base, model, replace, db):
+def ingest(files, run_name, mapping, force_format, base, model, category, replace, db):
     """Ingest items CSVs, judge logs, verdict JSONL, AlpacaEval annotations, Arena-Hard or MT-bench
     judgments (with their question and answer files) into one run."""
     from reportgen.ingest import ingest as do_ingest
     from reportgen.ingest.items_csv import parse_mapping
     result = do_ingest(db, list(files), run=run_name, mapping=parse_mapping(mapping), force_format=force_format,
-                       base=base, model=model, replace=replace)
+                       base=base, model=model, category=category, replace=replace)
     for line in result.lines:
         click.echo(line)
     click.echo(f"{'wrote' if result.changed else 'nothing new for'} {db}")

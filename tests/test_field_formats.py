@@ -137,33 +137,88 @@ def test_arena_hard_score_without_a_model_win(tmp_path, games, battles, score):
     assert overall(db, "model-x")["arena_score"] == pytest.approx(score)
 
 
+def _v2(path: Path, games: list[tuple], category=lambda i: "hard_prompt", baseline=lambda i: "o3-mini") -> Path:
+    """An Arena-Hard v2 judgment file of model-x: rows keyed uid, with their category and baseline."""
+    path.write_text("".join(json.dumps({"uid": f"u{i}", "category": category(i), "judge": "judge-x", "model": "model-x",
+                                        "baseline": baseline(i), "games": [g if g is None else {"score": g}
+                                                                           for g in pair]}) + "\n"
+                            for i, pair in enumerate(games, 1)), encoding="utf-8")
+    return path
+
+
 def test_arena_hard_v2_labels_and_null_games(tmp_path):
-    """Arena-Hard v2 writes a verdict either way round (B<A is A>B); a null game, like a null score, is no
-    battle, and the question's other game still counts (v0.1's rule)."""
+    """v2 writes a verdict either way round (B<A is A>B), and leaves out a question with a null game or
+    score whole (show_result.py's null_indices); the baseline is the one the rows name."""
     db = tmp_path / "ah.duckdb"
-    path = _judgments(tmp_path / "model-x.jsonl", [("B<A", "A<<B"), ("A<B", "B=A"), ("B>>A", "A>B")])
-    lines = path.read_text(encoding="utf-8").splitlines()
-    lines[2] = lines[2].replace('{"score": "A>B", "judgment": "[[A>B]]"}', "null")
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    ingest(db, [path], base="base-y")
+    path = _v2(tmp_path / "model-x.jsonl", [("B<A", "A<<B"), ("A<B", "B=A"), ("B>>A", None), (None, "A>B")])
+    result = ingest(db, [path])
+    assert "1 model-x wins, 1 o3-mini wins, 0 even, 2 left out for a null game" in result.lines[2]
     o = overall(db, "model-x")
-    # q1: baseline 1 + 3 battles; q2: model 1, a tie 1; q3: model 3, game 2 not played
-    assert (o["base_wins"], o["finetuned_wins"], o["battles"]) == (1, 2, 9)
-    assert o["arena_score"] == pytest.approx((1 + 3 + 0.5) / 9)
+    # q1: baseline 1 + 3 battles; q2: model 1, a tie 1; q3 and q4 have a null game: out, with their other game
+    assert (o["base_model"], o["base_wins"], o["finetuned_wins"], o["invalid"], o["battles"]) == ("o3-mini", 1, 1, 2, 6)
+    assert o["arena_score"] == pytest.approx((1 + 0.5) / 6)
     with store.open_db(db, read_only=True) as con:
         labels = con.execute("SELECT list(label ORDER BY item_key, ord) FROM judge_orders").fetchone()[0]
-    assert labels == ["A>B", "B>>A", "B>A", "A=B", "B>>A", None]
+    assert labels == ["A>B", "B>>A", "B>A", "A=B", None, None, None, None]
 
 
-def test_alpaca_eval_preference_outside_the_range_is_invalid(tmp_path):
-    """AlpacaEval leaves out what is not a preference in [1, 2] (describe_head2head); here it is an
-    invalid verdict, counted and named in the summary, and the rates are AlpacaEval's."""
-    result = ingest(tmp_path / "ae.duckdb", [_annotations(tmp_path / "annotations.json", [1.8, 2.5, 1.2, -1])])
-    assert "2 without a preference (counted as invalid); 2 of them a number outside [1, 2] (the first on line 3)" \
-        in result.lines[2]
+def test_arena_hard_v01_counts_only_its_five_labels(tmp_path):
+    """v0.1's show_result.py gives a score other than its five labels no battle (the judge's [[...]]
+    pattern lets A<B or A>B>A through) and counts the question's other game; the summary names them."""
+    db = tmp_path / "ah.duckdb"
+    path = _judgments(tmp_path / "model-x.jsonl", [("B>A", "A>B"), ("B<A", "A<B"), ("A>B>A", "A>B")])
+    result = ingest(db, [path], base="base-y")
+    assert result.lines[3].strip().startswith("2 questions have a game whose score is not one of v0.1's five labels "
+                                      "(the first on line 2): no battle")
+    o = overall(db, "model-x")
+    # q1: the model wins both games; q2: no battle; q3: game 2 only, the model (A) wins
+    assert (o["finetuned_wins"], o["invalid"], o["battles"], o["arena_score"]) == (2, 1, 3, 1.0)
+
+
+def test_arena_hard_v2_category_is_scored_alone(tmp_path, invoke):
+    """Each v2 category has its own baseline and score: a file of several needs --category, and the
+    score is that category's alone."""
+    path = _v2(tmp_path / "model-x.jsonl", [("B>A", "A>B"), ("A>B", "B>A"), ("B>>A", "A>>B")],
+               category=lambda i: "creative_writing" if i == 2 else "hard_prompt",
+               baseline=lambda i: "gemini" if i == 2 else "o3-mini")
+    db = tmp_path / "ah.duckdb"
+    r = invoke("--db", db, "ingest", path)
+    assert r.exit_code == 1 and not db.exists()
+    assert r.output == (f"Error: {path} holds Arena-Hard v2 judgments of the categories creative_writing, "
+                        "hard_prompt, which Arena-Hard scores separately, each against its own baseline; pick one "
+                        "with --category NAME (and a run for each)\n")
+    assert invoke("--db", db, "ingest", path, "--category", "hard_prompt", "--run", "hard").exit_code == 0
+    assert invoke("--db", db, "ingest", path, "--category", "creative_writing", "--run", "cw").exit_code == 0
+    hard, cw = overall(db, "hard"), overall(db, "cw")
+    assert (hard["base_model"], hard["battles"], hard["arena_score"]) == ("o3-mini", 8, 1.0)
+    assert (cw["base_model"], cw["battles"], cw["arena_score"]) == ("gemini", 2, 0.0)
+    mixed = _v2(tmp_path / "mixed.jsonl", [("B>A", "A>B"), ("A>B", "B>A")], baseline=lambda i: f"b{i}")
+    r = invoke("--db", db, "ingest", mixed, "--run", "mixed")
+    assert r.exit_code == 1 and r.output == (f"Error: {mixed}, line 2: names the baseline 'b2', while line 1 names "
+                                             "'b1'; give one baseline's judgments per file\n")
+
+
+def test_mt_bench_single_grading_is_named(tmp_path, invoke):
+    path = tmp_path / "gpt-4_single.jsonl"
+    path.write_text('{"question_id": 81, "model": "vicuna-13b", "judge": ["gpt-4", "single-v1"], "user_prompt": "…", '
+                    '"judgment": "[[7]]", "score": 7, "turn": 1}\n', encoding="utf-8")
+    r = invoke("--db", tmp_path / "x.duckdb", "ingest", path)
+    assert r.exit_code == 1 and r.output.startswith(f"Error: {path}, line 1: is FastChat MT-bench single-answer grading")
+
+
+def test_alpaca_eval_preference_outside_the_range(tmp_path):
+    """AlpacaEval's win_rate leaves out what is not a preference in [1, 2] (describe_head2head), while its
+    discrete win rate rounds first (ZeroOneScoringRule): 2.3 is a win, 0.7 a base win, 0.3 a draw, 2.6 and
+    -1 nothing. Both rates here are AlpacaEval's, and the summary says so."""
+    result = ingest(tmp_path / "ae.duckdb", [_annotations(tmp_path / "annotations.json",
+                                                          [1.8, 2.5, 1.2, -1, 2.3, 0.7, 0.3, 2.6])])
+    assert result.lines[3].strip() == ("6 preferences outside [1, 2] (the first on line 3): left out of the probability win "
+                               "rate, as AlpacaEval's win_rate; 4 of them rounded to a verdict, as its discrete win "
+                               "rate rounds them, and 2 invalid")
     o = overall(tmp_path / "ae.duckdb", "annotations")
-    assert (o["finetuned_wins"], o["base_wins"], o["invalid"], o["n"], o["p_n"]) == (1, 1, 2, 2, 2)
-    assert o["p_mean"] == pytest.approx(0.5)
+    # 2.5 rounds half to even (2, a win); 2.6 rounds to 3 and -1 stays -1: not preferences
+    assert (o["finetuned_wins"], o["base_wins"], o["ties"], o["invalid"], o["n"], o["p_n"]) == (3, 2, 1, 2, 6, 2)
+    assert o["finetuned_win_rate"] == pytest.approx(3.5 / 6) and o["p_mean"] == pytest.approx(0.5)
 
 
 def test_one_probability_has_no_interval(tmp_path, invoke):
@@ -276,8 +331,10 @@ BAD = [
      '"generator_2": "y", "preference": [2]}]', 1, "preference [2] is not a number"),
     ("alpaca_eval.json", '[\n {"instruction": "q", "output_1": "a", "generator_1": "x",\n "output_2": "b", '
      '"generator_2": "y", "preference": 1.2},\n {"instruction": "q2", "oops"}\n]', 4, "invalid JSON"),
-    ("judge.jsonl", '{"question_id": "1", "model": "m", "games": [{"score": "A>B"}, {"score": "A>>>B"}]}', 1,
-     "game 2 has the unknown score 'A>>>B'"),
+    ("judge.jsonl", '{"uid": "1", "category": "c", "model": "m", "games": [{"score": "A>B"}, {"score": "A>>>B"}]}',
+     1, "game 2 has the unknown score 'A>>>B'; Arena-Hard v2 counts"),
+    ("judge.jsonl", '{"question_id": "1", "model": "m", "games": [{"score": "A>B"}, {"score": 7}]}', 1,
+     "game 2 has the score 7, not a verdict label"),
     ("judge.jsonl", '{"question_id": "1", "model": "m", "games": [{"score": "A>B"}]}', 1,
      "'games' holds 1 game; Arena-Hard judges two per question"),
     ("pair.jsonl", '{"question_id": 1, "model_1": "a", "model_2": "b", "g1_winner": "model_3", "g2_winner": "tie"}',

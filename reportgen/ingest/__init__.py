@@ -32,6 +32,10 @@ class IngestResult:
 
 def detect_format(path: Path) -> str:
     head = check_readable(path).decode("utf-8", errors="replace")
+    if mtbench.is_single_grade(head):
+        raise InputError("is FastChat MT-bench single-answer grading (a score per answer); reportgen reads MT-bench's "
+                         "pairwise judgments (*_pair.jsonl, from gen_judgment.py --mode pairwise-baseline or "
+                         "pairwise-all)", path=path, line=1)
     for module in _MODULES:
         if module.detect(path, head):
             return module.NAME
@@ -47,12 +51,14 @@ def default_run_name(path: Path) -> str:
 
 def ingest(db_path: Path | str, files: list[Path | str], *, run: str | None = None,
            mapping: dict[str, str] | None = None, force_format: str | None = None, base: str | None = None,
-           model: str | None = None, replace: bool = False, synthetic: bool = False) -> IngestResult:
+           model: str | None = None, category: str | None = None, replace: bool = False,
+           synthetic: bool = False) -> IngestResult:
     if not files:
         raise UsageError("give at least one file to ingest")
     if force_format is not None and force_format not in FORMATS:
         raise UsageError(f"unknown format {force_format!r}; formats: {', '.join(FORMATS)}")
-    options = Options(mapping=mapping, base=base, model=model, replace=replace, synthetic=synthetic)
+    options = Options(mapping=mapping, base=base, model=model, category=category, replace=replace,
+                      synthetic=synthetic)
     db_path, files = Path(db_path), [Path(f) for f in files]
     sources = []
     for path in files:

@@ -1,8 +1,10 @@
 """AlpacaEval ``annotations.json``: one JSON array, one object per instruction, with
 ``instruction``, ``dataset``, ``output_1``/``generator_1`` (the baseline), ``output_2``/
 ``generator_2`` (the model ranked), ``annotator`` and ``preference`` = 1 + P(output_2 is better),
-in [1, 2]. 1.5 (0 in old files) is a draw; null, NaN or a number outside [1, 2] is no verdict (kept as
-invalid; AlpacaEval's ``describe_head2head`` leaves out whatever is not a preference).
+in [1, 2]. 1.5 (0 in old files) is a draw; null or NaN is no verdict (kept as invalid). A number outside
+[1, 2] is read as AlpacaEval reads it: its probability is left out of ``win_rate`` (``describe_head2head``
+leaves out what is not a preference), and the verdict is the preference rounded, as its discrete win
+rate rounds it (0 a draw, 1 and 2 a win; anything else no verdict, kept as invalid).
 
 One order only (the file does not record which order the judge saw). The verdict's
 P(fine-tuned better) is ``preference - 1`` (or ``2 - preference`` when ``--base`` names
@@ -30,7 +32,7 @@ class Plan:
     other: str
     swapped: bool       # --base named generator_2
     judge: str
-    outside: list[int]  # the lines whose preference is a number outside [1, 2] (no verdict)
+    outside: list[int]  # the lines whose preference is a number outside [1, 2] (no probability)
 
 
 def detect(path: Path, head: str) -> bool:
@@ -64,6 +66,15 @@ def _preference(raw, path: Path, line: int) -> float | None:
     return value
 
 
+def _discrete(pref: float | None) -> int | None:
+    """The preference as AlpacaEval's discrete win rate reads it (ZeroOneScoringRule): 1.5 becomes 0, then
+    rounded half to even; 0 is a draw, 1 generator_1's win, 2 generator_2's, anything else no verdict."""
+    if pref is None or not math.isfinite(pref):
+        return None
+    rounded = 0 if pref == 1.5 else round(pref)
+    return rounded if rounded in (0, 1, 2) else None
+
+
 def check(path: Path, options: Options) -> Plan:
     elements = json_array(path, "annotations")
     if not elements:
@@ -78,6 +89,7 @@ def check(path: Path, options: Options) -> Plan:
                              "and preference", path=path, line=line)
         require(obj, _FIELDS, path, line, "annotation")
         pref = _preference(obj["preference"], path, line)
+        discrete = _discrete(pref)
         if pref is not None and not 1 <= pref <= 2:
             outside.append(line)
             pref = None
@@ -94,7 +106,8 @@ def check(path: Path, options: Options) -> Plan:
                              "annotation per instruction", path=path, line=line)
         seen[key] = line
         rows.append({"line": line, "key": key, "dataset": dataset, "instruction": str(obj["instruction"]),
-                     "output_1": _text(obj["output_1"]), "output_2": _text(obj["output_2"]), "preference": pref})
+                     "output_1": _text(obj["output_1"]), "output_2": _text(obj["output_2"]), "preference": pref,
+                     "discrete": discrete})
     (g1, g2), = pairs
     base = options.base or g1
     if base not in (g1, g2):
@@ -117,9 +130,10 @@ def write(ctx: Context, src: Source) -> list[str]:
         items.append({"item_key": r["key"], "position": pos, "question": r["instruction"], "paper": r["dataset"],
                       "reference_answer": None, "base_answer": base_out, "finetuned_answer": ft_out,
                       "source_line": r["line"]})
-        pref = r["preference"]
+        pref, discrete = r["preference"], r["discrete"]
         p = None if pref is None else (2 - pref if plan.swapped else pref - 1)
-        winner = "invalid" if p is None else "finetuned" if p > 0.5 else "base" if p < 0.5 else "tie"
+        winner = ("invalid" if discrete is None else "tie" if discrete == 0 else
+                  "finetuned" if (discrete == 2) != plan.swapped else "base")
         counts[winner] += 1
         verdicts.append({"judge": plan.judge, "seq": seq + pos, "item_key": r["key"], "winner": winner,
                          "confidence": None if p is None else max(p, 1 - p), "p_finetuned": p,
@@ -128,9 +142,13 @@ def write(ctx: Context, src: Source) -> list[str]:
         f"AlpacaEval annotations, {len(items)} instructions judged by {plan.judge}: {plan.other} vs {plan.base} "
         f"(base: {plan.base}{', named by --base' if plan.swapped or ctx.options.base else ', generator_1'})",
         f"{counts['finetuned']} {plan.other} wins, {counts['base']} {plan.base} wins, {counts['tie']} draws, "
-        f"{counts['invalid']} without a preference (counted as invalid)"
-        + (f"; {len(plan.outside)} of them a number outside [1, 2] (the first on line {plan.outside[0]}), which "
-           "AlpacaEval leaves out too" if plan.outside else ""),
+        f"{counts['invalid']} without a preference (counted as invalid)",
     ]
+    if plan.outside:
+        rounded = sum(1 for r in plan.rows if r["preference"] is None and r["discrete"] is not None)
+        summary.append(f"{len(plan.outside)} preference{'s' if len(plan.outside) > 1 else ''} outside [1, 2] (the "
+                       f"first on line {plan.outside[0]}): left out of the probability win rate, as AlpacaEval's "
+                       f"win_rate; {rounded} of them rounded to a verdict, as its discrete win rate rounds them, "
+                       f"and {len(plan.outside) - rounded} invalid")
     return write_judgments(ctx, src, summary, items=items, verdicts=verdicts, base=plan.base, finetuned=plan.other,
                            group="dataset")

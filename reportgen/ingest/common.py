@@ -35,6 +35,7 @@ class Options:
     mapping: dict[str, str] | None = None   # items CSV: field -> column
     base: str | None = None                 # field formats: the model that plays the base/baseline
     model: str | None = None                # MT-bench files of many models: the one compared with the base
+    category: str | None = None             # Arena-Hard v2 files of several categories: the one to read
     replace: bool = False
     synthetic: bool = False
 
