@@ -34,7 +34,7 @@ def cli(ctx: click.Context, db: Path | None):
               help="Use COLUMN of the items CSV for FIELD (question, paper, reference_answer, base_answer, "
                    "finetuned_answer, id). Repeatable.")
 @click.option("--as", "force_format", type=click.Choice(["items-csv", "judge-log", "verdicts-jsonl", "alpaca-eval",
-                                                         "arena-hard", "mt-bench", "bench-questions", "bench-answers"]),
+                                                         "arena-hard", "mt-bench", "mt-bench-single", "bench-questions", "bench-answers"]),
               help="Read every FILE as this format instead of detecting it.")
 @click.option("--base", metavar="NAME", help="AlpacaEval, Arena-Hard, MT-bench: the model (as the file names it) that "
                                              "plays the base; default: the benchmark's baseline.")

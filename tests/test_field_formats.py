@@ -39,6 +39,7 @@ def test_formats_are_detected_from_content():
     assert detect_format(AH / "question.jsonl") == "bench-questions"
     assert detect_format(AH / "model_answer" / "model-x.jsonl") == "bench-answers"
     assert detect_format(MT / "model_judgment" / "gpt-4_pair.jsonl") == "mt-bench"
+    assert detect_format(MT / "model_judgment" / "gpt-4_single.jsonl") == "mt-bench-single"
     assert detect_format(MT / "reference_answer" / "gpt-4.jsonl") == "bench-answers"
 
 
@@ -198,12 +199,54 @@ def test_arena_hard_v2_category_is_scored_alone(tmp_path, invoke):
                                              "'b1'; give one baseline's judgments per file\n")
 
 
-def test_mt_bench_single_grading_is_named(tmp_path, invoke):
-    path = tmp_path / "gpt-4_single.jsonl"
-    path.write_text('{"question_id": 81, "model": "vicuna-13b", "judge": ["gpt-4", "single-v1"], "user_prompt": "…", '
-                    '"judgment": "[[7]]", "score": 7, "turn": 1}\n', encoding="utf-8")
-    r = invoke("--db", tmp_path / "x.duckdb", "ingest", path)
-    assert r.exit_code == 1 and r.output.startswith(f"Error: {path}, line 1: is FastChat MT-bench single-answer grading")
+def _fastchat_single(path: Path) -> dict:
+    """FastChat show_result.py --mode single, written out: per model, the mean grade per turn and over all
+    turns, leaving out -1 (and null, which pandas' mean skips)."""
+    sums: dict = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        if row["score"] is None or row["score"] == -1:
+            continue
+        for turn in (row["turn"], None):
+            total, n = sums.get((row["model"], turn), (0.0, 0))
+            sums[(row["model"], turn)] = (total + row["score"], n + 1)
+    return {key: total / n for key, (total, n) in sums.items()}
+
+
+def test_mt_bench_single_grading_matches_fastchat(tmp_path, invoke):
+    """FastChat's default mode grades each answer 1-10: the MT-bench score is a model's mean grade per turn
+    and overall (-1 and null left out). The fixture grades three models; the run compares two."""
+    path = MT / "model_judgment" / "gpt-4_single.jsonl"
+    db = tmp_path / "mt.duckdb"
+    assert detect_format(path) == "mt-bench-single"
+    r = invoke("--db", db, "ingest", path)
+    assert r.exit_code == 1 and "grades gpt-3.5-turbo, other-7b, tuned-7b; name the two to compare with --base NAME " \
+        "--model NAME" in r.output and not db.exists()
+    result = ingest(db, [path, MT / "question.jsonl"], base="gpt-3.5-turbo", model="tuned-7b", run="single")
+    assert result.lines[2].strip() == ("gpt-4_single.jsonl: MT-bench single grades by gpt-4: tuned-7b vs gpt-3.5-turbo "
+                                       "(19 grades of 10 question-turns; 10 grades of other models skipped)")
+    with store.open_db(db, read_only=True) as con:
+        scores = report.frame(con, "mt_bench_scores", "single")
+    got = {(r["model"], r["turn"]): r["score"] for r in scores.iter_rows(named=True) if r["side"] != "difference"}
+    expected = {k: v for k, v in _fastchat_single(path).items() if k[0] in ("tuned-7b", "gpt-3.5-turbo")}
+    assert got == pytest.approx(expected)
+    # by hand: tuned-7b 8, 9, 10, 7.5 in turn 1 (its -1 left out) and 6, 7, 5, 8 in turn 2 (no grade of 84/2)
+    assert (got[("tuned-7b", 1)], got[("tuned-7b", 2)], got[("tuned-7b", None)]) == (8.625, 6.5, 7.5625)
+    assert got[("gpt-3.5-turbo", None)] == pytest.approx(59 / 9)
+    ungraded = {r["model"]: r["ungraded"] for r in scores.iter_rows(named=True) if r["turn"] is None}
+    assert ungraded == {"tuned-7b": 1, "gpt-3.5-turbo": 1, "tuned-7b − gpt-3.5-turbo": None}
+    diff = scores.filter((pl.col("side") == "difference") & pl.col("turn").is_null()).row(0, named=True)
+    # the seven question-turns both have a grade: +1, -3, 0, +5, +4, +0.5, +5
+    assert (diff["n"], diff["score"]) == (7, pytest.approx(12.5 / 7)) and diff["ci_low"] < diff["score"] < diff["ci_high"]
+    o = overall(db, "single")
+    assert (o["finetuned_wins"], o["base_wins"], o["ties"], o["invalid"], o["group_label"]) == (5, 1, 1, 3, "category")
+    with store.open_db(db, read_only=True) as con:
+        text = con.execute("SELECT rationale FROM verdicts WHERE item_key = '81/turn2'").fetchone()[0]
+    assert text.startswith("gpt-3.5-turbo graded 9/10:\nThe answer is fair. Rating: [[9]]\n\ntuned-7b graded 6/10:")
+    again = ingest(db, [path], base="gpt-3.5-turbo", model="tuned-7b", run="single", replace=True)
+    assert again.changed
+    with store.open_db(db, read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM grades").fetchone()[0] == 19
 
 
 def test_alpaca_eval_preference_outside_the_range(tmp_path):
@@ -339,6 +382,10 @@ BAD = [
      "'games' holds 1 game; Arena-Hard judges two per question"),
     ("pair.jsonl", '{"question_id": 1, "model_1": "a", "model_2": "b", "g1_winner": "model_3", "g2_winner": "tie"}',
      1, "g1_winner is 'model_3'"),
+    ("single.jsonl", '{"question_id": 1, "model": "a", "score": 7, "turn": 1}\n{"question_id": 1, "model": "a", '
+     '"score": "7", "turn": 2}', 2, "score '7' is not a number"),
+    ("single.jsonl", '{"question_id": 1, "model": "a", "score": 7, "turn": 1}\n{"question_id": 1, "model": "a", '
+     '"score": 6, "turn": 1}', 2, "grades a's answer to question '1' turn 1 again (first on line 1)"),
 ]
 
 

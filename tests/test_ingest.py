@@ -230,6 +230,7 @@ def test_every_ingest_sql_file_is_used(tmp_path, example_csv, example_log, monke
         ingest(db, [Path(__file__).parent / "bad_inputs" / "duplicate_ids.csv"], run="repeated")
     field = Path(__file__).parent / "fixtures" / "field"
     ingest(db, [field / "arena_hard" / "model_judgment" / "judge-x" / "model-x.jsonl", field / "arena_hard" / "question.jsonl"])
+    ingest(db, [field / "mt_bench" / "model_judgment" / "gpt-4_single.jsonl"], base="gpt-3.5-turbo", model="tuned-7b")
     from reportgen.sqlfiles import all_sql
     expected = {n for n in all_sql() if n.startswith(("ingest/", "store/has_", "store/applied", "store/record"))}
     assert expected - used == set()

@@ -13,12 +13,13 @@ from pathlib import Path
 from reportgen import categories, store
 from reportgen.errors import InputError, UsageError
 from reportgen.ingest import (alpaca_eval, arena_hard, bench_answers, bench_questions, items_csv, judge_log,
-                              mtbench, verdicts_jsonl)
+                              mtbench, mtbench_single, verdicts_jsonl)
 from reportgen.ingest.common import Context, Options, Source, slug
 from reportgen.ingest.textfile import check_readable, file_sha256
 
 # Detection order: the most specific content first; an items CSV is what is left.
-_MODULES = (judge_log, alpaca_eval, arena_hard, mtbench, bench_questions, bench_answers, verdicts_jsonl, items_csv)
+_MODULES = (judge_log, alpaca_eval, arena_hard, mtbench, mtbench_single, bench_questions, bench_answers, verdicts_jsonl,
+            items_csv)
 FORMATS = {m.NAME: m for m in _MODULES}
 
 
@@ -32,10 +33,6 @@ class IngestResult:
 
 def detect_format(path: Path) -> str:
     head = check_readable(path).decode("utf-8", errors="replace")
-    if mtbench.is_single_grade(head):
-        raise InputError("is FastChat MT-bench single-answer grading (a score per answer); reportgen reads MT-bench's "
-                         "pairwise judgments (*_pair.jsonl, from gen_judgment.py --mode pairwise-baseline or "
-                         "pairwise-all)", path=path, line=1)
     for module in _MODULES:
         if module.detect(path, head):
             return module.NAME

@@ -47,12 +47,6 @@ def detect(path: Path, head: str) -> bool:
     return bool(obj) and "g1_winner" in obj and "model_1" in obj
 
 
-def is_single_grade(head: str) -> bool:
-    """FastChat's single-answer grading (``*_single.jsonl``: one 1-10 score per answer), which is not read."""
-    obj = first_json_object(head)
-    return bool(obj) and {"question_id", "model", "score", "turn"} <= obj.keys() and "g1_winner" not in obj
-
-
 def _row(obj: dict, path: Path, line: int) -> Row:
     for key in ("question_id", "model_1", "model_2", "g1_winner", "g2_winner"):
         if key not in obj:

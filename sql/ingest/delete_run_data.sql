@@ -6,3 +6,4 @@ DELETE FROM sources WHERE run_id = $run_id;
 UPDATE runs SET declared_items = NULL WHERE run_id = $run_id;
 DELETE FROM judge_orders WHERE run_id = $run_id;
 UPDATE runs SET base_model = NULL, finetuned_model = NULL, group_label = NULL WHERE run_id = $run_id;
+DELETE FROM grades WHERE run_id = $run_id;
