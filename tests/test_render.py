@@ -153,7 +153,7 @@ def test_transcript_page(example_db):
     assert 'rel="prev" href="85.html"' in html and 'rel="next"' in html
     # the search indexes the question and the three answers (tests/test_search.py), filtered by paper, run, category
     assert html.count("data-pagefind-body") == 4 and 'data-pagefind-body data-pagefind-meta="title"' in html
-    assert 'data-pagefind-filter="paper"' in html and 'data-pagefind-filter="run"' in html
+    assert f'data-pagefind-filter="paper:{second.paper}"' in html and f'data-pagefind-filter="run:{run.name}"' in html
     assert "Reference answer" in html and "Base model" in html and "Fine-tuned model" in html
     assert "<ol>" in html or "<ul>" in html  # answers are rendered Markdown
     assert html.count('content="default-src \'none\'') == 1

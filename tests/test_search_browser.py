@@ -5,8 +5,11 @@ Pagefind's, counted over every shard."""
 
 from __future__ import annotations
 
+import csv
+import json
 import re
 from pathlib import Path
+from urllib.parse import parse_qs, quote, urlparse
 
 import pytest
 
@@ -14,6 +17,7 @@ from reportgen import site as site_mod
 from reportgen.ingest import ingest
 from reportgen.site import search
 from reportgen.synth import generate
+from conftest import XSS_MAP
 from test_browser import Watched, serve  # noqa: F401  (serve: the fixture)
 
 pytestmark = pytest.mark.slow
@@ -177,5 +181,58 @@ def test_shards_under_a_path_prefix(browser, synthetic_site, serve, tmp_path):
     w = _watch(browser, root)
     w.goto(root + "search.html?q=model")
     _status(w, f"{total} transcripts found")
+    w.check()
+    w.close()
+
+
+# Names Pagefind's filters cannot carry as they are (" and \\), and some they can
+ODD_PAPERS = ['The "quoted" paper', "Back\\slash paper", "A, B: C [d] (e)", "l'accent é & <x>"]
+ODD_RUNS = ['run "q"', "plain-run"]
+
+
+@pytest.fixture(scope="module")
+def odd_names_site(tmp_path_factory) -> Path:
+    """Two runs (one named with a quote) of two base wins in each of ODD_PAPERS."""
+    base = tmp_path_factory.mktemp("odd-names")
+    with open(base / "items.csv", "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["id", "question", "paper", "reference", "base", "finetuned"])
+        for i, paper in enumerate(ODD_PAPERS):
+            for j in range(2):
+                w.writerow([f"i{i}_{j}", f"Question {j} about paper {i}?", paper, "ref", "base answer", "ft"])
+    (base / "v.verdicts.jsonl").write_text("".join(
+        json.dumps({"item": f"i{i}_{j}", "winner": "base", "judge": "j"}) + "\n"
+        for i in range(len(ODD_PAPERS)) for j in range(2)), encoding="utf-8")
+    db = base / "odd.duckdb"
+    for run in ODD_RUNS:
+        ingest(db, [base / "items.csv", base / "v.verdicts.jsonl"], run=run, mapping=XSS_MAP)
+    out = base / "site"
+    site_mod.build(db, out, formats=["html"])
+    return out
+
+
+def test_filters_by_names_with_quotes(browser, odd_names_site, serve):
+    """A paper or run named with " or \\ is listed, picked and linked to by its name, and finds its pages."""
+    url = serve(odd_names_site)
+    w = _watch(browser, url)
+    w.goto(url + "search.html")
+    _status(w, "Type words")
+    assert sorted(w.page.locator("#f-paper option").all_inner_texts()[1:]) == sorted(f"{p} (4)" for p in ODD_PAPERS)
+    assert sorted(w.page.locator("#f-run option").all_inner_texts()[1:]) == sorted(f"{r} (8)" for r in ODD_RUNS)
+    for paper in ODD_PAPERS:
+        w.page.select_option("#f-paper", label=f"{paper} (4)")
+        _status(w, "4 transcripts found")
+        metas = w.page.locator("#search-results .meta").all_inner_texts()
+        assert len(metas) == 4 and all(m.split(" · ")[0] == paper for m in metas), metas
+        assert parse_qs(urlparse(w.page.url).query)["paper"] == [paper]
+    # a link naming the paper and the run opens with both picked
+    w.goto(url + "search.html?paper=" + quote(ODD_PAPERS[0]) + "&run=" + quote(ODD_RUNS[0]))
+    _status(w, "2 transcripts found")
+    assert w.page.locator("#f-paper option:checked").inner_text() == f"{ODD_PAPERS[0]} (4)"
+    assert w.page.locator("#f-run option:checked").inner_text() == f"{ODD_RUNS[0]} (8)"
+    # the transcript page shows the names as they are
+    w.page.locator("#search-results a").first.click()
+    w.page.wait_for_load_state("load")
+    assert w.page.locator("dl.facts dd a").all_inner_texts()[:2] == ODD_PAPERS[:1] + ODD_RUNS[:1]
     w.check()
     w.close()
