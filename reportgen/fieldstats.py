@@ -338,30 +338,61 @@ def length_controlled_win_rate(p, len_model, len_baseline, *, rounds: int = 200,
     return out
 
 
-def _mcnemar_p(a_only: int, b_only: int) -> float:
-    if not a_only + b_only:
+def _sign_test_p(up: int, down: int) -> float:
+    """The exact two-sided sign test: a binomial test of ``up`` out of ``up + down`` at ½; 1.0 with neither."""
+    if not up + down:
         return 1.0
     from scipy import stats  # imported here: a third of a second for every command that reads this module
-    return float(stats.binomtest(b_only, a_only + b_only, 0.5).pvalue)
+    return float(stats.binomtest(up, up + down, 0.5).pvalue)
+
+
+def newcombe_paired_interval(n11: float, n10: float, n01: float, n00: float) -> tuple[float, float] | tuple[None, None]:
+    """Newcombe's hybrid score interval (Newcombe 1998, method 10) for the difference p1 − p2 of two paired
+    proportions, p1 = (n11 + n10)/n and p2 = (n11 + n01)/n: the 95 % Wilson intervals (l1, u1) of p1 and (l2, u2) of
+    p2, and phi, the table's correlation (ad − bc)/√((a+b)(c+d)(a+c)(b+d)), 0 where that denominator is 0:
+
+        low  = p1 − p2 − √((p1 − l1)² − 2·phi·(p1 − l1)·(u2 − p2) + (u2 − p2)²)
+        high = p1 − p2 + √((u1 − p1)² − 2·phi·(u1 − p1)·(p2 − l2) + (p2 − l2)²)
+
+    Counts may hold halves (the tie-half split of ``paired_comparison``). (None, None) when n = 0. Fractions, within
+    [−1, 1]."""
+    n = n11 + n10 + n01 + n00
+    if n <= 0:
+        return None, None
+    p1, p2 = (n11 + n10) / n, (n11 + n01) / n
+    l1, u1 = _wilson(n11 + n10, n)
+    l2, u2 = _wilson(n11 + n01, n)
+    den = (n11 + n10) * (n01 + n00) * (n11 + n01) * (n10 + n00)
+    phi = (n11 * n00 - n10 * n01) / math.sqrt(den) if den > 0 else 0.0
+    delta = math.sqrt(max(0.0, (p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2))
+    eps = math.sqrt(max(0.0, (u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2) + (p2 - l2) ** 2))
+    return max(-1.0, p1 - p2 - delta), min(1.0, p1 - p2 + eps)
 
 
 def paired_comparison(a: Sequence[str], b: Sequence[str]) -> dict:
     """Two runs (a = earlier, b = later) judged on the same items: ``a[i]`` and ``b[i]`` are
     item i's outcome, each "finetuned" (the fine-tuned model won), "base", "tie" or "invalid".
+    (Pairing items is the caller's: the report pairs only items whose question is the same in both runs.)
 
     Pairs where either outcome is "invalid" are left out of every figure below and counted in
     ``invalid_pairs``; ``n`` is the number of pairs used.
 
     - Score per item: finetuned 1, tie ½, base 0. ``rate_a``/``rate_b`` = 100·mean score;
-      ``difference`` = rate_b − rate_a, with a 95 % paired normal interval on the per-item
-      differences s_b − s_a: mean ± 1.96·sd(ddof=1)/√n (None when n < 2; a point when every
-      item changed by the same amount).
+      ``difference`` = rate_b − rate_a.
+    - ``ci_low``/``ci_high``: Newcombe's hybrid score interval for paired proportions (1998, method 10,
+      ``newcombe_paired_interval``). For the tie-half scores each item is split into two half-weight items
+      scoring 1 or 0 (finetuned: 1 and 1; tie: 1 and 0; base: 0 and 0), the two runs' halves coupled
+      comonotonically (the higher half with the higher half: tie against tie is (1, 1) + (0, 0), tie against
+      a win (1, 1) + (0, 1)), so the 2×2 table ``h11, h10, h01, h00`` (b's half first) has half counts and
+      its marginal means are the two rates. With no ties it is exactly Newcombe's method 10. None when n = 0.
     - The 2×2 table of fine-tuned wins: ``both`` (a win in both runs), ``neither``,
       ``a_only`` (a win in a, not in b), ``b_only`` (a win in b, not in a); a tie or base
       win is "not a win". ``flips_to_b`` = items that went from not-a-win in a to a win in b
       (= ``b_only``), ``flips_to_a`` = from a win in a to not-a-win in b (= ``a_only``).
-    - ``mcnemar_p``: the exact McNemar test, a two-sided exact binomial test of b_only out of
-      a_only + b_only discordant pairs at ½ (scipy ``binomtest``); 1.0 with no discordant pair.
+    - ``items_up``/``items_down``: items whose score is higher/lower in b than in a (each item once);
+      ``sign_test_p``: the exact two-sided sign test on them, a binomial test of items_up out of
+      items_up + items_down at ½ (scipy ``binomtest``); 1.0 when no score changed. With no ties it is
+      the exact McNemar test on a_only and b_only.
     """
     if len(a) != len(b):
         raise ValueError(f"run a has {len(a)} outcomes and run b {len(b)}; pass the common items in the same order")
@@ -375,17 +406,20 @@ def paired_comparison(a: Sequence[str], b: Sequence[str]) -> dict:
     sb = np.array([OUTCOME_SCORE[y] for _, y in pairs])
     wa, wb = sa == 1.0, sb == 1.0
     a_only, b_only = int((wa & ~wb).sum()), int((~wa & wb).sum())
+    up, down = int((sb > sa).sum()), int((sb < sa).sum())
+    # each item's two halves: (score >= ½, score = 1), b's and a's paired half by half
+    hb, ha = np.concatenate([sb >= 0.5, sb == 1.0]), np.concatenate([sa >= 0.5, sa == 1.0])
+    table = {"h11": 0.5 * int((hb & ha).sum()), "h10": 0.5 * int((hb & ~ha).sum()),
+             "h01": 0.5 * int((~hb & ha).sum()), "h00": 0.5 * int((~hb & ~ha).sum())}
     out = {"n": n, "invalid_pairs": len(a) - n, "a_only": a_only, "b_only": b_only,
            "both": int((wa & wb).sum()), "neither": int((~wa & ~wb).sum()),
-           "flips_to_b": b_only, "flips_to_a": a_only, "rate_a": None, "rate_b": None,
-           "difference": None, "ci_low": None, "ci_high": None,
-           "mcnemar_p": _mcnemar_p(a_only, b_only)}
+           "flips_to_b": b_only, "flips_to_a": a_only, "items_up": up, "items_down": down, **table,
+           "rate_a": None, "rate_b": None, "difference": None, "ci_low": None, "ci_high": None,
+           "sign_test_p": _sign_test_p(up, down)}
     if n == 0:
         return out
-    d = 100.0 * (sb - sa)
     out["rate_a"], out["rate_b"] = 100.0 * float(sa.mean()), 100.0 * float(sb.mean())
-    out["difference"] = float(d.mean())
-    if n > 1:
-        out["ci_low"], out["ci_high"] = _normal_interval(float(d.mean()), float(d.std(ddof=1)) / math.sqrt(n),
-                                                         -100.0, 100.0)
+    out["difference"] = float(100.0 * (sb - sa).mean())
+    lo, hi = newcombe_paired_interval(table["h11"], table["h10"], table["h01"], table["h00"])
+    out["ci_low"], out["ci_high"] = 100.0 * lo, 100.0 * hi
     return out

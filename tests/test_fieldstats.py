@@ -219,6 +219,36 @@ def test_lc_degenerate_input_gives_a_note(p, lm, lb, why):
 
 # --- paired comparison ---------------------------------------------------------------------
 
+def _newcombe_reference(a: list[str], b: list[str]) -> tuple[float, float]:
+    """Newcombe (1998) method 10 written out from the paper's formulas, independently of fieldstats: every item
+    becomes two half-weight items (finetuned 1 and 1, tie 1 and 0, base 0 and 0), run a's and run b's halves paired
+    in order (comonotonic); the 2x2 table of those halves (b's outcome as proportion 1) gives p1, p2, their Wilson
+    intervals and phi; the difference's limits are p1 - p2 - delta and p1 - p2 + epsilon. Percent."""
+    from scipy.stats import norm
+    z = norm.ppf(0.975)
+    halves = {"finetuned": (1, 1), "tie": (1, 0), "base": (0, 0)}
+    cells = {(1, 1): 0.0, (1, 0): 0.0, (0, 1): 0.0, (0, 0): 0.0}
+    for x, y in zip(a, b):
+        if "invalid" in (x, y):
+            continue
+        for hx, hy in zip(halves[x], halves[y]):
+            cells[(hy, hx)] += 0.5
+    A, B, C, D = cells[(1, 1)], cells[(1, 0)], cells[(0, 1)], cells[(0, 0)]
+    n = A + B + C + D
+
+    def wilson(k):
+        p = k / n
+        centre, half = 2 * n * p + z * z, z * math.sqrt(z * z + 4 * n * p * (1 - p))
+        return (centre - half) / (2 * (n + z * z)), (centre + half) / (2 * (n + z * z))
+    p1, p2 = (A + B) / n, (A + C) / n
+    (l1, u1), (l2, u2) = wilson(A + B), wilson(A + C)
+    den = (A + B) * (C + D) * (A + C) * (B + D)
+    phi = (A * D - B * C) / math.sqrt(den) if den else 0.0
+    delta = math.sqrt(max(0.0, (p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2))  # rounding
+    eps = math.sqrt(max(0.0, (u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2) + (p2 - l2) ** 2))
+    return 100 * (p1 - p2 - delta), 100 * (p1 - p2 + eps)
+
+
 def test_paired_comparison_by_hand():
     a = ["finetuned", "base", "tie", "invalid", "base"]
     b = ["finetuned", "finetuned", "base", "finetuned", "tie"]
@@ -226,23 +256,75 @@ def test_paired_comparison_by_hand():
     # the invalid pair is left out: scores a = 1, 0, .5, 0 (37.5 %), b = 1, 1, 0, .5 (62.5 %)
     assert (r["n"], r["invalid_pairs"]) == (4, 1)
     assert (r["rate_a"], r["rate_b"], r["difference"]) == pytest.approx((37.5, 62.5, 25.0))
-    # differences 0, 100, -50, 50: sum of squared deviations 12500, sd = sqrt(12500 / 3)
-    se = math.sqrt(12500 / 3) / 2
-    assert (r["ci_low"], r["ci_high"]) == pytest.approx((25 - Z * se, 25 + Z * se))
+    # halves (b, a): item 1 (1,1)+(1,1), item 2 (1,0)+(1,0), item 3 (0,1)+(0,0), item 5 (1,0)+(0,0)
+    assert (r["h11"], r["h10"], r["h01"], r["h00"]) == (1.0, 1.5, 0.5, 1.0)
+    assert (r["ci_low"], r["ci_high"]) == pytest.approx(_newcombe_reference(a, b), abs=1e-9)
     assert (r["both"], r["a_only"], r["b_only"], r["neither"]) == (1, 0, 1, 2)
     assert (r["flips_to_b"], r["flips_to_a"]) == (1, 0)
-    assert r["mcnemar_p"] == pytest.approx(1.0)
+    # scores up on items 2 and 5, down on item 3: sign test of 2 against 1
+    assert (r["items_up"], r["items_down"]) == (2, 1) and r["sign_test_p"] == pytest.approx(1.0)
 
 
-def test_mcnemar_on_a_known_table():
+def test_sign_test_counts_every_item_whose_score_changed():
+    """The test is of the printed difference: 5 items go from a tie to a base win and nothing else changes, so the
+    difference is -27.8 points with no fine-tuned win flipped. McNemar on the wins said p = 1; the sign test on the
+    5 items that went down says p = 2/32."""
+    a = ["tie"] * 5 + ["finetuned"] * 2 + ["base"] * 11
+    b = ["base"] * 5 + ["finetuned"] * 2 + ["base"] * 11
+    r = fs.paired_comparison(a, b)
+    assert r["difference"] == pytest.approx(-250 / 18) and (r["flips_to_b"], r["flips_to_a"]) == (0, 0)
+    assert (r["items_up"], r["items_down"]) == (0, 5)
+    assert r["sign_test_p"] == pytest.approx(2 / 32)
+    assert r["ci_low"] < r["difference"] < r["ci_high"]
+
+
+def test_sign_test_without_ties_is_exact_mcnemar():
     # 10 items flip to a fine-tuned win, 2 flip away, 5 stay wins, 3 stay losses:
     # p = 2 * (C(12,0) + C(12,1) + C(12,2)) / 2^12 = 158 / 4096 = 0.0386
+    from statsmodels.stats.contingency_tables import mcnemar
+    a = ["base"] * 10 + ["finetuned"] * 2 + ["finetuned"] * 5 + ["base"] * 3
+    b = ["finetuned"] * 10 + ["base"] * 2 + ["finetuned"] * 5 + ["base"] * 3
+    r = fs.paired_comparison(a, b)
+    assert (r["b_only"], r["a_only"], r["both"], r["neither"]) == (10, 2, 5, 3)
+    assert (r["items_up"], r["items_down"]) == (10, 2)
+    assert r["sign_test_p"] == pytest.approx(158 / 4096)
+    assert r["sign_test_p"] == pytest.approx(mcnemar([[5, 2], [10, 3]], exact=True).pvalue)
+    # with ties, every item whose score changed counts once: 10 up, and 2 (win -> tie) + 3 (tie -> base) down
     a = ["base"] * 10 + ["finetuned"] * 2 + ["finetuned"] * 5 + ["tie"] * 3
     b = ["finetuned"] * 10 + ["tie"] * 2 + ["finetuned"] * 5 + ["base"] * 3
     r = fs.paired_comparison(a, b)
-    assert (r["b_only"], r["a_only"], r["both"], r["neither"]) == (10, 2, 5, 3)
-    assert r["mcnemar_p"] == pytest.approx(158 / 4096)
-    assert round(r["mcnemar_p"], 4) == 0.0386
+    assert (r["items_up"], r["items_down"]) == (10, 5)
+    assert r["sign_test_p"] == pytest.approx(2 * sum(math.comb(15, i) for i in range(6)) / 2 ** 15)
+
+
+@pytest.mark.parametrize("a, b", [
+    (["finetuned"] * 5 + ["base"] * 5, ["finetuned"] * 5 + ["base"] * 5),            # nothing changed
+    (["finetuned"] * 8 + ["base"] * 2, ["finetuned"] * 8 + ["base"] * 2),            # nothing changed, not at 50 %
+    (["base"] * 7, ["finetuned"] * 7),                                                # every item flipped
+    (["finetuned"] * 12 + ["base"] * 9 + ["finetuned"] * 5 + ["base"] * 2,           # a = 17/28, b = 21/28
+     ["finetuned"] * 12 + ["finetuned"] * 9 + ["base"] * 5 + ["base"] * 2),
+    (["tie"] * 5 + ["finetuned"] * 2 + ["base"] * 2, ["base"] * 5 + ["finetuned"] * 2 + ["base"] * 2),
+    (["tie", "tie", "finetuned", "base", "tie", "finetuned"], ["tie", "finetuned", "tie", "tie", "base", "finetuned"]),
+    (["tie"], ["finetuned"]),                                                         # one item
+    (["tie"] * 4, ["tie"] * 4),
+])
+def test_newcombe_interval_against_the_papers_formulas(a, b):
+    r = fs.paired_comparison(a, b)
+    low, high = _newcombe_reference(a, b)
+    assert (r["ci_low"], r["ci_high"]) == pytest.approx((low, high), abs=1e-9)
+    assert -100 <= r["ci_low"] <= r["difference"] <= r["ci_high"] <= 100
+
+
+def test_newcombe_interval_does_not_collapse_where_the_normal_one_did():
+    """The normal interval on per-item differences was a point with no spread: +100 to +100 when all 7 items
+    flipped, ±0 with no discordant item. Newcombe's is not (except where method 10 itself is: nothing changed at
+    exactly 50 %, phi = 1 and both Wilson intervals symmetric)."""
+    r = fs.paired_comparison(["base"] * 7, ["finetuned"] * 7)
+    assert r["ci_high"] == 100 and r["ci_low"] < 60
+    r = fs.paired_comparison(["finetuned"] * 8 + ["base"] * 2, ["finetuned"] * 8 + ["base"] * 2)
+    assert r["ci_low"] < -10 and r["ci_high"] > 10
+    r = fs.paired_comparison(["base"] * 3 + ["finetuned"], ["base"] * 3 + ["finetuned"])
+    assert r["ci_low"] < -10 and r["ci_high"] > 10
 
 
 def test_paired_comparison_errors_and_empty():
@@ -251,7 +333,8 @@ def test_paired_comparison_errors_and_empty():
     with pytest.raises(ValueError, match="common items"):
         fs.paired_comparison(["tie"], [])
     r = fs.paired_comparison(["invalid"], ["tie"])
-    assert r["n"] == 0 and r["invalid_pairs"] == 1 and r["difference"] is None and r["mcnemar_p"] == 1.0
+    assert r["n"] == 0 and r["invalid_pairs"] == 1 and r["difference"] is None and r["sign_test_p"] == 1.0
+    assert r["ci_low"] is None and r["ci_high"] is None
 
 
 # --- the published figures of real files ---------------------------------------------------
