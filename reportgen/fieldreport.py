@@ -64,7 +64,9 @@ def frame(con: duckdb.DuckDBPyConnection | None, overall: pl.DataFrame,
                 "lc_ci_low": _frac(lc.get("ci_low")), "lc_ci_high": _frac(lc.get("ci_high")), "length_coefficient": lc.get("length_coefficient"),
                 "lc_n": lc.get("n"), "lc_outcome": "probability" if with_len["p_finetuned"].null_count() == 0
                 else "tie-half score", "lc_note": lc.get("note")}
-        if with_len.height < min(v.height, fieldstats.LC_MIN_ITEMS):  # too few because lengths are missing
+        if v.height == 0 and o["judged"]:  # every verdict invalid
+            row["lc_note"] = "no valid verdicts"
+        elif with_len.height < min(v.height, fieldstats.LC_MIN_ITEMS):  # too few because lengths are missing
             row["lc_note"] = (f"{with_len.height} of the {v.height} judged items have both answers' text, whose "
                               f"lengths it needs (at least {fieldstats.LC_MIN_ITEMS}); ingest the answers with the "
                               "judgments")

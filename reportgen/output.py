@@ -85,9 +85,11 @@ def percent(x: float | None, digits: int = 1) -> str:
     return "—" if x is None else f"{100 * x:.{digits}f} %"
 
 
-def rate_with_ci(rate: float | None, low: float | None, high: float | None, k: float, n: int) -> str:
-    """A rate with its n and 95 % interval: ``67.1 % (108/161, 95 % CI 59.5–73.9 %)``; k may hold a half (a tie)."""
+def rate_with_ci(rate: float | None, low: float | None, high: float | None, k: float, n: int, *,
+                 none: str = "no judged items") -> str:
+    """A rate with its n and 95 % interval: ``67.1 % (108/161, 95 % CI 59.5–73.9 %)``; k may hold a half (a tie).
+    Without one: ``— (none)``, ``none`` saying why (no judged items; no valid verdicts where all were invalid)."""
     if rate is None or n == 0:
-        return "— (no judged items)"
+        return f"— ({none})"
     k = int(k) if float(k).is_integer() else k
     return f"{percent(rate)} ({k}/{n}, 95 % CI {100 * low:.1f}–{percent(high)})"

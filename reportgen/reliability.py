@@ -17,7 +17,8 @@ NAMES = ("reliability", "judge_agreement", "judge_disagreements")
 
 DEFINITIONS = (
     "swap consistency: share of items where both orders pick the same answer (100 % = no position effect)",
-    "first-position wins: share of orders won by the answer shown first (50 % = no position bias)",
+    "first-position wins: share of the decisive orders (those that picked an answer; a tie picks neither) won by "
+    "the answer shown first, of n decisive orders (50 % = no position bias)",
     "longer answer wins: share of decisive verdicts won by the longer answer (50 % = no length bias); "
     "in brackets, the share of single orders that picked the longer answer",
 )
@@ -48,7 +49,8 @@ def text_section(frames: dict[str, pl.DataFrame]) -> str:
             rows = []
             for r in g.iter_rows(named=True):
                 label = f"all {PLURAL.get(group, group + 's')}" if r["is_total"] else r["paper"]
-                rows.append((label, r["items"], percent(r["swap_consistency"]), percent(r["first_position_win_rate"]),
+                rows.append((label, r["items"], percent(r["swap_consistency"]),
+                             f"{percent(r['first_position_win_rate'])} of {r['decisive_orders']}",
                              f"{percent(r['longer_wins_rate'])} of {r['decisive_items']} "
                              f"[{percent(r['longer_picked_rate'])}]",
                              f"{r['mean_letter_mass']:.2f}" if r["mean_letter_mass"] is not None else "—"))
@@ -68,10 +70,12 @@ def text_section(frames: dict[str, pl.DataFrame]) -> str:
         dis = frames.get("judge_disagreements")
         for r in agree.iter_rows(named=True):
             out.append(f"judge agreement · run {r['run']} · {r['judge_a']} vs {r['judge_b']}")
-            out.append(f"  same winner on {r['agree']} of {r['common_items']} common items "
-                       f"({percent(r['agreement_rate'])}, 95 % CI {percent(r['ci_low'])}–{percent(r['ci_high'])}); "
-                       f"{r['a_base_b_finetuned']} base/fine-tuned, {r['a_finetuned_b_base']} fine-tuned/base, "
-                       f"{r['one_tie']} with one tie")
+            out.append(f"  same winner on {r['agree']} of {r['valid_items']} common items both judged validly "
+                       + (f"({percent(r['agreement_rate'])}, 95 % CI {percent(r['ci_low'])}–{percent(r['ci_high'])}); "
+                          if r["valid_items"] else "(no rate); ")
+                       + f"{r['a_base_b_finetuned']} base/fine-tuned, {r['a_finetuned_b_base']} fine-tuned/base, "
+                       f"{r['one_tie']} with one tie; {r['invalid_pairs']} of the {r['common_items']} common items "
+                       "have an invalid verdict of either judge (left out)")
             for side in ("a", "b"):
                 if r[f"unattributed_{side}"]:
                     out.append(f"  {r[f'judge_{side}']} has {r[f'unattributed_{side}']} verdicts without a known item: "

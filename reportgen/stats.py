@@ -65,7 +65,8 @@ def text(frames: dict[str, pl.DataFrame]) -> str:
             ("source unknown", f"{o['source_unknown']} verdicts carry no question text (paper unknown)"
              if o["source_unknown"] else 0),
             ("fine-tuned win rate", rate_with_ci(o["finetuned_win_rate"], o["ci_low"], o["ci_high"],
-                                                 o["finetuned_wins"] + o["ties"] / 2, o["n"])
+                                                 o["finetuned_wins"] + o["ties"] / 2, o["n"],
+                                                 none="no valid verdicts" if o["judged"] else "no judged items")
              + (" (a tie counts half)" if o["ties"] else "")),
             *_field_rows(o, f),
         ]
@@ -83,7 +84,8 @@ def text(frames: dict[str, pl.DataFrame]) -> str:
                     lambda r: "—" if r["finetuned_win_rate"] is None else rate_with_ci(
                         r["finetuned_win_rate"], r["ci_low"], r["ci_high"], r["finetuned_wins"] + r["ties"] / 2, r["n"]),
                     return_dtype=pl.String).alias("fine-tuned win rate"),
-                pl.when(pl.col("few_items") & ~pl.col("is_unknown")).then(pl.lit("few items"))
+                pl.when(pl.col("n_note").is_not_null()).then(pl.col("n_note"))
+                  .when(pl.col("few_items") & ~pl.col("is_unknown")).then(pl.lit("few items"))
                   .otherwise(pl.lit("")).alias("note"),
             )
             out += ["  " + line for line in render(table, "table", max_width=58).splitlines()]
@@ -108,11 +110,18 @@ def _paired_section(frames: dict[str, pl.DataFrame]) -> str:
     pairs = frames.get("paired_comparison")
     if pairs is None:
         return ""
-    out = ["paired comparisons (common items; a tie counts half; exact McNemar test on the flips)"]
+    out = ["paired comparisons (items with the same question in both; a tie counts half; Newcombe's interval; "
+           "exact sign test on the items whose score went up or down)"]
     for p in pairs.iter_rows(named=True):
-        out.append(f"  {p['run_b']}/{p['judge_b']} vs {p['run_a']}/{p['judge_a']}: {p['n']} items, "
-                   f"{100 * p['rate_b']:.1f} % vs {100 * p['rate_a']:.1f} %, difference {100 * p['difference']:+.1f} "
-                   + ("points (one item: no interval); flips " if p["ci_low"] is None else
-                      f"points (95 % CI {100 * p['ci_low']:+.1f} to {100 * p['ci_high']:+.1f}); flips ")
-                   + f"{p['flips_to_b']} to and {p['flips_to_a']} away from fine-tuned, McNemar p = {p['mcnemar_p']:.3g}")
+        left_out = "".join([f"; {p['invalid_pairs']} with an invalid verdict left out" if p["invalid_pairs"] else "",
+                            f"; {p['differing_questions']} shared ids left out because their questions differ"
+                            if p["differing_questions"] else ""])
+        head = f"  {p['run_b']}/{p['judge_b']} vs {p['run_a']}/{p['judge_a']}: {p['n']} items"
+        if not p["n"]:
+            out.append(head + " to compare" + left_out)
+            continue
+        out.append(head + f", {100 * p['rate_b']:.1f} % vs {100 * p['rate_a']:.1f} %, difference "
+                   f"{100 * p['difference']:+.1f} points (95 % CI {100 * p['ci_low']:+.1f} to {100 * p['ci_high']:+.1f}); "
+                   f"flips {p['flips_to_b']} to and {p['flips_to_a']} away from fine-tuned; "
+                   f"{p['items_up']} items up, {p['items_down']} down, sign test p = {p['sign_test_p']:.3g}" + left_out)
     return "\n".join(out) + "\n"

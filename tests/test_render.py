@@ -266,11 +266,12 @@ def test_judge_reliability_and_agreement_as_in_stats(example_db):
     line = next(line for line in summary.splitlines() if "same winner on" in line).strip()
     index = pages["index.html"]
     assert "<h3>Judge reliability</h3>" in index and "swap consistency" in index
-    numbers = re.search(r"same winner on (\d+) of (\d+) common items \(([\d.]+ %), 95 % CI ([\d.]+ %)–([\d.]+ %)\)",
-                        line).groups()
-    assert (f"Same winner on <strong>{numbers[0]} of {numbers[1]}</strong> common items ({numbers[2]}, "
-            f"95 % CI {numbers[3]}–{numbers[4]})") in index
-    assert agreement["common_items"] == int(numbers[1])
+    numbers = re.search(r"same winner on (\d+) of (\d+) common items both judged validly \(([\d.]+ %), "
+                        r"95 % CI ([\d.]+ %)–([\d.]+ %)\);.* (\d+) of the (\d+) common items have an invalid", line).groups()
+    assert (f"Same winner on <strong>{numbers[0]} of {numbers[1]}</strong> common items both judged validly "
+            f"({numbers[2]}, 95 % CI {numbers[3]}–{numbers[4]})") in index
+    assert f"{numbers[5]} of the {numbers[6]} common items have an invalid verdict of either judge" in index
+    assert agreement["valid_items"] == int(numbers[1]) and agreement["common_items"] == int(numbers[6])
     assert "## Judge agreement: imported-log vs local:fake" in pages["index.md"]
     assert "### Judge reliability" in pages["index.md"]
 

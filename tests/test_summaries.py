@@ -21,6 +21,7 @@ from reportgen.errors import DatabaseError
 from reportgen.demo import EXAMPLE_RUN, example_files
 from reportgen.ingest import ingest
 from reportgen.judge import judge_run
+from reportgen.resources import resource_dir
 
 ORACLES = Path(__file__).resolve().parent / "fixtures" / "reports_from_raw_tables"
 FIELD = Path(__file__).resolve().parent / "fixtures" / "field"
@@ -194,3 +195,25 @@ def test_a_refused_ingest_leaves_a_database_to_upgrade_as_it_was(rich_db, tmp_pa
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT max(version) FROM schema_migrations").fetchone()[0] == last
     con.close()
+
+
+def test_migration_008_recomputes_the_summaries_it_changed(rich_db, tmp_path):
+    """A database written before migration 008 (summary tables of 005's shape, paired by key alone, McNemar on the
+    flips, a normal interval, first-position rate over every order) holds the new figures once opened for writing."""
+    db = tmp_path / "before_008.duckdb"
+    shutil.copy(rich_db, db)
+    schema_005 = (resource_dir("sql") / "schema" / "005_report_summaries.sql").read_text("utf-8")
+    con = duckdb.connect(str(db))
+    for table in ("summary_judges", "summary_judge_pairs", "summary_paired", "summary_reliability"):
+        con.execute(f"DROP TABLE {table}")
+    for statement in "\n".join(line.split("--")[0] for line in schema_005.splitlines()).split(";"):
+        if any(f"CREATE TABLE {t} " in statement for t in ("summary_judges", "summary_judge_pairs", "summary_paired",
+                                                             "summary_reliability")):
+            con.execute(statement)
+    con.execute("DELETE FROM schema_migrations WHERE version = 8")
+    con.close()
+    store.connect(db).close()
+    _compare(db)
+    with store.open_db(db, read_only=True) as con:
+        assert con.execute("SELECT typeof(battles) FROM summary_judges LIMIT 1").fetchone()[0] == "BIGINT"
+        assert con.execute("SELECT count(*) FROM schema_migrations WHERE version = 8").fetchone()[0] == 1

@@ -238,8 +238,10 @@ def _paired(pairs: pl.DataFrame, a: str, judge_a: str | None, b: str, judge_b: s
         if (row["judge_a"], row["judge_b"]) == (judge_b, judge_a):
             return {**row, "run_a": a, "judge_a": judge_a, "run_b": b, "judge_b": judge_b,
                     "rate_a": row["rate_b"], "rate_b": row["rate_a"], "flips_to_b": row["flips_to_a"],
-                    "flips_to_a": row["flips_to_b"], "difference": -row["difference"],
-                    "ci_low": -row["ci_high"], "ci_high": -row["ci_low"]}
+                    "flips_to_a": row["flips_to_b"], "items_up": row["items_down"], "items_down": row["items_up"],
+                    "difference": None if row["difference"] is None else -row["difference"],
+                    "ci_low": None if row["ci_high"] is None else -row["ci_high"],
+                    "ci_high": None if row["ci_low"] is None else -row["ci_low"]}
     return None
 
 

@@ -1,33 +1,40 @@
 -- Two runs question by question: each item's verdict in run a and in run b (each run's first judge by name), changes first.
+-- Items are matched by key, and compared only where their question is the same (or unknown in either run), as in the
+-- paired_comparison report: a shared key whose questions differ is 'different question' and not compared; a pair with
+-- an invalid verdict in either run is 'invalid verdict' (the paired comparison leaves it out too); the flips are those
+-- of paired_comparison (flips_to_b: to a fine-tuned win from a base win or tie; flips_to_a the reverse).
 WITH judge_a AS (
     SELECT min(v.judge) AS judge FROM verdicts v JOIN runs r USING (run_id) WHERE r.name = $run_a
 ), judge_b AS (
     SELECT min(v.judge) AS judge FROM verdicts v JOIN runs r USING (run_id) WHERE r.name = $run_b
 ), a AS (
-    SELECT v.item_key, v.winner FROM verdicts v JOIN runs r USING (run_id)
+    SELECT v.item_key, v.winner, i.paper, i.question, i.position FROM verdicts v JOIN runs r USING (run_id)
+    LEFT JOIN items i ON i.run_id = v.run_id AND i.item_key = v.item_key
     WHERE r.name = $run_a AND v.item_key IS NOT NULL AND v.judge = (SELECT judge FROM judge_a)
 ), b AS (
-    SELECT v.item_key, v.winner FROM verdicts v JOIN runs r USING (run_id)
+    SELECT v.item_key, v.winner, i.paper, i.question, i.position FROM verdicts v JOIN runs r USING (run_id)
+    LEFT JOIN items i ON i.run_id = v.run_id AND i.item_key = v.item_key
     WHERE r.name = $run_b AND v.item_key IS NOT NULL AND v.judge = (SELECT judge FROM judge_b)
-), texts AS (
-    SELECT i.item_key, min(i.paper) AS paper, min(i.question) AS question, min(i.position) AS position
-    FROM items i JOIN runs r USING (run_id)
-    WHERE r.name IN ($run_a, $run_b)
-    GROUP BY i.item_key
 ), joined AS (
-    SELECT item_key, a.winner AS winner_a, b.winner AS winner_b
+    SELECT item_key, a.winner AS winner_a, b.winner AS winner_b,
+           coalesce(a.paper, b.paper) AS paper, coalesce(a.position, b.position) AS position,
+           a.question <> b.question AS other_question,
+           CASE WHEN a.question <> b.question THEN a.question || ' | ' || $run_b || ': ' || b.question
+                ELSE coalesce(a.question, b.question) END AS question
     FROM a FULL OUTER JOIN b USING (item_key)
 )
-SELECT j.item_key, t.paper, t.question, j.winner_a, j.winner_b,
+SELECT j.item_key, j.paper, j.question, j.winner_a, j.winner_b,
        CASE WHEN j.winner_a IS NULL THEN 'only in ' || $run_b
             WHEN j.winner_b IS NULL THEN 'only in ' || $run_a
+            WHEN j.other_question THEN 'different question'
+            WHEN 'invalid' IN (j.winner_a, j.winner_b) THEN 'invalid verdict'
             WHEN j.winner_a = j.winner_b THEN 'same'
             WHEN j.winner_b = 'finetuned' THEN 'flipped to fine-tuned'
             WHEN j.winner_a = 'finetuned' THEN 'flipped away from fine-tuned'
             ELSE 'changed' END AS change,
        (SELECT judge FROM judge_a) AS judge_a, (SELECT judge FROM judge_b) AS judge_b
 FROM joined j
-LEFT JOIN texts t USING (item_key)
-ORDER BY CASE WHEN j.winner_a IS NOT NULL AND j.winner_b IS NOT NULL AND j.winner_a <> j.winner_b THEN 0
-              WHEN j.winner_a IS NULL OR j.winner_b IS NULL THEN 2 ELSE 1 END,
-         t.paper NULLS LAST, t.position NULLS LAST, j.item_key;
+ORDER BY CASE WHEN j.winner_a IS NOT NULL AND j.winner_b IS NOT NULL AND j.winner_a <> j.winner_b
+                   AND NOT coalesce(j.other_question, false) AND 'invalid' NOT IN (j.winner_a, j.winner_b) THEN 0
+              WHEN j.winner_a IS NULL OR j.winner_b IS NULL OR j.other_question THEN 2 ELSE 1 END,
+         j.paper NULLS LAST, j.position NULLS LAST, j.item_key;
