@@ -36,11 +36,21 @@
     return;
   }
 
+  // Pagefind's search cannot match a filter value holding " or \ (its filters reach the index as
+  // JSON and are compared unescaped), so the transcript pages give look-alikes for those (and spaces
+  // for tabs and line breaks; Pagefind collapses runs of spaces). The reader and the address see the
+  // names; Pagefind gets the values.
+  function shown(value) { return value.replace(/\uff02/g, '"').replace(/\uff3c/g, "\\"); }
+  function indexed(name) {
+    return name.replace(/"/g, "\uff02").replace(/\\/g, "\uff3c").replace(/[\t\r\n]/g, " ")
+      .replace(/\s{2,}/g, " ").trim();
+  }
+
   function fill(select, counts) {
     Object.keys(counts || {}).sort().forEach(function (v) {
       var o = document.createElement("option");
       o.value = v;
-      o.textContent = v + " (" + counts[v] + ")";
+      o.textContent = shown(v) + " (" + counts[v] + ")";
       select.appendChild(o);
     });
     select.disabled = false;
@@ -80,7 +90,8 @@
     var f = d.filters || {};
     var meta = document.createElement("span");
     meta.className = "meta";
-    meta.textContent = [].concat(f.paper || [], selects.run.parentNode.hidden ? [] : f.run || [], f.category || []).join(" · ");
+    meta.textContent = [].concat(f.paper || [], selects.run.parentNode.hidden ? [] : f.run || [], f.category || [])
+      .map(shown).join(" · ");
     li.appendChild(meta);
     return li;
   }
@@ -89,7 +100,7 @@
     var params = new URLSearchParams();
     if (input.value.trim()) params.set("q", input.value.trim());
     var f = chosenFilters();
-    Object.keys(f).forEach(function (k) { params.set(k, f[k]); });
+    Object.keys(f).forEach(function (k) { params.set(k, shown(f[k])); });
     if (offset) params.set("page", String(offset / PAGE + 1));
     history.replaceState(null, "", "?" + params.toString());
   }
@@ -163,7 +174,7 @@
   var filled = pagefind.then(function (pf) { return pf.filters(); }).then(function (filters) {
     Object.keys(selects).forEach(function (k) {
       fill(selects[k], filters[k]);
-      if (params.get(k)) selects[k].value = params.get(k);
+      if (params.get(k)) selects[k].value = indexed(params.get(k));
     });
   });
   filled.catch(function () {});  // a failure to load shows below
