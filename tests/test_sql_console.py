@@ -396,3 +396,40 @@ def test_model_text_in_results_executes_nothing(browser, xss_console_site, serve
     assert w.page.evaluate("typeof window.__pwned") == "undefined"
     w.check()
     w.close()
+
+
+INTERVALS = ["INTERVAL 90 MINUTES", "INTERVAL 3 MONTHS", "INTERVAL 0 SECONDS", "INTERVAL '1 day -1 hour'",
+             "INTERVAL 100000 HOURS", "INTERVAL 13 MONTHS", "INTERVAL '-1.25 seconds'", "INTERVAL 2147483647 DAYS",
+             "INTERVAL 1 YEAR - INTERVAL 1 MICROSECOND", "-INTERVAL 90 MINUTES", "NULL"]
+BLOB = r"'\x00\xFF\x5C\x27\x22a '::BLOB"  # a zero byte, a high byte, \ ' " and printable text
+
+
+@needs_browser
+def test_the_console_shows_times_intervals_and_blobs_as_duckdb_does(browser, console_site, serve, _example_db_template):
+    """Each cell says what DuckDB's own text says (its cast to VARCHAR, run in the same page), or what
+    `reportgen query` gives; nested values too. A parser error shows its LINE block once."""
+    url = serve(console_site)
+    w = Watched(browser, url, viewport={"width": 1280, "height": 900})
+    w.goto(url + "sql.html")
+    _ready(w.page)
+    _run(w.page, "SELECT x, x::VARCHAR AS text FROM (VALUES " + ", ".join(f"({v})" for v in INTERVALS) + ") t(x)")
+    head, rows = _table(w.page)
+    assert len(rows) == len(INTERVALS) and [r[0] for r in rows[:2]] == ["01:30:00", "3 months"]
+    assert all(shown == text for shown, text in rows), rows
+    _run(w.page, f"""SELECT TIMESTAMPTZ '2024-01-02 03:04:05+05' AS tz, TIMESTAMPTZ '2024-01-02 03:04:05+05'::VARCHAR,
+                     {BLOB} AS b, {BLOB}::VARCHAR, 2::UHUGEINT * 170141183460469231731687303715884105727 + 1 AS u,
+                     (2::UHUGEINT * 170141183460469231731687303715884105727 + 1)::VARCHAR""")
+    (tz, tz_text, blob, blob_text, u, u_text), = _table(w.page)[1]
+    assert (tz, blob, u) == (tz_text, blob_text, u_text) and tz.endswith("+00") and blob.startswith("\\x00\\xFF")
+    _run(w.page, "SELECT TIME '12:34:56.123456' AS t, TIME '00:00:00' AS midnight, TIME '23:59:59.5' AS half, "
+                 "[INTERVAL 90 MINUTES, NULL] AS l, {'i': INTERVAL 3 MONTHS, 't': TIME '01:02:03'} AS s")
+    assert _table(w.page)[1] == [["12:34:56.123456", "00:00:00", "23:59:59.500000", "[01:30:00, NULL]",
+                                  "{i: 3 months, t: 01:02:03}"]]
+    sql = "SELECT created_at::TIME AS t, created_at FROM runs"
+    _run(w.page, sql)
+    _matches(w.page, _example_db_template, sql)
+    _run(w.page, "SELEC 1")
+    error = w.page.inner_text("#sql-error")
+    assert 'syntax error at or near "SELEC"' in error and error.count("LINE 1:") == 1, error
+    w.check()
+    w.close()

@@ -55,33 +55,118 @@
     return (negative ? "-" : "") + digits;
   }
 
-  function timestampText(ms) {
-    var whole = Math.floor(ms), d = new Date(whole);
-    var micros = Math.round((ms - whole) * 1000) + (whole % 1000 + 1000) % 1000 * 1000;
-    var text = d.getUTCFullYear() + "-" + pad(d.getUTCMonth() + 1, 2) + "-" + pad(d.getUTCDate(), 2) + " " +
-      pad(d.getUTCHours(), 2) + ":" + pad(d.getUTCMinutes(), 2) + ":" + pad(d.getUTCSeconds(), 2);
-    return micros ? text + "." + pad(micros, 6) : text;
+  var UNIT_PER_SECOND = [1n, 1000n, 1000000n, 1000000000n]; // Arrow's TimeUnit: SECOND .. NANOSECOND
+
+  // A fraction of a second: 6 digits (9 for nanoseconds), as Python and `reportgen query` show it.
+  function fractionText(fraction, unit) {
+    if (!fraction) return "";
+    var digits = unit === 3 ? 9 : 6;
+    return "." + pad(BigInt(fraction) * 10n ** BigInt(digits) / UNIT_PER_SECOND[unit], digits);
   }
 
-  function valueText(value, type) {
-    if (value === null || value === undefined) return null;
-    var T = Arrow.Type;
+  // A timestamp counted in ``unit`` since 1970 (a BigInt), in UTC.
+  function timestampText(count, unit) {
+    var per = UNIT_PER_SECOND[unit], seconds = count / per, fraction = count % per;
+    if (fraction < 0n) { fraction += per; seconds -= 1n; }
+    var d = new Date(Number(seconds) * 1000);
+    return d.getUTCFullYear() + "-" + pad(d.getUTCMonth() + 1, 2) + "-" + pad(d.getUTCDate(), 2) + " " +
+      pad(d.getUTCHours(), 2) + ":" + pad(d.getUTCMinutes(), 2) + ":" + pad(d.getUTCSeconds(), 2) +
+      fractionText(fraction, unit);
+  }
+
+  // A time of day counted in ``unit`` since midnight: HH:MM:SS[.ffffff].
+  function timeText(count, unit) {
+    var per = UNIT_PER_SECOND[unit], seconds = Number(count / per);
+    return pad(Math.floor(seconds / 3600), 2) + ":" + pad(Math.floor(seconds / 60) % 60, 2) + ":" +
+      pad(seconds % 60, 2) + fractionText(count % per, unit);
+  }
+
+  // An interval as DuckDB writes it: "1 year 2 months 3 days 04:05:06.789", "3 months", "-01:30:00".
+  function intervalText(months, days, micros) {
+    var parts = [], years = Math.trunc(months / 12);
+    months -= years * 12;
+    [[years, "year"], [months, "month"], [days, "day"]].forEach(function (p) {
+      if (p[0]) parts.push(p[0] + " " + p[1] + (Math.abs(p[0]) === 1 ? "" : "s"));
+    });
+    if (micros || !parts.length) {
+      var negative = micros < 0n, us = negative ? -micros : micros, seconds = Number(us / 1000000n);
+      var fraction = us % 1000000n ? "." + pad(us % 1000000n, 6).replace(/0+$/, "") : "";
+      parts.push((negative ? "-" : "") + pad(Math.floor(seconds / 3600), 2) + ":" +
+                 pad(Math.floor(seconds / 60) % 60, 2) + ":" + pad(seconds % 60, 2) + fraction);
+    }
+    return parts.join(" ");
+  }
+
+  // The chunk of ``vector`` holding its value ``i``, and that value's position in the chunk's buffer.
+  function rawAt(vector, i) {
+    for (var c = 0; c < vector.data.length; c++) {
+      var data = vector.data[c];
+      if (i < data.length) return { data: data, at: data.offset + i };
+      i -= data.length;
+    }
+  }
+
+  // Arrow's JavaScript reads an interval's months and days only, or misreads them (MONTH_DAY_NANO), so
+  // the interval is read from its buffer: months, days and nanoseconds (Int32, Int32, Int64) for
+  // MONTH_DAY_NANO, the one DuckDB writes; days and milliseconds for DAY_TIME; months for YEAR_MONTH.
+  function intervalAt(vector, i) {
+    var raw = rawAt(vector, i), v = raw.data.values, unit = vector.type.unit;
+    if (unit === 2) {
+      var nanos = (BigInt(v[raw.at * 4 + 3]) << 32n) + BigInt(v[raw.at * 4 + 2] >>> 0);
+      return intervalText(v[raw.at * 4], v[raw.at * 4 + 1], nanos / 1000n);
+    }
+    if (unit === 1) return intervalText(0, v[raw.at * 2], BigInt(v[raw.at * 2 + 1]) * 1000n);
+    return intervalText(v[raw.at], 0, 0n);
+  }
+
+  // A BLOB as DuckDB writes it: printable ASCII as it is, other bytes (and \ ' ") as \xHH.
+  function blobText(bytes) {
+    return Array.from(bytes, function (b) {
+      return b >= 32 && b <= 126 && b !== 92 && b !== 39 && b !== 34 ? String.fromCharCode(b)
+        : "\\x" + pad(b.toString(16).toUpperCase(), 2);
+    }).join("");
+  }
+
+  // DuckDB sends the types Arrow lacks as "arrow.opaque" binary with the DuckDB type's name.
+  function opaqueType(field) {
+    var meta = field.metadata;
+    if (!meta || meta.get("ARROW:extension:name") !== "arrow.opaque") return null;
+    try { return JSON.parse(meta.get("ARROW:extension:metadata")).type_name || "?"; } catch (e) { return "?"; }
+  }
+
+  // The value ``i`` of an Arrow vector (of ``field``) as text; null for NULL. The types whose value
+  // cannot be shown say so, and how to see it, rather than show something else.
+  function textAt(vector, i, field) {
+    if (!vector.isValid(i)) return null;
+    var T = Arrow.Type, type = vector.type;
     switch (type.typeId) {
-      case T.Decimal: return decimalText(value, type.scale);
-      case T.Timestamp: return timestampText(Number(value));
-      case T.Date: return timestampText(Number(value)).slice(0, 10);
+      case T.Interval: return intervalAt(vector, i);
+      case T.Timestamp:
+        var raw = rawAt(vector, i);
+        return timestampText(BigInt(raw.data.values[raw.at]), type.unit) + (type.timezone ? "+00" : "");
+      case T.Time: return timeText(BigInt(vector.get(i)), type.unit);
       case T.List: case T.FixedSizeList:
-        var child = type.children[0].type;
-        return "[" + Array.from(value, function (v) { var t = valueText(v, child); return t === null ? "NULL" : t; })
-          .join(", ") + "]";
+        var items = vector.get(i), child = type.children[0], texts = [];
+        for (var j = 0; j < items.length; j++) {
+          var t = textAt(items, j, child);
+          texts.push(t === null ? "NULL" : t);
+        }
+        return "[" + texts.join(", ") + "]";
       case T.Struct:
-        return "{" + type.children.map(function (f) {
-          var t = valueText(value[f.name], f.type);
+        return "{" + type.children.map(function (f, k) {
+          var t = textAt(vector.getChildAt(k), i, f);
           return f.name + ": " + (t === null ? "NULL" : t);
         }).join(", ") + "}";
       case T.Binary: case T.LargeBinary: case T.FixedSizeBinary:
-        return Array.from(value, function (b) { return pad(b.toString(16), 2); }).join("");
-      default: return String(value);
+        var opaque = opaqueType(field), bytes = vector.get(i);
+        if (opaque === "uhugeint" && bytes.length === 16) {
+          return String(Array.from(bytes).reduceRight(function (n, b) { return n * 256n + BigInt(b); }, 0n));
+        }
+        if (opaque) return "(a " + opaque.toUpperCase() + " value, which the console cannot show: cast it to VARCHAR)";
+        return blobText(bytes);
+      case T.Decimal: return decimalText(vector.get(i), type.scale);
+      case T.Date: return timestampText(BigInt(vector.get(i)), 1).slice(0, -9); // milliseconds, at midnight
+      default: return String(vector.get(i));
     }
   }
 
@@ -98,7 +183,7 @@
     var rows = [];
     for (var r = 0; r < arrowTable.numRows; r++) {
       rows.push(columns.map(function (col, i) {
-        var text = valueText(col.get(r), fields[i].type);
+        var text = textAt(col, r, fields[i]);
         return { text: text, key: text === null ? null : numeric[i] ? Number(text) : text.toLowerCase() };
       }));
     }
@@ -170,9 +255,15 @@
       more.hidden = true;
       csvButton.disabled = true;
       meta.textContent = "";
-      errorBox.textContent = String(e && e.message || e);
+      errorBox.textContent = errorText(String(e && e.message || e));
       errorBox.hidden = false;
     }).then(function () { busy = false; runButton.disabled = false; });
+  }
+
+  // DuckDB-Wasm's message for a parser error holds its "LINE 1: ... ^" block twice: shown once.
+  function errorText(message) {
+    return message.split("\n\n").filter(function (block, i, blocks) { return i === 0 || block !== blocks[i - 1]; })
+      .join("\n\n");
   }
 
   function csvField(text) {
