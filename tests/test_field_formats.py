@@ -331,8 +331,10 @@ def test_paired_comparison_view(tmp_path):
     # a: wins on 5 items, b (sides swapped) wins on the 3 that a lost; the draws stay draws
     assert (row["n"], row["flips_to_b"], row["flips_to_a"]) == (10, 3, 5)
     assert row["difference"] == pytest.approx(0.4 - 0.6)
-    # exact McNemar: 2 * P(X <= 3), X ~ Bin(8, 1/2) = 2 * (1 + 8 + 28 + 56) / 256
-    assert row["mcnemar_p"] == pytest.approx(2 * 93 / 256)
+    # the sign test over the 8 items whose score changed (no ties among them: exact McNemar):
+    # 2 * P(X <= 3), X ~ Bin(8, 1/2) = 2 * (1 + 8 + 28 + 56) / 256
+    assert (row["items_up"], row["items_down"]) == (3, 5)
+    assert row["sign_test_p"] == pytest.approx(2 * 93 / 256)
 
 
 def _annotations(path: Path, preferences: list) -> Path:
@@ -343,14 +345,16 @@ def _annotations(path: Path, preferences: list) -> Path:
     return path
 
 
-@pytest.mark.parametrize("a, b, interval", [
-    # differences 1, 1, ½: 0.833 ± 1.96 × 0.167 reaches past 1, which no difference of rates can
-    ([1.2, 1.2, 1.2], [1.8, 1.8, 1.5], (pytest.approx(0.5067, abs=1e-4), 1.0)),
-    ([1.2], [1.8], (None, None)),   # one item: no interval (there is no spread to take)
+@pytest.mark.parametrize("a, b, interval, shown", [
+    # Newcombe's hybrid score interval (method 10) on the half-weight table: b-only 2.5, neither 0.5 of 3
+    ([1.2, 1.2, 1.2], [1.8, 1.8, 1.5], (pytest.approx(0.065760, abs=1e-6), pytest.approx(0.982347, abs=1e-6)),
+     "95 % CI +6.6 to +98.2"),
+    # one item: Wilson 0/1 and 1/1 give 1 - sqrt(2 x 0.7935^2) below, 1 above (it was a point once)
+    ([1.2], [1.8], (pytest.approx(-0.122109, abs=1e-6), 1.0), "95 % CI -12.2 to +100.0"),
 ])
-def test_paired_comparison_interval_is_fieldstats(tmp_path, invoke, a, b, interval):
-    """The paired view's interval is fieldstats.paired_comparison's: within ±100 points, none for one item;
-    stats and the comparison page show either."""
+def test_paired_comparison_interval_is_fieldstats(tmp_path, invoke, a, b, interval, shown):
+    """The paired view's interval is fieldstats.paired_comparison's, within ±100 points, for one item too;
+    stats and the comparison page show it."""
     from reportgen import fieldstats
     from reportgen.site import collect
     db = tmp_path / "pair.duckdb"
@@ -361,9 +365,9 @@ def test_paired_comparison_interval_is_fieldstats(tmp_path, invoke, a, b, interv
     assert (row["ci_low"], row["ci_high"]) == interval
     outcome = {1.2: "base", 1.8: "finetuned", 1.5: "tie"}
     py = fieldstats.paired_comparison([outcome[p] for p in a], [outcome[p] for p in b])
-    assert (py["ci_low"], py["ci_high"]) == tuple(None if v is None else pytest.approx(100 * v, abs=1e-9)
-                                                  for v in (row["ci_low"], row["ci_high"]))
-    shown = "one item: no interval" if interval[0] is None else "95 % CI +50.7 to +100.0"
+    # the view's rates are fractions, fieldstats' points
+    assert (py["ci_low"], py["ci_high"]) == (pytest.approx(100 * row["ci_low"], abs=1e-9),
+                                             pytest.approx(100 * row["ci_high"], abs=1e-9))
     assert shown in invoke("--db", db, "stats").output
     files, _, _ = collect(db, search=False)
     assert shown in files["compare/a--b.html"].decode() and shown in files["compare/a--b.md"].decode()

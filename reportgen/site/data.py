@@ -22,7 +22,7 @@ from reportgen.output import render, write_csv
 # The order the pages list the tables in, headline numbers first. Which reports there are comes
 # from sql/report/ (report.names()); one not named here is listed after these, by name.
 LISTING_ORDER = ("overall", "papers", "categories", "paper_categories", "transcripts", "reliability",
-                 "judge_agreement", "judge_disagreements", "paired_comparison")
+                 "judge_agreement", "judge_disagreements", "paired_comparison", "mt_bench_scores")
 
 
 def _reports() -> list[str]:

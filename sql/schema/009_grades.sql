@@ -1,6 +1,6 @@
 -- Single-answer grading (FastChat MT-bench --mode single): each model's grade of each question-turn, as the file
 -- wrote it (score NULL where the judge gave -1 or none). The MT-bench scores are means of these (report mt_bench_scores).
-CREATE TABLE grades (
+CREATE TABLE IF NOT EXISTS grades (
     run_id      INTEGER NOT NULL,
     judge       VARCHAR NOT NULL,
     item_key    VARCHAR NOT NULL,
