@@ -225,3 +225,58 @@ def test_runs_index_and_comparison_page(browser, tmp_path, _example_db_template,
     assert w.page.locator("h1").first.inner_text() == "again"
     w.check()
     w.close()
+
+
+LONG = "x" * 300  # one unbroken token, as a model may write
+
+
+@pytest.fixture(scope="module")
+def long_token_site(tmp_path_factory) -> Path:
+    """A 300-character token in a question, a rationale, a paper's and a run's name and the answers."""
+    import csv
+    import json
+    base = tmp_path_factory.mktemp("long-token")
+    with open(base / "items.csv", "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["id", "question", "paper", "reference", "base", "finetuned"])
+        w.writerow(["w1", f"What is {LONG}?", "Paper " + "p" * 300, f"The reference {LONG}",
+                    f"Base {LONG}\n\n```\n{LONG}\n```\n\nand `{LONG}`", "Fine-tuned."])
+        w.writerow(["w2", "A short question?", "Plain", "Reference.", "Base answer.", "Fine-tuned answer."])
+    (base / "v.verdicts.jsonl").write_text(
+        json.dumps({"item": "w1", "winner": "base", "judge": "j", "confidence": 0.9, "rationale": f"Since {LONG}."}) + "\n" +
+        json.dumps({"item": "w2", "winner": "base", "judge": "j", "rationale": "Short."}) + "\n", encoding="utf-8")
+    db = base / "long.duckdb"
+    ingest(db, [base / "items.csv", base / "v.verdicts.jsonl"], run="run-" + "r" * 100, mapping=XSS_MAP)
+    out = base / "site"
+    site_mod.build(db, out)
+    return out
+
+
+def _too_wide(w: Watched) -> int | None:
+    """The page's width where it is wider than the window (it scrolls sideways); None where it fits."""
+    width, window = w.page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    return width if width > window else None
+
+
+def test_no_page_scrolls_sideways_on_a_phone(browser, example_site, long_token_site, serve):
+    """At 375 px every page of the example, and of a site with 300-character tokens, is as wide as the
+    window: long words wrap (or scroll inside their own box), the page does not."""
+    wide = {}
+    for site in (example_site, long_token_site):
+        w = Watched(browser, "file://", viewport={"width": 375, "height": 800})
+        for page in sorted(site.rglob("*.html")):
+            if "pagefind" not in page.parts:
+                w.page.goto(page.as_uri(), wait_until="load")  # the style sheet is in by then
+                if width := _too_wide(w):
+                    wide[f"{site.parent.name}/{page.relative_to(site).as_posix()}"] = width
+        w.check()
+        w.close()
+    url = serve(long_token_site)
+    w = Watched(browser, url, viewport={"width": 375, "height": 800})
+    w.goto(url + "search.html?q=what")
+    sync_api.expect(w.page.locator("#search-status")).to_contain_text("1 transcript found")
+    if width := _too_wide(w):
+        wide["search.html?q=what"] = width
+    w.check()
+    w.close()
+    assert wide == {}
