@@ -93,3 +93,31 @@ def rate_with_ci(rate: float | None, low: float | None, high: float | None, k: f
         return f"— ({none})"
     k = int(k) if float(k).is_integer() else k
     return f"{percent(rate)} ({k}/{n}, 95 % CI {100 * low:.1f}–{percent(high)})"
+
+
+def mt_bench_scores(rows: list[dict]) -> list[tuple[str, str]]:
+    """One run and judge's rows of the ``mt_bench_scores`` report as (label, text) lines: each model's
+    MT-bench score (mean grade) with its interval, n and per-turn means, then the paired difference."""
+    def mean(r: dict, signed: bool = False) -> str:
+        value = f"{r['score']:+.2f}" if signed else f"{r['score']:.2f}"
+        if r["ci_low"] is None:
+            return f"{value} (n = {r['n']}: no interval"
+        low, high = (f"{r['ci_low']:+.2f}", f"{r['ci_high']:+.2f}") if signed else \
+            (f"{r['ci_low']:.2f}", f"{r['ci_high']:.2f}")
+        return f"{value} (95 % CI {low} to {high}, n = {r['n']}"
+
+    lines = []
+    for side, label in (("finetuned", "fine-tuned"), ("base", "base")):
+        overall = [r for r in rows if r["side"] == side and r["turn"] is None]
+        if not overall or overall[0]["n"] == 0:
+            continue
+        o = overall[0]
+        turns = ", ".join(f"turn {r['turn']} {r['score']:.2f}" for r in rows
+                          if r["side"] == side and r["turn"] is not None and r["score"] is not None)
+        left_out = f", {o['ungraded']} without a grade (-1 or none) left out" if o["ungraded"] else ""
+        lines.append((f"MT-bench, {label}", f"{o['model']} {mean(o)} grades{left_out}; {turns})"))
+    diff = [r for r in rows if r["side"] == "difference" and r["turn"] is None]
+    if diff:
+        lines.append(("grade difference", f"{mean(diff[0], signed=True)} question-turns graded for both; "
+                                          "fine-tuned minus base)"))
+    return lines

@@ -6,7 +6,7 @@ import duckdb
 import polars as pl
 
 from reportgen import categories, fieldreport, report, reliability
-from reportgen.output import percent, rate_with_ci, render
+from reportgen.output import mt_bench_scores, percent, rate_with_ci, render
 
 
 def summary(con: duckdb.DuckDBPyConnection, run: str | None) -> dict[str, pl.DataFrame]:
@@ -15,6 +15,9 @@ def summary(con: duckdb.DuckDBPyConnection, run: str | None) -> dict[str, pl.Dat
     pairs = report.frame(con, "paired_comparison", run)
     if pairs.height:  # like the reliability reports: left out where there is nothing to compare
         frames["paired_comparison"] = pairs
+    grades = report.frame(con, "mt_bench_scores", run)
+    if grades.height:  # single-answer grades (MT-bench --mode single) only
+        frames["mt_bench_scores"] = grades
     return frames | reliability.frames(con, run)
 
 
@@ -69,6 +72,9 @@ def text(frames: dict[str, pl.DataFrame]) -> str:
                                                  none="no valid verdicts" if o["judged"] else "no judged items")
              + (" (a tie counts half)" if o["ties"] else "")),
             *_field_rows(o, f),
+            *(mt_bench_scores(frames["mt_bench_scores"].filter((pl.col("run") == o["run"])
+                                                               & (pl.col("judge") == o["judge"])).to_dicts())
+              if "mt_bench_scores" in frames else []),
         ]
         width = max(len(k) for k, _ in rows)
         out += [f"  {k.ljust(width)}  {v}" for k, v in rows]

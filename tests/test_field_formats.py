@@ -243,6 +243,15 @@ def test_mt_bench_single_grading_matches_fastchat(tmp_path, invoke):
     with store.open_db(db, read_only=True) as con:
         text = con.execute("SELECT rationale FROM verdicts WHERE item_key = '81/turn2'").fetchone()[0]
     assert text.startswith("gpt-3.5-turbo graded 9/10:\nThe answer is fair. Rating: [[9]]\n\ntuned-7b graded 6/10:")
+    shown = ("tuned-7b 7.56 (95 % CI 6.46 to 8.66, n = 8 grades, 1 without a grade (-1 or none) left out; turn 1 8.62, "
+             "turn 2 6.50)")
+    text = invoke("--db", db, "stats").output
+    assert f"MT-bench, fine-tuned  {shown}" in text and "MT-bench, base        gpt-3.5-turbo 6.56 (" in text
+    assert "grade difference      +1.79 (95 % CI " in text
+    from reportgen.site import collect
+    files, _, _ = collect(db, search=False)
+    assert f"<dt>MT-bench, fine-tuned</dt><dd>{shown}</dd>" in files["index.html"].decode()
+    assert f"- **MT-bench, fine-tuned:** {shown}" in files["index.md"].decode()
     again = ingest(db, [path], base="gpt-3.5-turbo", model="tuned-7b", run="single", replace=True)
     assert again.changed
     with store.open_db(db, read_only=True) as con:

@@ -133,7 +133,8 @@ def _run(r: Row, tables: dict[str, pl.DataFrame], transcripts: list[Transcript],
                                   rate_note=notes[0] if notes else None,
                                   field_digest=field_digests.get((name, o["judge"]), ""),
                                   top_papers=_top(papers, "is_unknown", "base_wins"),
-                                  top_reliability=_top(reliability_rows, "is_total", "items")))
+                                  top_reliability=_top(reliability_rows, "is_total", "items"),
+                                  grades=_rows(tables["mt_bench_scores"], **mine)))
 
     papers = [Paper(paper=p, page=links.paper(p), transcripts=by_paper.get(p, []),
                     rows=[row for j in judges for row in j.papers if row["paper"] == p])

@@ -116,6 +116,7 @@ class JudgeReport:
     # (Before ``field`` below, which hides dataclasses.field in the rest of this class.)
     top_papers: list[Row] = field(default_factory=list)
     top_reliability: list[Row] = field(default_factory=list)
+    grades: list[Row] = field(default_factory=list)  # the mt_bench_scores report (single-answer grades only)
     # reportgen.fieldreport's row (length-controlled rate, Arena-Hard interval): a fitted model, computed
     # only when a page that shows it is rendered (``gathering.load_fields``); pages name ``field_digest``,
     # the digest of the verdicts it is computed from, instead.
