@@ -6,7 +6,7 @@ import duckdb
 import polars as pl
 
 from reportgen import categories, fieldreport, report, reliability
-from reportgen.output import mt_bench_scores, percent, rate_with_ci, render
+from reportgen.output import mt_bench_scores, rate_with_ci, render
 
 
 def summary(con: duckdb.DuckDBPyConnection, run: str | None) -> dict[str, pl.DataFrame]:
@@ -101,7 +101,8 @@ def text(frames: dict[str, pl.DataFrame]) -> str:
             out.append(f"  failure categories (of {c['base_wins_with_text'][0]} base wins with text; "
                        "one win can fall in several)")
             width = max(len(x) for x in c["category"])
-            out += [f"    {r['category'].ljust(width)}  {r['hits']:>4}  {percent(r['share'])}"
+            out += [f"    {r['category'].ljust(width)}  {r['hits']:>4}  "
+                    f"{rate_with_ci(r['share'], r['ci_low'], r['ci_high'], r['hits'], r['base_wins_with_text'])}"
                     for r in c.iter_rows(named=True)]
             with_ref, total = c["base_wins_with_reference"][0], c["base_wins_with_text"][0]
             if with_ref < total:

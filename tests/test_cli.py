@@ -215,8 +215,8 @@ def test_demo(tmp_path, monkeypatch):
     assert "run synthetic-checkpoint-1 (synthetic data) · judge imported-log" in stats
     first_judge = stats.split("judge synthetic-judge-b")[0]
     assert "  per paper\n" in first_judge and "rates not shown" not in first_judge  # every verdict attributed
-    # the overall rate, the length-controlled rate and one per paper (6 papers)
-    assert first_judge.count("95 % CI") == 8
+    # the overall rate, the length-controlled rate, one per paper (6 papers) and one per failure category (6)
+    assert first_judge.count("95 % CI") == 14
 
 
 def test_synth_is_deterministic_and_ingests(invoke, tmp_path):

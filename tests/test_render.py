@@ -171,7 +171,7 @@ def test_paper_and_category_pages(example_db):
     assert "not shown" in html
     category = next(c for c in run.categories if c.name == "shorter_answer")
     html = pages[category.page + ".html"]
-    assert "Base-win transcripts (45)" in html and "45 of 53 base wins with text (84.9 %)" in html
+    assert "Base-win transcripts (45)" in html and "45 of 53 base wins with text: 84.9 % (45/53, 95 % CI 72.9–92.1 %)" in html
     assert "Base-win transcripts (45)" in pages[category.page + ".md"]
 
 
