@@ -50,6 +50,8 @@ class _Bar:
               help="With --endpoint: the served model's chat template (a Jinja file or tokenizer_config.json).")
 @click.option("--concurrency", type=click.IntRange(1, 256), default=4, show_default=True,
               help="Items judged at once through --endpoint.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=120, show_default=True,
+              help="With --endpoint: seconds to wait for one answer of the server (each request is tried 4 times).")
 @click.option("--limit", type=click.IntRange(0), help="Judge at most N items (of those still unjudged).")
 @click.option("--only-paper", help="Only items whose paper contains this text (case-insensitive).")
 @click.option("--rejudge", is_flag=True, help="Judge the selected items again, replacing this judge's verdicts.")
@@ -69,17 +71,18 @@ class _Bar:
 @click.option("--name", "judge_name", help="Judge name stored with the verdicts (default: local:<model file "
                                            "stem> or endpoint:<model>).")
 @with_db
-def judge(run_name, model, endpoint, endpoint_model, chat_template, concurrency, limit, only_paper, rejudge,
+def judge(run_name, model, endpoint, endpoint_model, chat_template, concurrency, timeout, limit, only_paper, rejudge,
           explain, template, threads, gpu_layers, flash_attn, batch, seed, judge_name, db):
     """Judge base vs fine-tuned answers of a run in both orders with a local GGUF model or a server.
 
     Verdicts are committed as they come: interrupt at any time and run the same command
     again to continue."""
-    from reportgen.judge import judge_run
+    from reportgen.judge import judge_run, require_db
+    require_db(db)      # before the model loads
     if endpoint:
         from reportgen.judge.endpoint import EndpointJudge
         backend = EndpointJudge(endpoint, model=endpoint_model, concurrency=concurrency, model_path=model,
-                                chat_template=chat_template)
+                                chat_template=chat_template, timeout=timeout)
     else:
         from reportgen.judge.worker import LocalJudgeProcess   # the model in a process of its own
         backend = LocalJudgeProcess(model, threads=threads, seed=seed, gpu_layers=gpu_layers, flash_attn=flash_attn,
@@ -88,8 +91,12 @@ def judge(run_name, model, endpoint, endpoint_model, chat_template, concurrency,
         backend.judge_name = judge_name
     try:
         def started(r):
-            click.echo(f"judge {r.judge} · run {r.run}: {r.selected} items to judge "
-                       f"({r.already} already judged by this judge)", err=True)
+            if rejudge:
+                click.echo(f"judge {r.judge} · run {r.run}: {r.selected} items to judge again "
+                           f"({r.redone} already judged again by this --rejudge)", err=True)
+            else:
+                click.echo(f"judge {r.judge} · run {r.run}: {r.selected} items to judge "
+                           f"({r.already} already judged by this judge)", err=True)
             if backend.is_default_model:
                 click.echo(SMOKE_TEST_NOTE, err=True)
             if endpoint and not backend.chat.chat_template:
@@ -109,6 +116,9 @@ def judge(run_name, model, endpoint, endpoint_model, chat_template, concurrency,
         click.echo(f"  {result.seconds / result.judged:.2f} s/item, {rate:,.0f} prompt tokens/s "
                    f"({result.evaluated_tokens} of {result.prompt_tokens} prompt tokens evaluated, "
                    "the rest reused from the cache)")
+    if result.earlier:
+        click.echo(f"note: {result.earlier} verdicts of {result.judge} in run {result.run} were made with an earlier "
+                   "model, template or parameters; --rejudge without --limit or --only-paper judges them again")
     if backend.is_default_model:
         click.echo(SMOKE_TEST_NOTE)
     click.echo(f"wrote {db}; see 'reportgen stats' for the judge's reliability")

@@ -10,7 +10,8 @@ import pytest
 
 from judge_fake import FakeJudge, prefers_first, prefers_longer
 from reportgen import reliability, stats, store
-from reportgen.errors import UsageError
+from conftest import sha256
+from reportgen.errors import DatabaseError, UsageError
 from reportgen.judge import judge_run
 from reportgen.judge.base import OrderScore, combine, letter_probabilities
 from reportgen.judge.prompt import ChatFormat, JudgeTemplate, pair_prompts
@@ -144,10 +145,126 @@ def test_rejudge_replaces_verdicts(example_db):
 
 def test_changed_model_is_refused_without_rejudge(example_db):
     judge_run(example_db, FakeJudge(), run=RUN, limit=2)
+    before = sha256(example_db)
     with pytest.raises(UsageError, match="another model file; pass --rejudge"):
         judge_run(example_db, FakeJudge(sha="other"), run=RUN, limit=2)
-    judge_run(example_db, FakeJudge(sha="other"), run=RUN, limit=1, rejudge=True)
-    assert len(_verdicts(example_db)) == 1    # the old model's verdicts are gone, not mixed in
+    assert sha256(example_db) == before
+
+
+def _judge_row(db, judge="local:fake"):
+    with duckdb.connect(str(db), read_only=True) as con:
+        model_sha, parameters, started = con.execute("SELECT model_sha256, parameters, started_at FROM judges "
+                                                     "WHERE judge = ?", [judge]).fetchone()
+    return model_sha, json.loads(parameters), started
+
+
+def test_rejudge_with_another_model_replaces_the_selected_items_only(example_db):
+    """--rejudge after a model change replaces verdicts item by item, in the transaction of each new one:
+    --limit 1 redoes one item, the other verdicts stay and are counted as the earlier model's."""
+    judge_run(example_db, FakeJudge(prefers_longer), run=RUN, limit=4)
+    old = _verdicts(example_db)
+    result = judge_run(example_db, FakeJudge(prefers_first, sha="other"), run=RUN, limit=1, rejudge=True)
+    assert (result.judged, result.earlier) == (1, 3)
+    rows = _verdicts(example_db)
+    assert rows == old[1:] + [(old[0][0], 4, "tie", None, "key")]
+    assert len(_orders(example_db)) == 8
+    sha, params, _ = _judge_row(example_db)
+    assert sha == "other" and params["identity_since_seq"] == 4 and params["rejudge_since_seq"] == 4
+    # the unfinished --rejudge goes on with the items not judged again yet, the earlier model's first
+    result = judge_run(example_db, FakeJudge(prefers_first, sha="other"), run=RUN, limit=3, rejudge=True)
+    assert (result.judged, result.redone, result.earlier) == (3, 1, 0)
+    assert [r[0] for r in _verdicts(example_db)] == [r[0] for r in old]
+    assert {r[2] for r in _verdicts(example_db)} == {"tie"}
+
+
+def test_a_rejudge_that_fails_before_its_first_verdict_changes_nothing(example_db, tmp_path):
+    judge_run(example_db, FakeJudge(), run=RUN, limit=3)
+    before = sha256(example_db)
+    unknown = tmp_path / "unknown.j2"
+    unknown.write_text(JudgeTemplate().text.replace("{{ question }}", "{{ questoin }}"))
+    with pytest.raises(UsageError, match="unknown variable"):
+        judge_run(example_db, FakeJudge(sha="other"), run=RUN, template=unknown, rejudge=True)
+    assert sha256(example_db) == before
+    with pytest.raises(UsageError, match="unknown variable"):
+        judge_run(example_db, FakeJudge(), run=RUN, template=unknown, rejudge=True, limit=1)
+    assert sha256(example_db) == before
+
+
+def test_an_interrupted_rejudge_resumes_where_it_stopped(example_db):
+    judge_run(example_db, FakeJudge(prefers_longer), run=RUN)
+    with pytest.raises(KeyboardInterrupt):
+        judge_run(example_db, FakeJudge(prefers_first, fail_after=7), run=RUN, rejudge=True)  # in the 4th item
+    assert [r[2] for r in _verdicts(example_db)][-3:] == ["tie"] * 3
+    again = FakeJudge(prefers_first)
+    result = judge_run(example_db, again, run=RUN, rejudge=True)      # the same command: the other 50
+    assert (result.selected, result.judged, result.redone) == (50, 50, 3) and len(again.prompts) == 100
+    rows = _verdicts(example_db)
+    assert len(rows) == 53 and {r[2] for r in rows} == {"tie"} and [r[1] for r in rows] == list(range(53, 106))
+    assert "rejudge_since_seq" not in _judge_row(example_db)[1]       # finished: the next --rejudge starts over
+    assert judge_run(example_db, FakeJudge(prefers_first), run=RUN, rejudge=True).judged == 53
+
+
+def _with_params(**params):
+    fake = FakeJudge()
+    fake.parameters = {"flash_attn": "off", "gpu_layers": 0, "seed": 0, "batch": 512, **params}
+    return fake
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"flash_attn": "on"}, 'flash_attn "off", not "on"; pass --flash-attn off to go on with it, --rejudge'),
+    ({"gpu_layers": -1}, "gpu_layers 0, not -1; pass --gpu-layers 0 to go on with it, --rejudge"),
+    ({"seed": 7}, "seed 0, not 7; pass --seed 0 to go on with it, --rejudge"),
+    ({"explain": True}, "explain false, not true; pass no --explain to go on with it, --rejudge"),
+])
+def test_resume_with_another_verdict_parameter_is_refused(example_db, change, message):
+    judge_run(example_db, _with_params(), run=RUN, limit=2)
+    before = sha256(example_db)
+    explain = change.pop("explain", False)
+    with pytest.raises(UsageError) as exc:
+        judge_run(example_db, _with_params(**change), run=RUN, limit=2, explain=explain)
+    assert str(exc.value) == (f"judge 'local:fake' already judged 2 items of this run with {message} to judge "
+                              "them again, or --name to judge under another name")
+    assert sha256(example_db) == before
+    judge_run(example_db, _with_params(**change), run=RUN, limit=1, explain=explain, rejudge=True)
+    _, params, _ = _judge_row(example_db)
+    assert all(params[k] == v for k, v in change.items()) and params["explain"] == explain
+
+
+def test_resume_with_another_batch_keeps_the_record(example_db):
+    judge_run(example_db, _with_params(), run=RUN, limit=2)
+    row = _judge_row(example_db)
+    assert judge_run(example_db, _with_params(batch=2048), run=RUN, limit=2).judged == 2
+    assert _judge_row(example_db) == row and row[1]["batch"] == 512 and len(_verdicts(example_db)) == 4
+
+
+def test_failures_before_the_first_verdict_leave_the_database_as_it_was(example_db, tmp_path):
+    from reportgen.judge.endpoint import EndpointError
+
+    class Down(FakeJudge):
+        def score(self, prompt):
+            raise EndpointError("the server answered HTTP 500")
+    before = sha256(example_db)
+    with pytest.raises(EndpointError):
+        judge_run(example_db, Down(), run=RUN, limit=2)
+    unknown = tmp_path / "unknown.j2"
+    unknown.write_text(JudgeTemplate().text.replace("{{ question }}", "{{ questoin }}"))
+    with pytest.raises(UsageError, match="unknown variable"):
+        judge_run(example_db, FakeJudge(), run=RUN, template=unknown)
+    assert sha256(example_db) == before
+
+
+def test_a_missing_database_is_refused(tmp_path, invoke, monkeypatch):
+    import reportgen.judge.worker as worker
+    loaded = []
+    monkeypatch.setattr(worker, "LocalJudgeProcess", lambda *a, **kw: loaded.append(1) or FakeJudge())
+    typo = tmp_path / "typo.duckdb"
+    result = invoke("judge", "--db", typo)
+    assert result.exit_code == 1 and not loaded and not typo.exists()
+    assert result.output == (f"Error: {typo}: no such database; create it with 'reportgen ingest FILE…' or pass "
+                             "--db\n")
+    with pytest.raises(DatabaseError, match="no such database"):
+        judge_run(typo, FakeJudge())
+    assert not typo.exists()
 
 
 def test_changed_template_is_refused(example_db, tmp_path):

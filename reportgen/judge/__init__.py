@@ -18,14 +18,14 @@ import os
 import signal
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from reportgen.errors import UsageError
 from reportgen.judge.base import Backend, OrderScore, PromptTooLong, Verdict, combine
-from reportgen.judge.pipeline import Writer, ahead
+from reportgen.judge.pipeline import DaemonPool, Writer, ahead
 from reportgen.judge.prompt import JudgeTemplate, explain_prompt, pair_prompts
 
 TIE_MARGIN = 0.1
@@ -60,6 +60,8 @@ class JudgeResult:
     evaluated_tokens: int = 0
     seconds: float = 0.0
     already: int = 0      # items that had a verdict of this judge before (not selected again)
+    redone: int = 0       # items an unfinished --rejudge already judged again (not selected again)
+    earlier: int = 0      # verdicts of this judge made with an earlier model, template or parameters, still kept
 
 
 @dataclass(frozen=True)
@@ -86,24 +88,96 @@ def _run_id(con, run: str | None) -> tuple[int, str]:
     return int(row[0][0]), run
 
 
-def _check_identity(con, run_id: int, backend: Backend, template: JudgeTemplate, template_sha: str,
-                    params: dict, rejudge: bool) -> None:
-    """Record the judge; refuse to mix verdicts of a different model or template under one judge name."""
-    from reportgen import categories, store
-    row = store.run(con, "judge/find_judge", run_id=run_id, judge=backend.judge_name)
-    if row:
-        model, model_sha, old_template_sha, _, verdicts = row[0]
-        changed = (model_sha != backend.model_sha256) or (old_template_sha != template_sha)
-        if changed and verdicts and not rejudge:
-            what = "model file" if model_sha != backend.model_sha256 else "prompt template"
-            raise UsageError(f"judge {backend.judge_name!r} already judged {verdicts} items of this run with another "
-                             f"{what}; pass --rejudge to redo them, or --name to judge under another name")
-        if changed and verdicts:
-            store.run(con, "judge/delete_judge_verdicts", run_id=run_id, judge=backend.judge_name)
-            categories.refresh(con, run_id, items=False)
-    store.run(con, "judge/upsert_judge", run_id=run_id, judge=backend.judge_name, backend=backend.kind,
-              model=backend.model, model_sha256=backend.model_sha256, template=template.path.name,
-              template_sha256=template_sha, parameters=json.dumps(params, sort_keys=True))
+# Parameters that may differ between the runs of one judge without changing its verdicts: not compared on a
+# resume, and a resumed run leaves the recorded values as they were (the record is of the run that began the
+# judge's current model, template and parameters). Every other parameter must match, or --rejudge / --name.
+NON_VERDICT_PARAMETERS = frozenset({"batch", "threads", "chat_template"})
+# Bookkeeping kept in the judges row's parameters JSON (no parameters of the judge): verdicts of the judge with a
+# seq below identity_since_seq were made with an earlier model, template or parameters; rejudge_since_seq is set
+# while a --rejudge is unfinished (items whose verdict has a lower seq are still to judge again).
+IDENTITY_SINCE, REJUDGE_SINCE = "identity_since_seq", "rejudge_since_seq"
+_SAME_VALUE = {"flash_attn": "--flash-attn {}", "gpu_layers": "--gpu-layers {}", "seed": "--seed {}",
+               "endpoint": "--endpoint {}"}
+
+
+def require_db(db: Path) -> None:
+    """Refuse a database file that does not exist (a typo in --db), as stats and query do: the judge
+    judges the items of a run, which only an existing database holds."""
+    from reportgen.errors import DatabaseError
+    if not Path(db).exists():
+        raise DatabaseError("no such database; create it with 'reportgen ingest FILE…' or pass --db", path=db)
+
+
+def _same_value(key: str, recorded) -> str:
+    if key == "explain":
+        return "--explain" if recorded else "no --explain"
+    return _SAME_VALUE.get(key, key + " {}").format(recorded)
+
+
+@dataclass
+class _Plan:
+    """What judging under this judge name means here: which verdicts count as judged, and what the
+    judges row must say once the first verdict commits (nothing is written before it)."""
+    recorded: dict | None          # the judges row's parameters as recorded (None: no row yet)
+    parameters: dict               # what the row holds while this run judges
+    new_identity: bool             # a new model, template or parameters: the whole row is written anew
+    redo_below: int | None         # --rejudge: items whose verdict has a lower seq are judged again
+    identity_since: int
+
+
+def _plan(con, run_id: int, backend: Backend, template_sha: str, params: dict, rejudge: bool) -> _Plan:
+    """Compare the judge with its record; refuse to mix verdicts of a different model, template or parameters
+    under one judge name without --rejudge. Reads only: the row is written with the first verdict."""
+    from reportgen import store
+    name = backend.judge_name
+    next_seq = int(store.scalar(con, "judge/next_seq", run_id=run_id, judge=name))
+    params = json.loads(json.dumps(params))         # as the record holds them (tuples are lists there)
+    row = store.run(con, "judge/find_judge", run_id=run_id, judge=name)
+    if not row:
+        parameters = {**params, IDENTITY_SINCE: next_seq}
+        if rejudge and next_seq:
+            parameters[REJUDGE_SINCE] = next_seq
+        return _Plan(None, parameters, True, next_seq if rejudge else None, next_seq)
+    model, model_sha, old_template_sha, old_parameters, verdicts = row[0]
+    recorded = json.loads(old_parameters)
+    what = ("model file" if model_sha != backend.model_sha256 else
+            "served model" if model_sha is None and model != backend.model else
+            "prompt template" if old_template_sha != template_sha else None)
+    diffs = [(k, recorded[k], v) for k, v in params.items()
+             if k in recorded and k not in NON_VERDICT_PARAMETERS and recorded[k] != v]
+    if (what or diffs) and verdicts and not rejudge:
+        if what:
+            raise UsageError(f"judge {name!r} already judged {verdicts} items of this run with another {what}; "
+                             "pass --rejudge to redo them, or --name to judge under another name")
+        key, old, new = diffs[0]
+        raise UsageError(f"judge {name!r} already judged {verdicts} items of this run with {key} {json.dumps(old)}, "
+                         f"not {json.dumps(new)}; pass {_same_value(key, old)} to go on with it, --rejudge to judge "
+                         "them again, or --name to judge under another name")
+    if what or diffs:                     # a new identity: from the next verdict on
+        parameters = {**params, IDENTITY_SINCE: next_seq}
+        if rejudge:
+            parameters[REJUDGE_SINCE] = next_seq
+        return _Plan(recorded, parameters, True, next_seq if rejudge else None, next_seq)
+    parameters = dict(recorded)
+    since = int(recorded.get(IDENTITY_SINCE, 0))
+    parameters.setdefault(IDENTITY_SINCE, since)
+    if not rejudge:
+        return _Plan(recorded, parameters, False, None, since)
+    if REJUDGE_SINCE not in parameters:   # a --rejudge begins; an unfinished one goes on where it stopped
+        parameters[REJUDGE_SINCE] = next_seq
+    return _Plan(recorded, parameters, False, int(parameters[REJUDGE_SINCE]), since)
+
+
+def _write_judge(con, run_id: int, backend: Backend, template: JudgeTemplate, template_sha: str,
+                 parameters: dict, new_identity: bool) -> None:
+    from reportgen import store
+    text = json.dumps(parameters, sort_keys=True)
+    if new_identity:
+        store.run(con, "judge/upsert_judge", run_id=run_id, judge=backend.judge_name, backend=backend.kind,
+                  model=backend.model, model_sha256=backend.model_sha256, template=template.path.name,
+                  template_sha256=template_sha, parameters=text)
+    else:
+        store.run(con, "judge/update_judge_parameters", run_id=run_id, judge=backend.judge_name, parameters=text)
 
 
 @dataclass(frozen=True)
@@ -147,31 +221,38 @@ class _Judging:
     def results(self, items: list[dict]) -> Iterator[ItemResult]:
         """Judge items one after the other (the next one prepared while this one is scored), or
         ``backend.concurrency`` at a time (results as they complete)."""
+        self._outstanding: set[Future] = set()
         if self.backend.concurrency <= 1:
             with closing(ahead(items, self.prepare)) as prepared:
                 for p in prepared:
                     yield self.score(p)
             return
-        pool = ThreadPoolExecutor(max_workers=self.backend.concurrency)
-
-        def work(item: dict) -> ItemResult:
-            return self.score(self.prepare(item))
+        pool = DaemonPool(self.backend.concurrency, lambda item: self.score(self.prepare(item)))
         try:
             pending = iter(items)
-            running = set()
             for item in pending:
-                running.add(pool.submit(work, item))
-                if len(running) >= self.backend.concurrency * 2:
+                self._outstanding.add(pool.submit(item))
+                if len(self._outstanding) >= self.backend.concurrency * 2:
                     break
-            while running:
-                done, running = wait(running, return_when=FIRST_COMPLETED)
+            while self._outstanding:
+                done, _ = wait(self._outstanding, return_when=FIRST_COMPLETED)
                 for future in done:
+                    self._outstanding.discard(future)
                     yield future.result()
                     nxt = next(pending, None)
                     if nxt is not None:
-                        running.add(pool.submit(work, nxt))
+                        self._outstanding.add(pool.submit(nxt))
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+            # No waiting for requests in flight (a server that hangs would hold a Ctrl-C for its timeout):
+            # the queued ones are cancelled, the pool's threads are daemons, and what is done already stays
+            # in ``_outstanding`` for ``finished``.
+            pool.shutdown()
+
+    def finished(self) -> list[ItemResult]:
+        """After an interrupt: the items judged but not handed on yet (their futures done, without error)."""
+        done = [f for f in getattr(self, "_outstanding", ()) if f.done() and not f.cancelled()
+                and f.exception() is None]
+        return [f.result() for f in done]
 
 
 def _max_batch() -> int | None:
@@ -182,14 +263,19 @@ def _max_batch() -> int | None:
     return int(value) if value and value.isdigit() and int(value) > 0 else None
 
 
-def _commit(con, run_id: int, judge: str, first_seq: int, batch: list[ItemResult], rejudge: bool) -> None:
-    """One transaction for the batch: each item's verdict and both order rows, then the failure categories."""
+def _commit(con, run_id: int, judge: str, first_seq: int, batch: list[ItemResult], replace: bool,
+            record: Callable[[], None] | None = None) -> None:
+    """One transaction for the batch: the judge's row where it changes (``record``: with the first verdict,
+    and when a --rejudge finishes), each item's verdict and both order rows (``replace``: in place of the
+    item's earlier verdict), then the failure categories."""
     from reportgen import categories, store
     with store.transaction(con):
+        if record is not None:
+            record()
         for seq, r in enumerate(batch, start=first_seq):
             v = r.verdict
             key = r.item["item_key"]
-            if rejudge:
+            if replace:
                 store.run(con, "judge/delete_item_verdict", run_id=run_id, judge=judge, item_key=key)
             store.run(con, "judge/insert_verdict", run_id=run_id, judge=judge, seq=seq, item_key=key,
                       winner=v.winner, confidence=v.confidence,
@@ -202,7 +288,7 @@ def _commit(con, run_id: int, judge: str, first_seq: int, batch: list[ItemResult
                           evaluated_tokens=score.evaluated_tokens if score else None,
                           seconds=score.seconds if score else None)
         # hits change only with a base win (or a verdict replaced); the summaries with every verdict
-        categories.refresh(con, run_id, hits=rejudge or any(r.verdict.winner == "base" for r in batch),
+        categories.refresh(con, run_id, hits=replace or any(r.verdict.winner == "base" for r in batch),
                            items=False)
 
 
@@ -212,36 +298,57 @@ def judge_run(db: Path, backend: Backend, *, run: str | None = None, template: P
               on_start: Callable[[JudgeResult], None] | None = None,
               progress: Callable[[Progress], None] | None = None) -> JudgeResult:
     """Judge the items of ``run`` that have no verdict of ``backend`` yet (``rejudge``: the selected
-    items again), committing the verdicts on a writer thread as they come."""
+    items again, each verdict replaced in the transaction that commits its new one), committing the
+    verdicts on a writer thread as they come. Nothing is written before the first verdict commits."""
     from reportgen import store
     if limit is not None and limit < 0:
         raise UsageError("--limit must be 0 or more")
+    require_db(db)
     tmpl = JudgeTemplate(template)
     explain_tmpl = JudgeTemplate(name="explain.j2") if explain else None
     template_sha = JudgeTemplate.combined_sha(tmpl, backend.chat)
     params = {**backend.parameters, "backend": backend.kind, "tie_margin": tie_margin,
               "min_letter_mass": min_mass, "explain": explain}
+    name = backend.judge_name
     with store.open_db(db) as con:
         run_id, run_name = _run_id(con, run)
-        with store.transaction(con):
-            _check_identity(con, run_id, backend, tmpl, template_sha, params, rejudge)
-        rows = store.frame(con, "judge/select_items", run_id=run_id, judge=backend.judge_name, rejudge=rejudge,
-                           paper=only_paper).to_dicts()
-        if limit is not None:
-            rows = rows[:limit]
-        total_items, already = store.run(con, "judge/count_items", run_id=run_id, judge=backend.judge_name)[0]
-        result = JudgeResult(backend.judge_name, run_name, len(rows), already=int(already))
+        plan = _plan(con, run_id, backend, template_sha, params, rejudge)
+        selection = store.frame(con, "judge/select_items", run_id=run_id, judge=name, redo_below=plan.redo_below,
+                                paper=only_paper).to_dicts()
+        rows = selection[:limit] if limit is not None else selection
+        total_items, already, redone = store.run(con, "judge/count_items", run_id=run_id, judge=name,
+                                                 since=plan.redo_below)[0]
         if total_items == 0:
             raise UsageError(f"run {run_name!r} has no items with text to judge; ingest an items CSV with the "
                              "question, reference and both answers")
+        result = JudgeResult(name, run_name, len(rows), already=int(already), redone=int(redone))
+        finished = {k: v for k, v in plan.parameters.items() if k != REJUDGE_SINCE}   # once the rejudge is done
+
+        def record(parameters: dict, new_identity: bool) -> Callable[[], None]:
+            return lambda: _write_judge(con, run_id, backend, tmpl, template_sha, parameters, new_identity)
+
+        if rejudge and not selection and plan.recorded is not None and REJUDGE_SINCE in plan.recorded:
+            # every selected item was judged again by the unfinished --rejudge: it is finished now
+            with store.transaction(con):
+                record(finished, False)()
         if on_start:
             on_start(result)
-        seq = int(store.scalar(con, "judge/next_seq", run_id=run_id, judge=backend.judge_name))
+        seq = int(store.scalar(con, "judge/next_seq", run_id=run_id, judge=name))
         t0 = time.perf_counter()
+        first = True
 
         def commit(batch: list[ItemResult]) -> None:      # on the writer thread
-            nonlocal seq
-            _commit(con, run_id, backend.judge_name, seq, batch, rejudge)
+            nonlocal seq, first
+            # the row: with the first verdict where it is new or changes, and with a --rejudge's last item its end
+            ends_rejudge = rejudge and len(rows) == len(selection) and result.judged + len(batch) == len(rows)
+            want = finished if ends_rejudge else plan.parameters
+            write = None
+            if first and (plan.new_identity or want != plan.recorded):
+                write = record(want, plan.new_identity)
+            elif not first and want != plan.parameters:
+                write = record(want, False)
+            _commit(con, run_id, name, seq, batch, plan.redo_below is not None, write)
+            first = False
             seq += len(batch)
             result.seconds = time.perf_counter() - t0
             for r in batch:
@@ -264,7 +371,12 @@ def judge_run(db: Path, backend: Backend, *, run: str | None = None, template: P
                     if handed == _SIGINT_AT:
                         signal.raise_signal(signal.SIGINT)   # the handler runs here: Ctrl-C's KeyboardInterrupt
             writer.close()  # in the try: a Ctrl-C while the last batch commits still waits for it
-        except BaseException:
+        except BaseException as exc:
+            if isinstance(exc, KeyboardInterrupt):
+                for r in judging.finished():     # judged, not handed on yet: committed too
+                    writer.put(r)
             writer.close(raise_error=False)   # commit what was judged, then report the first error
             raise
+        result.earlier = int(store.scalar(con, "judge/count_earlier", run_id=run_id, judge=name,
+                                          since=plan.identity_since))
     return result

@@ -122,7 +122,8 @@ class LocalJudge:
         self.judge_name = f"local:{path.stem}"
         self.letter_ids = self._letter_ids()
         self.parameters = {"n_ctx": self.n_ctx, "seed": seed, "letter_tokens": self.letter_ids,
-                           "flash_attn": "on" if self.flash_attn else "off", "batch": self.batch}
+                           "flash_attn": "on" if self.flash_attn else "off", "batch": self.batch,
+                           "gpu_layers": self.gpu_layers}
 
     def _load(self, n_ctx: int):
         """The model and its context. Where llama.cpp cannot create the context with what ``auto``

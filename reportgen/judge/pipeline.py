@@ -41,6 +41,51 @@ def ahead(items: Iterable[T], fn: Callable[[T], R]) -> Iterator[R]:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
+class DaemonPool:
+    """``fn(item)`` on ``workers`` daemon threads, each call's result in a Future. Unlike a
+    ThreadPoolExecutor, whose threads the interpreter joins at exit, nothing waits for a call that
+    never returns (a request to a server that hangs): ``shutdown`` cancels what has not started and
+    returns at once, and the process can exit with calls still running."""
+
+    def __init__(self, workers: int, fn: Callable):
+        self._fn = fn
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._workers = workers
+        for i in range(workers):
+            threading.Thread(target=self._work, name=f"reportgen-judge-{i}", daemon=True).start()
+
+    def submit(self, item) -> Future:
+        future: Future = Future()
+        self._jobs.put((future, item))
+        return future
+
+    def shutdown(self) -> None:
+        while True:                  # the calls not started yet; a running one is left to finish or hang
+            try:
+                job = self._jobs.get_nowait()
+            except queue.Empty:
+                break
+            if job is not _STOP:
+                job[0].cancel()
+        for _ in range(self._workers):
+            self._jobs.put(_STOP)
+
+    def _work(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is _STOP:
+                return
+            future, item = job
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                result = self._fn(item)
+            except BaseException as exc:  # noqa: BLE001 - handed to whoever waits on the future
+                future.set_exception(exc)
+            else:
+                future.set_result(result)
+
+
 class Writer:
     """Calls ``commit(batch)`` on its own thread with every item ``put`` since the last call (at
     most ``max_batch`` of them), in order. The first error stops it; ``put`` and ``close`` raise it
