@@ -4,6 +4,7 @@ search, no console errors or failed requests, and model text that executes nothi
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -280,3 +281,25 @@ def test_no_page_scrolls_sideways_on_a_phone(browser, example_site, long_token_s
     w.check()
     w.close()
     assert wide == {}
+
+
+def test_search_says_no_transcript_holds_a_word_none_does(browser, example_site, serve):
+    """Pagefind finds a word no page holds by a shorter beginning of it ("qwertyuiop": the pages with "q");
+    the search page says no transcript holds it instead, and still finds the words a beginning begins."""
+    url = serve(example_site)
+    w = Watched(browser, url, viewport={"width": 1280, "height": 900})
+    status = w.page.locator("#search-status")
+    w.goto(url + "search.html?q=qwertyuiop")
+    sync_api.expect(status).to_have_text("No transcript contains “qwertyuiop”.")
+    assert w.page.locator("#search-results li").count() == 0 and w.page.locator("#search-pages").is_hidden()
+    w.page.fill("#q", "transf")
+    sync_api.expect(status).to_contain_text("transcripts found")
+    marks = [m.lower() for m in w.page.locator("#search-results mark").all_inner_texts()]
+    assert marks and all(re.search(r"(?<![a-z])transf", m) for m in marks), marks  # fit_transform counts
+    w.page.fill("#q", "hallucinations zzz")  # each word must be in a transcript
+    sync_api.expect(status).to_have_text("No transcript contains “zzz”.")
+    w.page.fill("#q", "running")  # found in its other forms too, as Pagefind finds words
+    sync_api.expect(status).to_contain_text("found")
+    assert w.page.locator("#search-results li").count() > 0
+    w.check()
+    w.close()
