@@ -303,3 +303,24 @@ def test_search_says_no_transcript_holds_a_word_none_does(browser, example_site,
     assert w.page.locator("#search-results li").count() > 0
     w.check()
     w.close()
+
+
+def test_the_404_page_links_to_the_index_under_a_path_prefix(browser, example_site, serve, tmp_path):
+    """GitHub Pages serves 404.html at a missing address of a project site (/<repo>/…): its link leads to
+    the report's index there."""
+    host = tmp_path / "host"
+    host.mkdir()
+    (host / "reportgen").symlink_to(example_site, target_is_directory=True)
+    (host / "404.html").write_bytes((example_site / "404.html").read_bytes())  # as Pages serves /<repo>/404.html
+    url = serve(host) + "reportgen/"
+    w = Watched(browser, url, viewport={"width": 1280, "height": 900})
+    w.goto(url + "no-such-page.html")
+    assert "Page not found" in w.page.inner_text("h1")
+    link = w.page.locator("main a", has_text="index")
+    assert link.count() == 1
+    link.click()
+    w.page.wait_for_load_state("load")
+    assert w.page.url == url + "index.html" and w.page.locator("h1").first.inner_text() == EXAMPLE_RUN
+    w.errors = [e for e in w.errors if "404" not in e]  # the missing page's status, reported by the console
+    w.check()
+    w.close()
