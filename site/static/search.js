@@ -105,21 +105,50 @@
     history.replaceState(null, "", "?" + params.toString());
   }
 
-  // Load and show the results offset..offset+PAGE of the current search: PAGE fragments at most.
+  // Load the results offset..offset+PAGE of the current search (PAGE fragments at most) and show them.
   function showPage(mine) {
-    var shown = found.slice(offset, offset + PAGE);
     remember();
-    return Promise.all(shown.map(function (r) { return r.data(); })).then(function (datas) {
-      if (mine !== generation) return;
-      results.textContent = "";
-      datas.forEach(function (d) { results.appendChild(item(d)); });
-      var total = found.length;
-      say(total + " transcript" + (total === 1 ? "" : "s") + " found" +
-          (total > PAGE ? ", showing " + (offset + 1) + "–" + (offset + shown.length) : "") + ".");
-      pager.hidden = total <= PAGE;
-      prev.disabled = offset === 0;
-      next.disabled = offset + PAGE >= total;
+    return load().then(function (datas) { if (mine === generation) show(datas); });
+  }
+
+  function load() {
+    return Promise.all(found.slice(offset, offset + PAGE).map(function (r) { return r.data(); }));
+  }
+
+  function show(datas) {
+    results.textContent = "";
+    datas.forEach(function (d) { results.appendChild(item(d)); });
+    var total = found.length;
+    say(total + " transcript" + (total === 1 ? "" : "s") + " found" +
+        (total > PAGE ? ", showing " + (offset + 1) + "–" + (offset + datas.length) : "") + ".");
+    pager.hidden = total <= PAGE;
+    prev.disabled = offset === 0;
+    next.disabled = offset + PAGE >= total;
+  }
+
+  // A search's words as Pagefind reads them: lower case, without punctuation or diacritics.
+  function words(text) {
+    return text.replace(/[\p{Pd}\p{Pe}\p{Pf}\p{Pi}\p{Po}\p{Ps}]/gu, "").toLocaleLowerCase().normalize("NFD")
+      .replace(/\p{M}/gu, "").split(/\s+/).filter(Boolean);
+  }
+
+  // Pagefind finds a word that no page holds (nor any longer word it begins) by a shorter beginning of
+  // it: "qwertyuiop" finds the pages holding "q". A word counts as found when a result matched a word
+  // that begins with it ("transf": "transformers"), or, failing that, when an exact search for it
+  // (Pagefind's "word", which also finds its other forms: "running", "runs") finds a page. Resolves to
+  // the words not found, as they were typed.
+  function notFound(pf, q, datas) {
+    if (/"/.test(q)) return Promise.resolve([]);  // an exact search, which does not shorten its words
+    var marked = [];  // the words the shown results matched (Pagefind's locations in its words of the page)
+    datas.forEach(function (d) {
+      var all = (d.content || "").split(/\s+/);
+      (d.locations || []).forEach(function (at) { marked = marked.concat(words(all[at] || "")); });
     });
+    return Promise.all(q.split(/\s+/).map(function (typed) {  // Pagefind drops punctuation, splitting nothing
+      var w = words(typed)[0];
+      if (!w || marked.some(function (m) { return m.indexOf(w) === 0; })) return null;
+      return pf.search('"' + w + '"').then(function (s) { return s.results.length ? null : typed; });
+    })).then(function (missing) { return missing.filter(Boolean); });
   }
 
   function fail(mine) {
@@ -148,7 +177,18 @@
       found = search.results;
       var last = Math.max(0, Math.ceil(found.length / PAGE) - 1);
       offset = Math.min(Math.max(0, (page || 1) - 1), last) * PAGE;
-      return showPage(mine);
+      remember();
+      return load().then(function (datas) {
+        return pagefind.then(function (pf) { return q && found.length ? notFound(pf, q, datas) : []; }).then(function (missing) {
+          if (mine !== generation) return;
+          if (!missing.length) return show(datas);
+          found = [];
+          offset = 0;
+          results.textContent = "";
+          pager.hidden = true;
+          say("No transcript contains " + missing.map(function (w) { return "“" + w + "”"; }).join(", ") + ".");
+        });
+      });
     }).catch(fail(mine));
   }
 
