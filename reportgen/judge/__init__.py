@@ -29,6 +29,7 @@ from reportgen.judge.pipeline import DaemonPool, Writer, ahead
 from reportgen.judge.prompt import JudgeTemplate, explain_prompt, pair_prompts
 
 TIE_MARGIN = 0.1
+SIGNAL_CHECK_S = 0.25   # how often the main thread, waiting for concurrent results, looks for a Ctrl-C
 MIN_LETTER_MASS = 0.5
 
 # For tests only: REPORTGEN_TEST_SIGINT_AT=N makes judge_run raise SIGINT in its own (main) thread right
@@ -235,7 +236,11 @@ class _Judging:
                 if len(self._outstanding) >= self.backend.concurrency * 2:
                     break
             while self._outstanding:
-                done, _ = wait(self._outstanding, return_when=FIRST_COMPLETED)
+                # in slices: a blocked wait is not woken by a Ctrl-C that the kernel gives another thread
+                # (a request's, DuckDB's), and would hold it until some request returns
+                done: set[Future] = set()
+                while not done:
+                    done, _ = wait(self._outstanding, timeout=SIGNAL_CHECK_S, return_when=FIRST_COMPLETED)
                 for future in done:
                     self._outstanding.discard(future)
                     yield future.result()

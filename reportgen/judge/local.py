@@ -29,7 +29,7 @@ from pathlib import Path
 from reportgen.errors import UsageError
 from reportgen.judge.base import OrderScore, PromptTooLong, letter_probabilities, softmax_subset
 from reportgen.judge.modelhash import model_sha256
-from reportgen.judge.prompt import LETTERS, ChatFormat
+from reportgen.judge.prompt import LETTERS, LOCAL_CHAT_FIX, ChatFormat
 
 DEFAULT_MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 MAX_CTX = 8192
@@ -116,7 +116,8 @@ class LocalJudge:
             eos = self.llm.detokenize([self.llm.token_eos()], special=True).decode("utf-8", "replace")
         except Exception:  # noqa: BLE001 - only used by a few chat templates
             pass
-        self.chat = ChatFormat(meta.get("tokenizer.chat_template"), eos_token=eos)
+        self.chat = ChatFormat(meta.get("tokenizer.chat_template"), eos_token=eos, source=path,
+                               fix=LOCAL_CHAT_FIX)
         self.model = path.name
         self.model_sha256 = model_sha256(path)
         self.judge_name = f"local:{path.stem}"

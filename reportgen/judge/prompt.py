@@ -15,6 +15,7 @@ from reportgen.errors import UsageError
 from reportgen.resources import resource_dir
 
 LETTERS = ("A", "B")
+LOCAL_CHAT_FIX = "use a GGUF of the model whose chat template works"
 BLOCKS = ("system", "user", "answer_prefix")
 
 
@@ -43,6 +44,9 @@ class JudgeTemplate:
         except OSError as exc:
             raise UsageError(f"cannot read the judge template ({exc.strerror}); pass --template PATH to a Jinja2 "
                              "file", path=self.path) from None
+        except UnicodeDecodeError as exc:
+            raise UsageError(f"is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start}); save "
+                             "it as UTF-8", path=self.path) from None
         env = ImmutableSandboxedEnvironment(undefined=jinja2.StrictUndefined, keep_trailing_newline=False)
         try:
             self._template = env.from_string(self.text)
@@ -60,7 +64,14 @@ class JudgeTemplate:
         try:
             parts = {b: "".join(self._template.blocks[b](ctx)).strip() for b in BLOCKS}
         except jinja2.UndefinedError as exc:
-            raise UsageError(f"uses an unknown variable ({exc.message})", path=self.path) from None
+            raise UsageError(f"uses an unknown variable ({exc.message})", path=self.path,
+                             line=_template_line(exc, self._template)) from None
+        except jinja2.TemplateError as exc:     # raise_exception, a sandbox refusal, ...
+            raise UsageError(f"failed to render ({exc.message or type(exc).__name__})", path=self.path,
+                             line=_template_line(exc, self._template)) from None
+        except (TypeError, ValueError, ArithmeticError, LookupError) as exc:   # e.g. a filter on the wrong type
+            raise UsageError(f"failed to render ({type(exc).__name__}: {exc})", path=self.path,
+                             line=_template_line(exc, self._template)) from None
         return Messages(**parts)
 
     @staticmethod
@@ -69,18 +80,37 @@ class JudgeTemplate:
         return _sha(template.sha256 + "\n" + chat.sha256)
 
 
+def _template_line(exc: BaseException, template: jinja2.Template) -> int | None:
+    """The template line a Jinja runtime error came from: the last frame of the template's compiled code
+    ("<template>"), mapped back to the template's own lines; None where there is none."""
+    tb, line = exc.__traceback__, None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<template>":
+            line = template.get_corresponding_lineno(tb.tb_lineno)
+        tb = tb.tb_next
+    return line
+
+
 class ChatFormat:
     """Turn system + user message + assistant prefix into one prompt string, with the
-    model's chat template (``tokenizer.chat_template``) or a plain layout when it has none."""
+    model's chat template (``tokenizer.chat_template``) or a plain layout when it has none.
+    ``source``: the file it came from (a GGUF, a tokenizer_config.json or a Jinja file), named in errors."""
 
-    def __init__(self, chat_template: str | None, *, eos_token: str = ""):
+    def __init__(self, chat_template: str | None, *, eos_token: str = "", source: Path | str | None = None,
+                 fix: str = "pass --chat-template FILE with a working one"):
         self.chat_template = chat_template
+        self.fix = fix
         self.eos_token = eos_token
+        self.source = str(source) if source is not None else "the chat template"
         self._template = None
         if chat_template:
             env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
             env.globals["raise_exception"] = _raise
-            self._template = env.from_string(chat_template)
+            try:
+                self._template = env.from_string(chat_template)
+            except jinja2.TemplateSyntaxError as exc:
+                raise UsageError(f"its chat template is not valid Jinja2 ({exc.message}, line {exc.lineno} of the "
+                                 "template); {self.fix}", path=self.source) from None
         self.sha256 = _sha(chat_template or "<plain>")
 
     def render(self, m: Messages) -> str:
@@ -88,14 +118,23 @@ class ChatFormat:
             return f"{m.system}\n\n{m.user}\n\n{m.answer_prefix}"
         messages = [{"role": "system", "content": m.system}, {"role": "user", "content": m.user}]
         try:
-            head = self._template.render(messages=messages, add_generation_prompt=True, bos_token="",
-                                         eos_token=self.eos_token)
+            head = self._render(messages)
         except jinja2.TemplateError:
             # Some chat templates refuse a system message: fold it into the user message.
-            messages = [{"role": "user", "content": f"{m.system}\n\n{m.user}"}]
-            head = self._template.render(messages=messages, add_generation_prompt=True, bos_token="",
-                                         eos_token=self.eos_token)
+            try:
+                head = self._render([{"role": "user", "content": f"{m.system}\n\n{m.user}"}])
+            except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError, LookupError) as exc:
+                what = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+                raise UsageError(f"its chat template failed to render the judge's messages ({what}); {self.fix}",
+                                 path=self.source) from None
+        except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
+            raise UsageError(f"its chat template failed to render the judge's messages ({type(exc).__name__}: "
+                             f"{exc}); {self.fix}", path=self.source) from None
         return head + m.answer_prefix
+
+    def _render(self, messages: list[dict]) -> str:
+        return self._template.render(messages=messages, add_generation_prompt=True, bos_token="",
+                                     eos_token=self.eos_token)
 
 
 def _raise(message: str):

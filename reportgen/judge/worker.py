@@ -38,7 +38,7 @@ from pathlib import Path
 from reportgen import errors
 from reportgen.errors import UsageError
 from reportgen.judge.base import OrderScore, PromptTooLong
-from reportgen.judge.prompt import ChatFormat
+from reportgen.judge.prompt import LOCAL_CHAT_FIX, ChatFormat
 
 #: The data stack that must never be imported into the model's process.
 DATA_STACK = ("duckdb", "polars", "pyarrow")
@@ -98,7 +98,8 @@ class LocalJudgeProcess:
                      "gpu_layers", "flash_attn", "batch", "letter_ids"):
             setattr(self, name, info[name])
         self.path = Path(info["path"])
-        self.chat = ChatFormat(info["chat_template"], eos_token=info["eos_token"])
+        self.chat = ChatFormat(info["chat_template"], eos_token=info["eos_token"], source=info["path"],
+                               fix=LOCAL_CHAT_FIX)
         self._reader = threading.Thread(target=self._read, name="judge-worker-reader", daemon=True)
         self._reader.start()
 
