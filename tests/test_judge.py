@@ -64,6 +64,51 @@ def test_prompts_show_both_orders_and_end_at_the_letter():
     assert p.base_first[:cut] == p.finetuned_first[:cut]
 
 
+# Today's prompt of an item with a reference in a run grouped by paper, byte for byte: verdicts recorded with
+# the bundled template, and the KV-cache prefix reuse, rely on it not changing (see EARLIER_DEFAULT_SHA256).
+PINNED_PAIRWISE = (
+    "You are a strict, impartial judge. You compare two answers to a question about a research paper, using the "
+    "reference answer as the ground truth. The better answer is the one that is more correct and more faithful to "
+    "the reference. Do not prefer an answer because it is longer or because of its position.\n\nPaper: Paper P\n\n"
+    "Question:\nWhat is X?\n\nReference answer:\nX is Y.\n\nAnswer A:\nBASE-ANSWER\n\nAnswer B:\nFT-ANSWER\n\n"
+    "Which answer is better, A or B? Reply with the single letter A or B.\n\nThe better answer is Answer")
+PINNED_EXPLAIN = (
+    "You are a strict, impartial judge. Explain briefly why one answer to a question about a research paper is "
+    "better than another, using the reference answer as the ground truth.\n\nPaper: Paper P\n\nQuestion:\n"
+    "What is X?\n\nReference answer:\nX is Y.\n\nBetter answer:\nBASE-ANSWER\n\nWorse answer:\nFT-ANSWER\n\n"
+    "In one sentence, why is the better answer better?\n\nThe better answer is better because")
+
+
+def test_prompts_with_a_reference_are_as_before():
+    from reportgen.judge.prompt import explain_prompt
+    assert pair_prompts(JudgeTemplate(), ChatFormat(None), ITEM).base_first == PINNED_PAIRWISE
+    assert explain_prompt(JudgeTemplate(name="explain.j2"), ChatFormat(None), ITEM) == PINNED_EXPLAIN
+
+
+def test_prompts_without_a_reference_or_a_paper_leave_them_out():
+    from reportgen.judge.prompt import explain_prompt
+    item = {**ITEM, "reference_answer": None, "group_label": "dataset", "paper": "koala"}
+    for text in (pair_prompts(JudgeTemplate(), ChatFormat(None), item).base_first,
+                 explain_prompt(JudgeTemplate(name="explain.j2"), ChatFormat(None), item)):
+        assert "Reference answer" not in text and "ground truth" not in text and "None" not in text
+        assert "research paper" not in text and "Paper:" not in text and "\n\nDataset: koala\n\nQuestion:\n" in text
+    text = pair_prompts(JudgeTemplate(), ChatFormat(None), {**ITEM, "reference_answer": None}).base_first
+    assert "Paper: Paper P" in text and "about a research paper." in text and "Reference answer" not in text
+
+
+def test_a_judge_of_the_earlier_bundled_template_goes_on_where_its_prompts_are_the_same(example_db):
+    from reportgen.judge.prompt import EARLIER_DEFAULT_SHA256, _sha
+    judge_run(example_db, FakeJudge(), run=RUN, limit=2)
+    earlier = _sha(EARLIER_DEFAULT_SHA256 + "\n" + ChatFormat(None).sha256)
+    with duckdb.connect(str(example_db)) as con:
+        con.execute("UPDATE judges SET template_sha256 = ?", [earlier])
+    assert judge_run(example_db, FakeJudge(), run=RUN, limit=2).judged == 2
+    with duckdb.connect(str(example_db)) as con:        # an item without a reference: its prompt changed
+        con.execute("UPDATE items SET reference_answer = NULL WHERE item_key = (SELECT max(item_key) FROM items)")
+    with pytest.raises(UsageError, match="another prompt template; pass --rejudge"):
+        judge_run(example_db, FakeJudge(), run=RUN, limit=2)
+
+
 def test_chat_template_wraps_messages():
     chat = ChatFormat("{% for m in messages %}<|{{ m.role }}|>{{ m.content }}<|end|>{% endfor %}"
                       "{% if add_generation_prompt %}<|assistant|>{% endif %}")

@@ -126,7 +126,8 @@ class _Plan:
     identity_since: int
 
 
-def _plan(con, run_id: int, backend: Backend, template_sha: str, params: dict, rejudge: bool) -> _Plan:
+def _plan(con, run_id: int, backend: Backend, template_sha: str, params: dict, rejudge: bool,
+          earlier_template_sha: str | None = None) -> _Plan:
     """Compare the judge with its record; refuse to mix verdicts of a different model, template or parameters
     under one judge name without --rejudge. Reads only: the row is written with the first verdict."""
     from reportgen import store
@@ -141,6 +142,9 @@ def _plan(con, run_id: int, backend: Backend, template_sha: str, params: dict, r
         return _Plan(None, parameters, True, next_seq if rejudge else None, next_seq)
     model, model_sha, old_template_sha, old_parameters, verdicts = row[0]
     recorded = json.loads(old_parameters)
+    if old_template_sha != template_sha and old_template_sha == earlier_template_sha \
+            and store.scalar(con, "judge/same_prompts_as_before", run_id=run_id):
+        template_sha = old_template_sha       # the bundled template's edit changed no prompt of this run
     what = ("model file" if model_sha != backend.model_sha256 else
             "served model" if model_sha is None and model != backend.model else
             "prompt template" if old_template_sha != template_sha else None)
@@ -317,7 +321,7 @@ def judge_run(db: Path, backend: Backend, *, run: str | None = None, template: P
     name = backend.judge_name
     with store.open_db(db) as con:
         run_id, run_name = _run_id(con, run)
-        plan = _plan(con, run_id, backend, template_sha, params, rejudge)
+        plan = _plan(con, run_id, backend, template_sha, params, rejudge, tmpl.earlier_combined_sha(backend.chat))
         selection = store.frame(con, "judge/select_items", run_id=run_id, judge=name, redo_below=plan.redo_below,
                                 paper=only_paper).to_dicts()
         rows = selection[:limit] if limit is not None else selection

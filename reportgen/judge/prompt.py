@@ -19,6 +19,11 @@ LOCAL_CHAT_FIX = "use a GGUF of the model whose chat template works"
 BLOCKS = ("system", "user", "answer_prefix")
 
 
+# The bundled pairwise.j2 before it left out the reference and the paper where a run has none: the same
+# prompts for runs grouped by paper whose items all have a reference (a judge recorded with it goes on there).
+EARLIER_DEFAULT_SHA256 = "19feb4ff5c77beb0ea6f98575fa7963ee0ac4eca446a128a5ab09ff706c37c40"
+
+
 def default_template_path(name: str = "pairwise.j2") -> Path:
     return resource_dir("templates") / "judge" / name
 
@@ -78,6 +83,12 @@ class JudgeTemplate:
     def combined_sha(template: "JudgeTemplate", chat: "ChatFormat") -> str:
         """One hash for what decides the prompt text: the judge template and the chat template."""
         return _sha(template.sha256 + "\n" + chat.sha256)
+
+    def earlier_combined_sha(self, chat: "ChatFormat") -> str | None:
+        """``combined_sha`` of the earlier bundled pairwise.j2 (see EARLIER_DEFAULT_SHA256), for the bundled one."""
+        if self.path != default_template_path():
+            return None
+        return _sha(EARLIER_DEFAULT_SHA256 + "\n" + chat.sha256)
 
 
 def _template_line(exc: BaseException, template: jinja2.Template) -> int | None:
@@ -149,14 +160,20 @@ class PairPrompts:
     finetuned_first: str
 
 
+def _common(item: dict) -> dict:
+    """The variables every judge prompt gets: question, paper (the item's group), group (None where the
+    run groups by paper, else "dataset", "cluster" or "category") and reference (None where there is none)."""
+    return dict(question=item["question"], paper=item["paper"], group=item.get("group_label"),
+                reference=item["reference_answer"])
+
+
 def pair_prompts(template: JudgeTemplate, chat: ChatFormat, item: dict) -> PairPrompts:
-    common = dict(question=item["question"], paper=item["paper"], reference=item["reference_answer"])
+    common = _common(item)
     one = template.messages(**common, answer_a=item["base_answer"], answer_b=item["finetuned_answer"])
     two = template.messages(**common, answer_a=item["finetuned_answer"], answer_b=item["base_answer"])
     return PairPrompts(item["item_key"], chat.render(one), chat.render(two))
 
 
 def explain_prompt(template: JudgeTemplate, chat: ChatFormat, item: dict) -> str:
-    m = template.messages(question=item["question"], paper=item["paper"], reference=item["reference_answer"],
-                          base=item["base_answer"], finetuned=item["finetuned_answer"])
+    m = template.messages(**_common(item), base=item["base_answer"], finetuned=item["finetuned_answer"])
     return chat.render(m)

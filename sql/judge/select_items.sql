@@ -1,6 +1,7 @@
 -- Items of a run to judge, in CSV order: those without a verdict of $judge, or (--rejudge: $redo_below set) whose verdict of $judge is older than the rejudge (seq below $redo_below); optionally only papers containing $paper.
-SELECT i.item_key, i.paper, i.question, i.reference_answer, i.base_answer, i.finetuned_answer
+SELECT i.item_key, i.paper, i.question, i.reference_answer, i.base_answer, i.finetuned_answer, r.group_label
 FROM items i
+JOIN runs r ON r.run_id = i.run_id
 WHERE i.run_id = $run_id
   AND ($paper IS NULL OR i.paper ILIKE '%' || $paper || '%')
   AND NOT EXISTS (
