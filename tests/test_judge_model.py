@@ -87,10 +87,10 @@ def test_prefix_reuse_gives_the_same_probabilities_as_a_fresh_evaluation(local_j
 
 
 def test_cli_judges_every_item_in_both_orders(tiny_db, invoke):
-    result = invoke("judge", "--db", tiny_db, "--limit", "3")
+    result = invoke("judge", "--db", tiny_db, "--limit", "3", "--explain")
     assert result.exit_code == 0, result.output
     assert "smoke test" in result.output
-    result = invoke("judge", "--db", tiny_db, "--only-paper", "residual", "--explain")
+    result = invoke("judge", "--db", tiny_db, "--only-paper", "residual", "--explain")   # goes on with the same
     assert result.exit_code == 0, result.output
     with duckdb.connect(str(tiny_db), read_only=True) as con:
         verdicts = con.execute("SELECT item_key, winner, confidence, matched_by, rationale FROM verdicts "
@@ -103,6 +103,7 @@ def test_cli_judges_every_item_in_both_orders(tiny_db, invoke):
     assert {v[3] for v in verdicts} == {"key"}
     assert judge == ("local:SmolLM2-135M-Instruct.Q4_1", "SmolLM2-135M-Instruct.Q4_1.gguf", 64, 64)
     assert params["flash_attn"] == "off" and params["batch"] == 512     # the defaults on the CPU
+    assert params["gpu_layers"] == 0 and params["explain"] is True
     assert len(orders) == 12
     for key, ord_, p, mass, tokens, evaluated in orders:
         assert 0 <= p <= 1 and 0 < mass <= 1

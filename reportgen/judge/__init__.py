@@ -336,8 +336,9 @@ def judge_run(db: Path, backend: Backend, *, run: str | None = None, template: P
         def record(parameters: dict, new_identity: bool) -> Callable[[], None]:
             return lambda: _write_judge(con, run_id, backend, tmpl, template_sha, parameters, new_identity)
 
-        if rejudge and not selection and plan.recorded is not None and REJUDGE_SINCE in plan.recorded:
-            # every selected item was judged again by the unfinished --rejudge: it is finished now
+        whole_run = only_paper is None and len(rows) == len(selection)   # a --rejudge ends with the run's last item
+        if rejudge and whole_run and not selection and not plan.new_identity and REJUDGE_SINCE in (plan.recorded or {}):
+            # every item was judged again by the unfinished --rejudge: it is finished now
             with store.transaction(con):
                 record(finished, False)()
         if on_start:
@@ -349,7 +350,7 @@ def judge_run(db: Path, backend: Backend, *, run: str | None = None, template: P
         def commit(batch: list[ItemResult]) -> None:      # on the writer thread
             nonlocal seq, first
             # the row: with the first verdict where it is new or changes, and with a --rejudge's last item its end
-            ends_rejudge = rejudge and len(rows) == len(selection) and result.judged + len(batch) == len(rows)
+            ends_rejudge = rejudge and whole_run and result.judged + len(batch) == len(rows)
             want = finished if ends_rejudge else plan.parameters
             write = None
             if first and (plan.new_identity or want != plan.recorded):
@@ -382,8 +383,11 @@ def judge_run(db: Path, backend: Backend, *, run: str | None = None, template: P
             writer.close()  # in the try: a Ctrl-C while the last batch commits still waits for it
         except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt):
-                for r in judging.finished():     # judged, not handed on yet: committed too
-                    writer.put(r)
+                try:
+                    for r in judging.finished():     # judged, not handed on yet: committed too
+                        writer.put(r)
+                except Exception:  # noqa: BLE001 - the writer failed before: close reports nothing more, Ctrl-C goes on
+                    pass
             writer.close(raise_error=False)   # commit what was judged, then report the first error
             raise
         result.earlier = int(store.scalar(con, "judge/count_earlier", run_id=run_id, judge=name,
