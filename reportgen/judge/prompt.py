@@ -121,7 +121,7 @@ class ChatFormat:
                 self._template = env.from_string(chat_template)
             except jinja2.TemplateSyntaxError as exc:
                 raise UsageError(f"its chat template is not valid Jinja2 ({exc.message}, line {exc.lineno} of the "
-                                 "template); {self.fix}", path=self.source) from None
+                                 f"template); {self.fix}", path=self.source) from None
         self.sha256 = _sha(chat_template or "<plain>")
 
     def render(self, m: Messages) -> str:
