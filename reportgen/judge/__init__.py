@@ -104,9 +104,19 @@ _SAME_VALUE = {"flash_attn": "--flash-attn {}", "gpu_layers": "--gpu-layers {}",
 def require_db(db: Path) -> None:
     """Refuse a database file that does not exist (a typo in --db), as stats and query do: the judge
     judges the items of a run, which only an existing database holds."""
+    import tempfile
     from reportgen.errors import DatabaseError
     if not Path(db).exists():
         raise DatabaseError("no such database; create it with 'reportgen ingest FILE…' or pass --db", path=db)
+    # Nothing is written before the first verdict commits: find out now, not after the first item, whether
+    # the file and its folder (where DuckDB puts its write-ahead log) can be written.
+    try:
+        open(db, "r+b").close()
+        tempfile.TemporaryFile(dir=Path(db).resolve().parent).close()
+    except OSError as exc:
+        raise DatabaseError(f"cannot be written ({exc.strerror.lower() if exc.strerror else exc}: the file or its "
+                            "folder, which DuckDB writes its log in); fix the permissions, or copy the database "
+                            "somewhere writable and pass --db", path=db) from None
 
 
 def _same_value(key: str, recorded) -> str:
