@@ -71,6 +71,9 @@ def text(frames: dict[str, pl.DataFrame]) -> str:
                                                  o["finetuned_wins"] + o["ties"] / 2, o["n"],
                                                  none="no valid verdicts" if o["judged"] else "no judged items")
              + (" (a tie counts half)" if o["ties"] else "")),
+            *([("earlier verdicts", f"{o['earlier_verdicts']} of these verdicts were made with an earlier model, "
+                                    "template or parameters of this judge ('reportgen judge --rejudge' without "
+                                    "--limit or --only-paper judges them again)")] if o["earlier_verdicts"] else []),
             *_field_rows(o, f),
             *(mt_bench_scores(frames["mt_bench_scores"].filter((pl.col("run") == o["run"])
                                                                & (pl.col("judge") == o["judge"])).to_dicts())

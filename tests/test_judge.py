@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import duckdb
 import pytest
@@ -215,6 +216,16 @@ def test_rejudge_with_another_model_replaces_the_selected_items_only(example_db)
     assert len(_orders(example_db)) == 8
     sha, params, _ = _judge_row(example_db)
     assert sha == "other" and params["identity_since_seq"] == 4 and params["rejudge_since_seq"] == 4
+    # stats and the run page say so too
+    from reportgen.site import collect
+    with store.open_db(example_db, read_only=True) as con:
+        frames = stats.summary(con, RUN)
+    judge = frames["overall"].filter(frames["overall"]["judge"] == result.judge).row(0, named=True)
+    assert judge["earlier_verdicts"] == 3
+    assert re.search(r"\n  earlier verdicts +3 of these verdicts were made with an earlier model", stats.text(frames))
+    files, _, _ = collect(example_db, search=False)
+    assert "3 of these verdicts were made with an earlier model, template or parameters" in files["index.html"].decode()
+    assert "3 of these verdicts were made with an earlier model, template or parameters" in files["index.md"].decode()
     # the unfinished --rejudge goes on with the items not judged again yet, the earlier model's first
     result = judge_run(example_db, FakeJudge(prefers_first, sha="other"), run=RUN, limit=3, rejudge=True)
     assert (result.judged, result.redone, result.earlier) == (3, 1, 0)

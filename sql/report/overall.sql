@@ -3,8 +3,16 @@
 -- (fine-tuned wins + ties / 2) / (base + fine-tuned + ties); invalid verdicts are left out of n. strict_win_rate
 -- counts ties as losses. Where verdicts carry P(fine-tuned better): its mean and standard error (AlpacaEval's
 -- win_rate and standard_error). Where orders carry graded outcomes: the Arena-Hard score over weighted battles.
+-- earlier_verdicts: of reportgen's judge, the verdicts made with an earlier model, template or parameters (a
+-- partial --rejudge after a change keeps the items it did not select; judges.parameters' identity_since_seq).
 -- The counts come from summary_judges (sql/store/refresh_summaries.sql keeps them current).
-WITH item_counts AS (
+WITH earlier AS (
+    SELECT v.run_id, v.judge, count(*) AS earlier_verdicts
+    FROM verdicts v
+    JOIN judges j ON j.run_id = v.run_id AND j.judge = v.judge
+    WHERE v.seq < coalesce(TRY_CAST(json_extract_string(j.parameters, '$.identity_since_seq') AS BIGINT), 0)
+    GROUP BY ALL
+), item_counts AS (
     SELECT run_id, sum(items)::BIGINT AS items_with_text FROM summary_paper_items GROUP BY ALL
 ), c AS (
     -- n and the half-counted wins k once, so the interval macros expand over two columns
@@ -32,8 +40,10 @@ SELECT r.name AS run, c.judge, r.synthetic,
        c.battles, c.arena_score,
        coalesce(r.base_model, 'base') AS base_model, coalesce(r.finetuned_model, 'fine-tuned') AS finetuned_model,
        coalesce(r.group_label, 'paper') AS group_label,
-       c.mean_confidence
+       c.mean_confidence,
+       coalesce(e.earlier_verdicts, 0) AS earlier_verdicts
 FROM c
 JOIN runs r USING (run_id)
 LEFT JOIN item_counts i USING (run_id)
+LEFT JOIN earlier e ON e.run_id = c.run_id AND e.judge = c.judge
 ORDER BY r.name, c.judge;
