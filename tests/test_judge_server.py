@@ -127,6 +127,15 @@ def no_backoff(monkeypatch):
     return waits
 
 
+def _one_line_error(result, path, says: str) -> None:
+    """The command failed with one error line, the last it printed, naming ``path``; no traceback."""
+    assert result.exit_code == 1, result.output
+    error = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert result.output.endswith(error[0] + "\n") and len(error) == 1, result.output
+    assert error[0].startswith(f"Error: {path}") and says in error[0], result.output
+    assert "Traceback" not in result.output
+
+
 def _judge_verdicts(db):
     with duckdb.connect(str(db), read_only=True) as con:
         return con.execute("SELECT count(*) FROM verdicts WHERE judge LIKE 'endpoint:%'").fetchone()[0]
@@ -272,11 +281,7 @@ def test_unusable_chat_templates_are_one_line(example_db, invoke, fake_server, t
         path.write_text(content)
     before = sha256(example_db)
     result = invoke("judge", "--db", example_db, "--endpoint", server.url, "--chat-template", path, "--limit", "1")
-    assert result.exit_code == 1, result.output
-    error = [line for line in result.output.splitlines() if line.startswith("Error:")]
-    assert result.output.endswith(error[0] + "\n") and len(error) == 1, result.output
-    assert error[0].startswith(f"Error: {path}") and says in error[0], result.output
-    assert "Traceback" not in result.output
+    _one_line_error(result, path, says)
     assert sha256(example_db) == before
 
 
@@ -303,9 +308,5 @@ def test_unusable_judge_templates_are_one_line(example_db, invoke, fake_server, 
     path.write_bytes(content if isinstance(content, bytes) else content.encode())
     before = sha256(example_db)
     result = invoke("judge", "--db", example_db, "--endpoint", server.url, "--template", path, "--limit", "1")
-    assert result.exit_code == 1, result.output
-    error = [line for line in result.output.splitlines() if line.startswith("Error:")]
-    assert result.output.endswith(error[0] + "\n") and len(error) == 1, result.output
-    assert error[0].startswith(f"Error: {path}") and says in error[0], result.output
-    assert "Traceback" not in result.output
+    _one_line_error(result, path, says)
     assert sha256(example_db) == before

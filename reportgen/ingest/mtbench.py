@@ -47,6 +47,15 @@ def detect(path: Path, head: str) -> bool:
     return bool(obj) and "g1_winner" in obj and "model_1" in obj
 
 
+def turn_and_judge(obj: dict, path: Path, line: int) -> tuple[int, str]:
+    """A FastChat judgment's turn (1 when absent) and judge model (``judge`` is [model, prompt name])."""
+    turn = obj.get("turn", 1)
+    if isinstance(turn, bool) or not isinstance(turn, int) or turn < 1:
+        raise InputError(f"turn {turn!r} is not a turn number (1, 2, …)", path=path, line=line)
+    judge = obj.get("judge")
+    return turn, str(judge[0]) if isinstance(judge, list) and judge else str(judge or "mt-bench")
+
+
 def _row(obj: dict, path: Path, line: int) -> Row:
     for key in ("question_id", "model_1", "model_2", "g1_winner", "g2_winner"):
         if key not in obj:
@@ -56,11 +65,7 @@ def _row(obj: dict, path: Path, line: int) -> Row:
         if obj[key] not in WINNERS:
             raise InputError(f"{key} is {obj[key]!r}; FastChat writes model_1, model_2, tie or error",
                              path=path, line=line)
-    turn = obj.get("turn", 1)
-    if isinstance(turn, bool) or not isinstance(turn, int) or turn < 1:
-        raise InputError(f"turn {turn!r} is not a turn number (1, 2, …)", path=path, line=line)
-    judge = obj.get("judge")
-    judge = str(judge[0]) if isinstance(judge, list) and judge else str(judge or "mt-bench")
+    turn, judge = turn_and_judge(obj, path, line)
     j1, j2 = obj.get("g1_judgment"), obj.get("g2_judgment")
     return Row(line, str(obj["question_id"]), turn, str(obj["model_1"]), str(obj["model_2"]), obj["g1_winner"],
                obj["g2_winner"], None if j1 is None else str(j1), None if j2 is None else str(j2), judge)

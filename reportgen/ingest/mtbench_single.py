@@ -22,6 +22,7 @@ import polars as pl
 from reportgen.errors import InputError, UsageError
 from reportgen.ingest.common import Context, Options, Source, first_json_object, json_lines, write_judgments
 from reportgen.ingest import companions
+from reportgen.ingest.mtbench import turn_and_judge
 
 NAME = "mt-bench-single"
 ORDER = 2
@@ -63,11 +64,7 @@ def _grade(obj: dict, path: Path, line: int) -> Grade:
         elif not math.isfinite(score):
             raise InputError(f"score {obj['score']!r} is not a grade; FastChat writes a grade from 1 to 10, or -1",
                              path=path, line=line)
-    turn = obj.get("turn", 1)
-    if isinstance(turn, bool) or not isinstance(turn, int) or turn < 1:
-        raise InputError(f"turn {turn!r} is not a turn number (1, 2, …)", path=path, line=line)
-    judge = obj.get("judge")
-    judge = str(judge[0]) if isinstance(judge, list) and judge else str(judge or "mt-bench")
+    turn, judge = turn_and_judge(obj, path, line)
     judgment = obj.get("judgment")
     return Grade(line, str(obj["question_id"]), turn, str(obj["model"]), score,
                  None if judgment is None else str(judgment), judge)
