@@ -349,7 +349,9 @@ def _sign_test_p(up: int, down: int) -> float:
 def newcombe_paired_interval(n11: float, n10: float, n01: float, n00: float) -> tuple[float, float] | tuple[None, None]:
     """Newcombe's hybrid score interval (Newcombe 1998, method 10) for the difference p1 − p2 of two paired
     proportions, p1 = (n11 + n10)/n and p2 = (n11 + n01)/n: the 95 % Wilson intervals (l1, u1) of p1 and (l2, u2) of
-    p2, and phi, the table's correlation (ad − bc)/√((a+b)(c+d)(a+c)(b+d)), 0 where that denominator is 0:
+    p2, and phi, the table's correlation with Newcombe's correction: (ad − bc − n/2)/√((a+b)(c+d)(a+c)(b+d)) where
+    ad − bc > n/2, 0 where 0 ≤ ad − bc ≤ n/2, (ad − bc)/√(…) where it is negative, and 0 where the denominator is 0
+    (without the correction the interval is a point when nothing changed at 50 %):
 
         low  = p1 − p2 − √((p1 − l1)² − 2·phi·(p1 − l1)·(u2 − p2) + (u2 − p2)²)
         high = p1 − p2 + √((u1 − p1)² − 2·phi·(u1 − p1)·(p2 − l2) + (p2 − l2)²)
@@ -363,7 +365,8 @@ def newcombe_paired_interval(n11: float, n10: float, n01: float, n00: float) -> 
     l1, u1 = _wilson(n11 + n10, n)
     l2, u2 = _wilson(n11 + n01, n)
     den = (n11 + n10) * (n01 + n00) * (n11 + n01) * (n10 + n00)
-    phi = (n11 * n00 - n10 * n01) / math.sqrt(den) if den > 0 else 0.0
+    cross = n11 * n00 - n10 * n01
+    phi = 0.0 if den <= 0 else (cross - n / 2 if cross > n / 2 else min(cross, 0.0)) / math.sqrt(den)
     delta = math.sqrt(max(0.0, (p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2))
     eps = math.sqrt(max(0.0, (u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2) + (p2 - l2) ** 2))
     return max(-1.0, p1 - p2 - delta), min(1.0, p1 - p2 + eps)

@@ -220,7 +220,9 @@ def test_lc_degenerate_input_gives_a_note(p, lm, lb, why):
 # --- paired comparison ---------------------------------------------------------------------
 
 def _newcombe_reference(a: list[str], b: list[str]) -> tuple[float, float]:
-    """Newcombe (1998) method 10 written out from the paper's formulas, independently of fieldstats: every item
+    """Newcombe (1998) method 10 written out from the paper's formulas (as Altman et al., Statistics with
+    Confidence, and Fagerland et al., Statistical Analysis of Contingency Tables, give it), independently of
+    fieldstats: every item
     becomes two half-weight items (finetuned 1 and 1, tie 1 and 0, base 0 and 0), run a's and run b's halves paired
     in order (comonotonic); the 2x2 table of those halves (b's outcome as proportion 1) gives p1, p2, their Wilson
     intervals and phi; the difference's limits are p1 - p2 - delta and p1 - p2 + epsilon. Percent."""
@@ -243,7 +245,9 @@ def _newcombe_reference(a: list[str], b: list[str]) -> tuple[float, float]:
     p1, p2 = (A + B) / n, (A + C) / n
     (l1, u1), (l2, u2) = wilson(A + B), wilson(A + C)
     den = (A + B) * (C + D) * (A + C) * (B + D)
-    phi = (A * D - B * C) / math.sqrt(den) if den else 0.0
+    # the correlation's numerator AD - BC, less N/2 where it is above N/2, none between 0 and N/2
+    ad_bc = A * D - B * C
+    phi = 0.0 if not den else (ad_bc - n / 2 if ad_bc > n / 2 else ad_bc if ad_bc < 0 else 0.0) / math.sqrt(den)
     delta = math.sqrt(max(0.0, (p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2))  # rounding
     eps = math.sqrt(max(0.0, (u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2) + (p2 - l2) ** 2))
     return 100 * (p1 - p2 - delta), 100 * (p1 - p2 + eps)
@@ -317,14 +321,17 @@ def test_newcombe_interval_against_the_papers_formulas(a, b):
 
 def test_newcombe_interval_does_not_collapse_where_the_normal_one_did():
     """The normal interval on per-item differences was a point with no spread: +100 to +100 when all 7 items
-    flipped, ±0 with no discordant item. Newcombe's is not (except where method 10 itself is: nothing changed at
-    exactly 50 %, phi = 1 and both Wilson intervals symmetric)."""
+    flipped, ±0 with no discordant item. Newcombe's is not: with the correction of phi, not at 50 % either, where
+    5 wins and 5 losses that stay give about ±16.6 points (phi = (25 - 5)/25)."""
     r = fs.paired_comparison(["base"] * 7, ["finetuned"] * 7)
     assert r["ci_high"] == 100 and r["ci_low"] < 60
     r = fs.paired_comparison(["finetuned"] * 8 + ["base"] * 2, ["finetuned"] * 8 + ["base"] * 2)
     assert r["ci_low"] < -10 and r["ci_high"] > 10
     r = fs.paired_comparison(["base"] * 3 + ["finetuned"], ["base"] * 3 + ["finetuned"])
     assert r["ci_low"] < -10 and r["ci_high"] > 10
+    r = fs.paired_comparison(["finetuned"] * 5 + ["base"] * 5, ["finetuned"] * 5 + ["base"] * 5)
+    half = 100 * math.sqrt(0.4) * (0.5 - 0.236593090)          # sqrt(2 (1 - phi)) x Wilson's 5/10 half-width
+    assert (r["ci_low"], r["ci_high"]) == pytest.approx((-half, half), abs=1e-6)
 
 
 def test_paired_comparison_errors_and_empty():

@@ -152,12 +152,15 @@ WITH scored AS (
     FROM pairs
     GROUP BY ALL
 ), wilson AS (
-    -- p1 = b's rate with Wilson interval (l1, u1), p2 = a's with (l2, u2); phi the table's correlation (0 without one)
+    -- p1 = b's rate with Wilson interval (l1, u1), p2 = a's with (l2, u2); phi the table's correlation with Newcombe's
+    -- correction: ad - bc less n/2 where above n/2, 0 from 0 to n/2, as it is below 0 (0 without a correlation)
     SELECT *, rate_b AS p1, rate_a AS p2,
            wilson_low(h11 + h10, n) AS l1, wilson_high(h11 + h10, n) AS u1,
            wilson_low(h11 + h01, n) AS l2, wilson_high(h11 + h01, n) AS u2,
            CASE WHEN (h11 + h10) * (h01 + h00) * (h11 + h01) * (h10 + h00) > 0
-                THEN (h11 * h00 - h10 * h01) / sqrt((h11 + h10) * (h01 + h00) * (h11 + h01) * (h10 + h00))
+                THEN (CASE WHEN h11 * h00 - h10 * h01 > n / 2 THEN h11 * h00 - h10 * h01 - n / 2
+                           ELSE least(h11 * h00 - h10 * h01, 0) END)
+                     / sqrt((h11 + h10) * (h01 + h00) * (h11 + h01) * (h10 + h00))
                 ELSE 0 END AS phi
     FROM counts
 ), tails AS (
