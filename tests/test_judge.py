@@ -529,3 +529,20 @@ def test_batch_and_flash_attention_reach_llama_cpp(monkeypatch, gpu_layers, offl
     with pytest.raises(Exception, match="cannot be loaded as a GGUF model"):
         local.LocalJudge(gpu_layers=gpu_layers, flash_attn=flash, batch=batch)
     assert seen == tried
+
+
+def test_the_judge_benchmark_reads_the_example_items(tmp_path):
+    """bench/judge/bench.py selects the example's items in a child process through the judge's SQL; a change to that
+    SQL's parameters once broke the benchmark unnoticed (the device sessions depend on it)."""
+    import ast
+    import subprocess
+    import sys
+    from pathlib import Path
+    bench = Path(__file__).resolve().parents[1] / "bench" / "judge" / "bench.py"
+    code = next(node.value.value for node in ast.parse(bench.read_text(encoding="utf-8")).body
+                if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "ITEMS")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "bench.duckdb"), "2", "1"], capture_output=True,
+                         text=True, check=True).stdout
+    rows = json.loads(out)
+    assert len(rows) == 2 and {"item_key", "question", "reference_answer", "base_answer", "finetuned_answer",
+                               "group_label"} <= rows[0].keys()

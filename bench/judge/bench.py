@@ -45,7 +45,7 @@ from reportgen.ingest import ingest
 db = Path(sys.argv[1])
 ingest(db, example_files(), run=EXAMPLE_RUN)
 with store.open_db(db) as con:
-    rows = store.frame(con, "judge/select_items", run_id=1, judge="-", rejudge=True, paper=None).to_dicts()
+    rows = store.frame(con, "judge/select_items", run_id=1, judge="-", redo_below=None, paper=None).to_dicts()
 skip, n = int(sys.argv[3]), int(sys.argv[2])
 print(json.dumps(rows[skip: skip + n], default=str))
 """
