@@ -163,6 +163,25 @@ def test_arena_hard_v2_labels_and_null_games(tmp_path):
     assert labels == ["A>B", "B>>A", "B>A", "A=B", None, None, None, None]
 
 
+def test_arena_hard_v2_files_with_their_questions_and_answers(tmp_path):
+    """v2's own files: question.jsonl rows keyed uid with a prompt and a subcategory (the group), answers as
+    messages whose assistant content holds the answer, judgments naming their baseline."""
+    v2 = FIX / "arena_hard_v2"
+    answers = sorted((v2 / "model_answer").glob("*.jsonl"))
+    assert {detect_format(p) for p in answers} == {"bench-answers"}
+    db = tmp_path / "v2.duckdb"
+    result = ingest(db, [v2 / "model_judgment" / "gpt-4.1" / "my-model.jsonl", v2 / "question.jsonl", *answers])
+    assert "my-model vs o3-mini-2025-01-31 (base: the baseline the file names)" in "\n".join(result.lines)
+    with store.open_db(db, read_only=True) as con:
+        items = con.execute("SELECT item_key, question, paper, base_answer, finetuned_answer FROM items "
+                            "ORDER BY item_key").fetchall()
+    assert items == [("u1", "Write a sort in C.", "coding", "qsort()", "void sort(){}"),
+                     ("u2", "Prove 1+1=2.", "math", "Trivially.", "By Peano.")]
+    # u1: A>B then B>A, the baseline wins both games; u2: B>>A then A>>B, the model wins 3 + 3
+    o = overall(db, "my-model")
+    assert (o["base_wins"], o["finetuned_wins"], o["battles"], o["arena_score"]) == (1, 1, 8, 0.75)
+
+
 def test_arena_hard_v01_counts_only_its_five_labels(tmp_path):
     """v0.1's show_result.py gives a score other than its five labels no battle (the judge's [[...]]
     pattern lets A<B or A>B>A through) and counts the question's other game; the summary names them."""

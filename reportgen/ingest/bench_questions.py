@@ -42,7 +42,7 @@ def check(path: Path, options: Options) -> Staged:
         if qid in rows:
             raise InputError(f"question {qid!r} is listed twice (first on line {rows[qid].line}); keep one",
                              path=path, line=line)
-        group = obj.get("cluster") or obj.get("category")
+        group = obj.get("cluster") or obj.get("subcategory") or obj.get("category")  # v2: subcategory within one
         refs = obj.get("reference")
         rows[qid] = Question(line, turns, None if group is None else str(group),
                              [text_of(r) for r in refs] if isinstance(refs, list) and refs else None)
