@@ -85,7 +85,7 @@ def _game(game, path: Path, line: int, n: int, version: int) -> tuple[Game, bool
 
 def check(path: Path, options: Options) -> Plan:
     rows, seen, models, judges, uncounted = [], {}, set(), set(), []
-    version, categories, baselines, left_out = None, {}, {}, 0
+    version, categories, baselines, left_out = None, set(), {}, 0
     for line, obj in json_lines(path, EXAMPLE):
         if version is None:
             version = 2 if "uid" in obj else 1
@@ -98,7 +98,7 @@ def check(path: Path, options: Options) -> Plan:
                              path=path, line=line)
         if version == 2:
             category = str(obj.get("category") or "(no category)")
-            categories.setdefault(category, line)
+            categories.add(category)
             if options.category is not None and category != options.category:
                 left_out += 1
                 continue
@@ -137,9 +137,9 @@ def check(path: Path, options: Options) -> Plan:
     if not rows:
         raise UsageError(f"{path} has no judgment of the category {options.category!r}; it holds "
                          f"{', '.join(sorted(categories)) or 'none'}")
+    category = (options.category or next(iter(categories))) if version == 2 else None  # the one read
     return Plan(rows, models.pop(), "+".join(sorted(judges)), version, next(iter(baselines), None), uncounted,
-                options.category if version == 2 and options.category is not None else
-                (next(iter(categories)) if version == 2 else None), left_out)
+                category, left_out)
 
 
 def _sides(ctx: Context, plan: Plan, b: companions.Bundle, path: Path) -> tuple[str, str, bool, str]:
