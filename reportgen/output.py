@@ -95,6 +95,14 @@ def rate_with_ci(rate: float | None, low: float | None, high: float | None, k: f
     return f"{percent(rate)} ({k}/{n}, 95 % CI {100 * low:.1f}–{percent(high)})"
 
 
+def win_rate(row: dict) -> str:
+    """A judge's (or a paper's) tie-half fine-tuned win rate, from its report row: with n and interval, or why
+    there is none (no judged items; no valid verdicts where every verdict was invalid)."""
+    return rate_with_ci(row["finetuned_win_rate"], row["ci_low"], row["ci_high"],
+                        row["finetuned_wins"] + row["ties"] / 2, row["n"],
+                        none="no valid verdicts" if row["judged"] else "no judged items")
+
+
 def mt_bench_scores(rows: list[dict]) -> list[tuple[str, str]]:
     """One run and judge's rows of the ``mt_bench_scores`` report as (label, text) lines: each model's
     MT-bench score (mean grade) with its interval, n and per-turn means, then the paired difference."""

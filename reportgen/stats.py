@@ -6,7 +6,7 @@ import duckdb
 import polars as pl
 
 from reportgen import categories, fieldreport, report, reliability
-from reportgen.output import mt_bench_scores, rate_with_ci, render
+from reportgen.output import mt_bench_scores, rate_with_ci, render, win_rate
 
 
 def summary(con: duckdb.DuckDBPyConnection, run: str | None) -> dict[str, pl.DataFrame]:
@@ -67,10 +67,7 @@ def text(frames: dict[str, pl.DataFrame]) -> str:
              if o["unjudged"] and o["unjudged_with_text"] else o["unjudged"]),
             ("source unknown", f"{o['source_unknown']} verdicts carry no question text (paper unknown)"
              if o["source_unknown"] else 0),
-            ("fine-tuned win rate", rate_with_ci(o["finetuned_win_rate"], o["ci_low"], o["ci_high"],
-                                                 o["finetuned_wins"] + o["ties"] / 2, o["n"],
-                                                 none="no valid verdicts" if o["judged"] else "no judged items")
-             + (" (a tie counts half)" if o["ties"] else "")),
+            ("fine-tuned win rate", win_rate(o) + (" (a tie counts half)" if o["ties"] else "")),
             *([("earlier verdicts", f"{o['earlier_verdicts']} of these verdicts were made with an earlier model, "
                                     "template or parameters of this judge ('reportgen judge --rejudge' without "
                                     "--limit or --only-paper judges them again)")] if o["earlier_verdicts"] else []),
@@ -89,9 +86,8 @@ def text(frames: dict[str, pl.DataFrame]) -> str:
             table = p.select(
                 pl.col("paper").alias(o["group_label"]), "judged", pl.col("base_wins").alias("base"), pl.col("finetuned_wins").alias("ft"),
                 "ties", "invalid",
-                pl.struct("finetuned_win_rate", "ci_low", "ci_high", "finetuned_wins", "ties", "n").map_elements(
-                    lambda r: "—" if r["finetuned_win_rate"] is None else rate_with_ci(
-                        r["finetuned_win_rate"], r["ci_low"], r["ci_high"], r["finetuned_wins"] + r["ties"] / 2, r["n"]),
+                pl.struct("finetuned_win_rate", "ci_low", "ci_high", "finetuned_wins", "ties", "n", "judged").map_elements(
+                    lambda r: "—" if r["finetuned_win_rate"] is None else win_rate(r),
                     return_dtype=pl.String).alias("fine-tuned win rate"),
                 pl.when(pl.col("n_note").is_not_null()).then(pl.col("n_note"))
                   .when(pl.col("few_items") & ~pl.col("is_unknown")).then(pl.lit("few items"))

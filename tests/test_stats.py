@@ -185,6 +185,9 @@ def test_papers_without_verdicts_are_listed_and_labels_say_no_valid_verdicts(tmp
     papers_page = next(v.decode() for k, v in files.items() if k.startswith("run/r/papers") and k.endswith(".html"))
     assert "PC" in papers_page and "not judged" in papers_page and "no valid verdicts" in papers_page
     assert "few items (n = 0)" not in papers_page + page
+    # the run page's headline rate says so too (stats and the pages format it with output.win_rate)
+    only_page = files["run/only-invalid/index.html"].decode()
+    assert "— (no valid verdicts)" in only_page and "no judged items" not in only_page
 
 
 def test_arena_battles_are_a_number_in_json(tmp_path, invoke):

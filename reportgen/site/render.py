@@ -30,7 +30,7 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from reportgen.errors import UsageError
-from reportgen.output import SITE_FORMATS, mt_bench_scores, percent, rate_with_ci
+from reportgen.output import SITE_FORMATS, mt_bench_scores, percent, rate_with_ci, win_rate
 from reportgen.resources import cache_dir, resource_dir
 from reportgen.site.model import Page, Site
 
@@ -208,7 +208,8 @@ def environment(fmt: str, templates_dir: Path | None = None) -> jinja2.Environme
     # Percentages and rates in the same words as the terminal summary (``reportgen stats``).
     env.filters.update(markdown=markdown_html, md_text=md_text, md_quote=md_quote, md_cell=md_cell, pct=percent,
                        short=short)
-    env.globals.update(rate_ci=rate_with_ci, chart=chart, mt_bench_scores=mt_bench_scores)
+    env.globals.update(rate_ci=rate_with_ci, chart=chart, mt_bench_scores=mt_bench_scores,
+                       win_rate=win_rate)
     return env
 
 
