@@ -2,12 +2,10 @@
 -- grades, per turn (turn 1, 2, ...) and over all turns (turn NULL), leaving out grades of -1 or none (counted in
 -- ungraded). side 'difference' is the fine-tuned model's grade minus the base model's over the question-turns both
 -- were graded on. Intervals: mean ± 1.96 standard errors (none for fewer than two grades).
-WITH g AS (
-    SELECT run_id, judge, side, model, turn, score FROM grades
-), per_model AS (
+WITH per_model AS (
     SELECT run_id, judge, side, model, turn, count(score) AS n, count(*) - count(score) AS ungraded,
            avg(score) AS score, stddev_samp(score) / sqrt(count(score)) AS se
-    FROM g GROUP BY GROUPING SETS ((run_id, judge, side, model, turn), (run_id, judge, side, model))
+    FROM grades GROUP BY GROUPING SETS ((run_id, judge, side, model, turn), (run_id, judge, side, model))
 ), pairs AS (
     SELECT b.run_id, b.judge, b.turn, f.score - b.score AS d
     FROM grades b

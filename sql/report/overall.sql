@@ -7,10 +7,12 @@
 -- partial --rejudge after a change keeps the items it did not select; judges.parameters' identity_since_seq).
 -- The counts come from summary_judges (sql/store/refresh_summaries.sql keeps them current).
 WITH earlier AS (
+    -- the judges' parameters read once each; only judges with such verdicts reach the verdicts
     SELECT v.run_id, v.judge, count(*) AS earlier_verdicts
-    FROM verdicts v
-    JOIN judges j ON j.run_id = v.run_id AND j.judge = v.judge
-    WHERE v.seq < coalesce(TRY_CAST(json_extract_string(j.parameters, '$.identity_since_seq') AS BIGINT), 0)
+    FROM (SELECT run_id, judge, TRY_CAST(json_extract_string(parameters, '$.identity_since_seq') AS BIGINT) AS since
+          FROM judges) j
+    JOIN verdicts v ON v.run_id = j.run_id AND v.judge = j.judge AND v.seq < j.since
+    WHERE j.since > 0
     GROUP BY ALL
 ), item_counts AS (
     SELECT run_id, sum(items)::BIGINT AS items_with_text FROM summary_paper_items GROUP BY ALL

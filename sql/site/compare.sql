@@ -34,7 +34,6 @@ SELECT j.item_key, j.paper, j.question, j.winner_a, j.winner_b,
             ELSE 'changed' END AS change,
        (SELECT judge FROM judge_a) AS judge_a, (SELECT judge FROM judge_b) AS judge_b
 FROM joined j
-ORDER BY CASE WHEN j.winner_a IS NOT NULL AND j.winner_b IS NOT NULL AND j.winner_a <> j.winner_b
-                   AND NOT coalesce(j.other_question, false) AND 'invalid' NOT IN (j.winner_a, j.winner_b) THEN 0
-              WHEN j.winner_a IS NULL OR j.winner_b IS NULL OR j.other_question THEN 2 ELSE 1 END,
+ORDER BY CASE WHEN change IN ('flipped to fine-tuned', 'flipped away from fine-tuned', 'changed') THEN 0
+              WHEN change IN ('same', 'invalid verdict') THEN 1 ELSE 2 END,
          j.paper NULLS LAST, j.position NULLS LAST, j.item_key;
