@@ -77,8 +77,9 @@ def judge(run_name, model, endpoint, endpoint_model, chat_template, concurrency,
 
     Verdicts are committed as they come: interrupt at any time and run the same command
     again to continue."""
-    from reportgen.judge import judge_run, require_db
-    require_db(db)      # before the model loads
+    from reportgen import store
+    from reportgen.judge import judge_run
+    store.require_db(db, writable=True)      # before the model loads; judge_run is told it is done
     if endpoint:
         from reportgen.judge.endpoint import EndpointJudge
         backend = EndpointJudge(endpoint, model=endpoint_model, concurrency=concurrency, model_path=model,
@@ -104,7 +105,8 @@ def judge(run_name, model, endpoint, endpoint_model, chat_template, concurrency,
                            "model's tokenizer_config.json) or --model (a GGUF of it) for an instruct model", err=True)
 
         result = judge_run(db, backend, run=run_name, template=template, limit=limit, only_paper=only_paper,
-                           rejudge=rejudge, explain=explain, on_start=started, progress=_Bar())
+                           rejudge=rejudge, explain=explain, on_start=started, progress=_Bar(),
+                           db_checked=True)
     finally:
         backend.close()
     counts = ", ".join(f"{result.winners.get(w, 0)} {label}" for w, label in

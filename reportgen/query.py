@@ -9,7 +9,7 @@ import duckdb
 import polars as pl
 
 from reportgen import categories, report, store
-from reportgen.errors import DatabaseError, QueryError
+from reportgen.errors import QueryError
 
 READ_ONLY_TYPES = {"SELECT", "EXPLAIN"}
 _UNSHOWN_TYPES = ("INTERVAL", "UNION")  # DuckDB types a polars frame cannot hold
@@ -28,8 +28,8 @@ def run_query(db: Path, sql: str, *, write: bool = False) -> pl.DataFrame | str:
             if kind not in READ_ONLY_TYPES:
                 raise QueryError(f"{kind} statements can change the database or files, and query is read-only; "
                                  "add --write to allow it")
-    if write and not db.exists():  # --write changes a database; it does not make one
-        raise DatabaseError("no such database; create it with 'reportgen ingest FILE…' or pass --db", path=db)
+    if write:  # --write changes a database; it does not make one
+        store.require_db(db)
     writes = [st for st in statements if st.type.name not in READ_ONLY_TYPES]
     # Statements that write run in one transaction with the summaries' refresh: all of it, or nothing
     # (unless they manage transactions themselves).

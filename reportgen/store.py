@@ -106,9 +106,29 @@ def cap_memory(con: duckdb.DuckDBPyConnection, most: int = READER_BUDGET) -> Non
         run(con, "store/cap_memory", limit=f"{most // 2**20}MiB")
 
 
-def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
-    if read_only and not path.exists():
+def require_db(path: Path, *, writable: bool = False) -> None:
+    """Refuse a database file that does not exist (a typo in --db) where a command needs one, not a new one
+    (``writable``: also one whose file or folder cannot be written, for a writer that writes nothing before
+    its first commit and should find out now, not then)."""
+    path = Path(path)
+    if not path.exists():
         raise DatabaseError("no such database; create it with 'reportgen ingest FILE…' or pass --db", path=path)
+    if not writable:
+        return
+    import tempfile
+    # the file and its folder, where DuckDB puts its write-ahead log
+    try:
+        open(path, "r+b").close()
+        tempfile.TemporaryFile(dir=path.resolve().parent).close()
+    except OSError as exc:
+        raise DatabaseError(f"cannot be written ({exc.strerror.lower() if exc.strerror else exc}: the file or its "
+                            "folder, which DuckDB writes its log in); fix the permissions, or copy the database "
+                            "somewhere writable and pass --db", path=path) from None
+
+
+def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    if read_only:
+        require_db(path)
     if path.exists() and path.is_dir():
         raise DatabaseError("is a folder; --db needs a DuckDB file path", path=path)
     if not path.parent.is_dir():

@@ -101,24 +101,6 @@ _SAME_VALUE = {"flash_attn": "--flash-attn {}", "gpu_layers": "--gpu-layers {}",
                "endpoint": "--endpoint {}"}
 
 
-def require_db(db: Path) -> None:
-    """Refuse a database file that does not exist (a typo in --db), as stats and query do: the judge
-    judges the items of a run, which only an existing database holds."""
-    import tempfile
-    from reportgen.errors import DatabaseError
-    if not Path(db).exists():
-        raise DatabaseError("no such database; create it with 'reportgen ingest FILE…' or pass --db", path=db)
-    # Nothing is written before the first verdict commits: find out now, not after the first item, whether
-    # the file and its folder (where DuckDB puts its write-ahead log) can be written.
-    try:
-        open(db, "r+b").close()
-        tempfile.TemporaryFile(dir=Path(db).resolve().parent).close()
-    except OSError as exc:
-        raise DatabaseError(f"cannot be written ({exc.strerror.lower() if exc.strerror else exc}: the file or its "
-                            "folder, which DuckDB writes its log in); fix the permissions, or copy the database "
-                            "somewhere writable and pass --db", path=db) from None
-
-
 def _same_value(key: str, recorded) -> str:
     if key == "explain":
         return "--explain" if recorded else "no --explain"
@@ -315,14 +297,20 @@ def judge_run(db: Path, backend: Backend, *, run: str | None = None, template: P
               limit: int | None = None, only_paper: str | None = None, rejudge: bool = False,
               explain: bool = False, tie_margin: float = TIE_MARGIN, min_mass: float = MIN_LETTER_MASS,
               on_start: Callable[[JudgeResult], None] | None = None,
-              progress: Callable[[Progress], None] | None = None) -> JudgeResult:
+              progress: Callable[[Progress], None] | None = None, db_checked: bool = False) -> JudgeResult:
     """Judge the items of ``run`` that have no verdict of ``backend`` yet (``rejudge``: the selected
     items again, each verdict replaced in the transaction that commits its new one), committing the
-    verdicts on a writer thread as they come. Nothing is written before the first verdict commits."""
+    verdicts on a writer thread as they come. Nothing is written before the first verdict commits.
+
+    ``db_checked``: the caller has run ``store.require_db(db, writable=True)`` already (the CLI does,
+    before the model loads)."""
     from reportgen import store
     if limit is not None and limit < 0:
         raise UsageError("--limit must be 0 or more")
-    require_db(db)
+    if not db_checked:
+        # the judge judges the items of a run, which only an existing database holds; and nothing is written
+        # before the first verdict commits: find out now, not after the first item, whether it can be written
+        store.require_db(db, writable=True)
     tmpl = JudgeTemplate(template)
     explain_tmpl = JudgeTemplate(name="explain.j2") if explain else None
     template_sha = JudgeTemplate.combined_sha(tmpl, backend.chat)
