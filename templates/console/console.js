@@ -74,11 +74,15 @@
       fractionText(fraction, unit);
   }
 
+  // Whole seconds as HH:MM:SS (hours past 24 too, as an interval has them).
+  function clockText(seconds) {
+    return pad(Math.floor(seconds / 3600), 2) + ":" + pad(Math.floor(seconds / 60) % 60, 2) + ":" + pad(seconds % 60, 2);
+  }
+
   // A time of day counted in ``unit`` since midnight: HH:MM:SS[.ffffff].
   function timeText(count, unit) {
-    var per = UNIT_PER_SECOND[unit], seconds = Number(count / per);
-    return pad(Math.floor(seconds / 3600), 2) + ":" + pad(Math.floor(seconds / 60) % 60, 2) + ":" +
-      pad(seconds % 60, 2) + fractionText(count % per, unit);
+    var per = UNIT_PER_SECOND[unit];
+    return clockText(Number(count / per)) + fractionText(count % per, unit);
   }
 
   // An interval as DuckDB writes it: "1 year 2 months 3 days 04:05:06.789", "3 months", "-01:30:00".
@@ -91,8 +95,7 @@
     if (micros || !parts.length) {
       var negative = micros < 0n, us = negative ? -micros : micros, seconds = Number(us / 1000000n);
       var fraction = us % 1000000n ? "." + pad(us % 1000000n, 6).replace(/0+$/, "") : "";
-      parts.push((negative ? "-" : "") + pad(Math.floor(seconds / 3600), 2) + ":" +
-                 pad(Math.floor(seconds / 60) % 60, 2) + ":" + pad(seconds % 60, 2) + fraction);
+      parts.push((negative ? "-" : "") + clockText(seconds) + fraction);
     }
     return parts.join(" ");
   }
