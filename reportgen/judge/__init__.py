@@ -116,6 +116,7 @@ class _Plan:
     new_identity: bool             # a new model, template or parameters: the whole row is written anew
     redo_below: int | None         # --rejudge: items whose verdict has a lower seq are judged again
     identity_since: int
+    next_seq: int                  # the seq of the next verdict this judge commits in the run
 
 
 def _plan(con, run_id: int, backend: Backend, template_sha: str, params: dict, rejudge: bool,
@@ -131,7 +132,7 @@ def _plan(con, run_id: int, backend: Backend, template_sha: str, params: dict, r
         parameters = {**params, IDENTITY_SINCE: next_seq}
         if rejudge and next_seq:
             parameters[REJUDGE_SINCE] = next_seq
-        return _Plan(None, parameters, True, next_seq if rejudge else None, next_seq)
+        return _Plan(None, parameters, True, next_seq if rejudge else None, next_seq, next_seq)
     model, model_sha, old_template_sha, old_parameters, verdicts = row[0]
     recorded = json.loads(old_parameters)
     if old_template_sha != template_sha and old_template_sha == earlier_template_sha \
@@ -154,15 +155,15 @@ def _plan(con, run_id: int, backend: Backend, template_sha: str, params: dict, r
         parameters = {**params, IDENTITY_SINCE: next_seq}
         if rejudge:
             parameters[REJUDGE_SINCE] = next_seq
-        return _Plan(recorded, parameters, True, next_seq if rejudge else None, next_seq)
+        return _Plan(recorded, parameters, True, next_seq if rejudge else None, next_seq, next_seq)
     parameters = dict(recorded)
     since = int(recorded.get(IDENTITY_SINCE, 0))
     parameters.setdefault(IDENTITY_SINCE, since)
     if not rejudge:
-        return _Plan(recorded, parameters, False, None, since)
+        return _Plan(recorded, parameters, False, None, since, next_seq)
     if REJUDGE_SINCE not in parameters:   # a --rejudge begins; an unfinished one goes on where it stopped
         parameters[REJUDGE_SINCE] = next_seq
-    return _Plan(recorded, parameters, False, int(parameters[REJUDGE_SINCE]), since)
+    return _Plan(recorded, parameters, False, int(parameters[REJUDGE_SINCE]), since, next_seq)
 
 
 def _write_judge(con, run_id: int, backend: Backend, template: JudgeTemplate, template_sha: str,
@@ -341,7 +342,7 @@ def judge_run(db: Path, backend: Backend, *, run: str | None = None, template: P
                 record(finished, False)()
         if on_start:
             on_start(result)
-        seq = int(store.scalar(con, "judge/next_seq", run_id=run_id, judge=name))
+        seq = plan.next_seq
         t0 = time.perf_counter()
         first = True
 
