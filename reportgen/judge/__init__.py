@@ -92,7 +92,7 @@ def _run_id(con, run: str | None) -> tuple[int, str]:
 # Parameters that may differ between the runs of one judge without changing its verdicts: not compared on a
 # resume, and a resumed run leaves the recorded values as they were (the record is of the run that began the
 # judge's current model, template and parameters). Every other parameter must match, or --rejudge / --name.
-NON_VERDICT_PARAMETERS = frozenset({"batch", "threads", "chat_template"})
+NON_VERDICT_PARAMETERS = frozenset({"batch", "chat_template"})
 # Bookkeeping kept in the judges row's parameters JSON (no parameters of the judge): verdicts of the judge with a
 # seq below identity_since_seq were made with an earlier model, template or parameters; rejudge_since_seq is set
 # while a --rejudge is unfinished (items whose verdict has a lower seq are still to judge again).
