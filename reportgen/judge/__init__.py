@@ -194,6 +194,7 @@ class _Judging:
         self.backend, self.template, self.explain_template = backend, template, explain_template
         self.tie_margin, self.min_mass = tie_margin, min_mass
         self._prepare = getattr(backend, "prepare", None) or (lambda prompt: prompt)
+        self._outstanding: set[Future] = set()   # concurrent judging: the items submitted, not handed on yet
 
     def prepare(self, item: dict) -> Prepared:
         prompts = pair_prompts(self.template, self.backend.chat, item)
@@ -219,7 +220,6 @@ class _Judging:
     def results(self, items: list[dict]) -> Iterator[ItemResult]:
         """Judge items one after the other (the next one prepared while this one is scored), or
         ``backend.concurrency`` at a time (results as they complete)."""
-        self._outstanding: set[Future] = set()
         if self.backend.concurrency <= 1:
             with closing(ahead(items, self.prepare)) as prepared:
                 for p in prepared:
@@ -252,7 +252,7 @@ class _Judging:
 
     def finished(self) -> list[ItemResult]:
         """After an interrupt: the items judged but not handed on yet (their futures done, without error)."""
-        done = [f for f in getattr(self, "_outstanding", ()) if f.done() and not f.cancelled()
+        done = [f for f in self._outstanding if f.done() and not f.cancelled()
                 and f.exception() is None]
         return [f.result() for f in done]
 
