@@ -17,6 +17,8 @@ from reportgen.resources import resource_dir
 LETTERS = ("A", "B")
 LOCAL_CHAT_FIX = "use a GGUF of the model whose chat template works"
 BLOCKS = ("system", "user", "answer_prefix")
+# What a template's Python code raises besides Jinja's own errors (e.g. a filter on the wrong type): a render failure
+RENDER_ERRORS = (TypeError, ValueError, ArithmeticError, LookupError)
 
 
 # The bundled pairwise.j2 before it left out the reference and the paper where a run has none: the same
@@ -74,7 +76,7 @@ class JudgeTemplate:
         except jinja2.TemplateError as exc:     # raise_exception, a sandbox refusal, ...
             raise UsageError(f"failed to render ({exc.message or type(exc).__name__})", path=self.path,
                              line=_template_line(exc, self._template)) from None
-        except (TypeError, ValueError, ArithmeticError, LookupError) as exc:   # e.g. a filter on the wrong type
+        except RENDER_ERRORS as exc:
             raise UsageError(f"failed to render ({type(exc).__name__}: {exc})", path=self.path,
                              line=_template_line(exc, self._template)) from None
         return Messages(**parts)
@@ -129,18 +131,15 @@ class ChatFormat:
             return f"{m.system}\n\n{m.user}\n\n{m.answer_prefix}"
         messages = [{"role": "system", "content": m.system}, {"role": "user", "content": m.user}]
         try:
-            head = self._render(messages)
-        except jinja2.TemplateError:
-            # Some chat templates refuse a system message: fold it into the user message.
             try:
+                head = self._render(messages)
+            except jinja2.TemplateError:
+                # Some chat templates refuse a system message: fold it into the user message.
                 head = self._render([{"role": "user", "content": f"{m.system}\n\n{m.user}"}])
-            except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError, LookupError) as exc:
-                what = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
-                raise UsageError(f"its chat template failed to render the judge's messages ({what}); {self.fix}",
-                                 path=self.source) from None
-        except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
-            raise UsageError(f"its chat template failed to render the judge's messages ({type(exc).__name__}: "
-                             f"{exc}); {self.fix}", path=self.source) from None
+        except (jinja2.TemplateError, *RENDER_ERRORS) as exc:
+            what = (isinstance(exc, jinja2.TemplateError) and exc.message) or f"{type(exc).__name__}: {exc}"
+            raise UsageError(f"its chat template failed to render the judge's messages ({what}); {self.fix}",
+                             path=self.source) from None
         return head + m.answer_prefix
 
     def _render(self, messages: list[dict]) -> str:
