@@ -21,7 +21,7 @@ from pathlib import Path
 from reportgen.errors import ReportgenError, UsageError
 from reportgen.judge.base import OrderScore, PromptTooLong, letter_probabilities
 from reportgen.judge.ggufmeta import read_strings
-from reportgen.judge.prompt import ChatFormat
+from reportgen.judge.prompt import ChatFormat, read_text
 
 TOP_LOGPROBS = 20
 DEFAULT_TIMEOUT = 120.0    # seconds for one answer of the server (--timeout); each request is tried retries + 1 times
@@ -30,16 +30,6 @@ CHAT_TEMPLATE_KEY = "tokenizer.chat_template"
 
 class EndpointError(ReportgenError):
     """The judge server failed or answered something that is not a completion."""
-
-
-def _read_text(path: Path, what: str) -> str:
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot read {what} ({exc.strerror})", path=path) from None
-    except UnicodeDecodeError as exc:
-        raise UsageError(f"is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start}); save it "
-                         "as UTF-8", path=path) from None
 
 
 def _from_tokenizer_config(text: str, path: Path) -> str:
@@ -66,7 +56,7 @@ def chat_template_from(model_path: Path | None, chat_template: Path | None) -> t
     """The chat template text, its origin (a file name) and its file: a GGUF's metadata, a Jinja file or a
     tokenizer_config.json."""
     if chat_template is not None:
-        text = _read_text(chat_template, "the chat template")
+        text = read_text(chat_template, "the chat template")
         if Path(chat_template).suffix == ".json":
             text = _from_tokenizer_config(text, Path(chat_template))
         return text, Path(chat_template).name, Path(chat_template)

@@ -34,6 +34,18 @@ def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def read_text(path: Path, what: str, fix: str = "") -> str:
+    """A template file's text (UTF-8), or a UsageError naming the file: ``what`` it is ("cannot read <what>"),
+    ``fix`` what to do when it cannot be read."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot read {what} ({exc.strerror}){fix}", path=path) from None
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start}); save it "
+                         "as UTF-8", path=path) from None
+
+
 @dataclass(frozen=True)
 class Messages:
     system: str
@@ -46,14 +58,7 @@ class JudgeTemplate:
 
     def __init__(self, path: Path | None = None, *, name: str = "pairwise.j2"):
         self.path = Path(path) if path is not None else default_template_path(name)
-        try:
-            self.text = self.path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"cannot read the judge template ({exc.strerror}); pass --template PATH to a Jinja2 "
-                             "file", path=self.path) from None
-        except UnicodeDecodeError as exc:
-            raise UsageError(f"is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start}); save "
-                             "it as UTF-8", path=self.path) from None
+        self.text = read_text(self.path, "the judge template", "; pass --template PATH to a Jinja2 file")
         env = ImmutableSandboxedEnvironment(undefined=jinja2.StrictUndefined, keep_trailing_newline=False)
         try:
             self._template = env.from_string(self.text)
