@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from reportgen.cli_common import with_db
+from reportgen.judge_defaults import DEFAULT_RETRIES, DEFAULT_TIMEOUT
 
 SMOKE_TEST_NOTE = ("note: the default model (SmolLM2-135M-Instruct) is a smoke test that shows the pipeline "
                    "works, not a judge to trust; pass --model PATH to a real instruct GGUF (e.g. an 8B one)")
@@ -50,8 +51,9 @@ class _Bar:
               help="With --endpoint: the served model's chat template (a Jinja file or tokenizer_config.json).")
 @click.option("--concurrency", type=click.IntRange(1, 256), default=4, show_default=True,
               help="Items judged at once through --endpoint.")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=120, show_default=True,
-              help="With --endpoint: seconds to wait for one answer of the server (each request is tried 4 times).")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_TIMEOUT, show_default=True,
+              help="With --endpoint: seconds to wait for one answer of the server (each request is tried "
+                   f"{DEFAULT_RETRIES + 1} times).")
 @click.option("--limit", type=click.IntRange(0), help="Judge at most N items (of those still unjudged).")
 @click.option("--only-paper", help="Only items whose paper contains this text (case-insensitive).")
 @click.option("--rejudge", is_flag=True, help="Judge the selected items again, replacing this judge's verdicts.")

@@ -22,9 +22,9 @@ from reportgen.errors import ReportgenError, UsageError
 from reportgen.judge.base import OrderScore, PromptTooLong, letter_probabilities
 from reportgen.judge.ggufmeta import read_strings
 from reportgen.judge.prompt import ChatFormat, read_text
+from reportgen.judge_defaults import DEFAULT_RETRIES, DEFAULT_TIMEOUT
 
 TOP_LOGPROBS = 20
-DEFAULT_TIMEOUT = 120.0    # seconds for one answer of the server (--timeout); each request is tried retries + 1 times
 CHAT_TEMPLATE_KEY = "tokenizer.chat_template"
 
 
@@ -73,7 +73,7 @@ class EndpointJudge:
     is_default_model = False
 
     def __init__(self, url: str, *, model: str | None = None, concurrency: int = 4, timeout: float = DEFAULT_TIMEOUT,
-                 model_path: Path | None = None, chat_template: Path | None = None, retries: int = 3):
+                 model_path: Path | None = None, chat_template: Path | None = None, retries: int = DEFAULT_RETRIES):
         if not url.startswith(("http://", "https://")):
             raise EndpointError(f"--endpoint takes the server's http:// or https:// URL, not {url!r}; e.g. "
                                 "http://localhost:8080")
