@@ -17,7 +17,8 @@ OUT=${OUT:-/tmp/gpu-out}
 CARRY=${CARRY:-.devcarry}
 BUDGET=${BUDGET:-540}          # seconds: an optional step runs only if its expected time still fits
 STEPS=${STEPS:-"cli long2048 long512 512 2048 merged cli2 fa-off"}   # the steps to run (cli: the first CLI check; merged: --merged with 2048;
-# also long2048-nopdl, long2048-nographs, long2048-sync: the long items at 2048 with one CUDA setting changed)
+# also long2048-nopdl, long2048-nographs, long2048-sync: the long items at 2048 with one CUDA setting changed,
+# ifailed: those three only if long2048 failed; all2048: the 53 items at 2048 if long2048 passed)
 mkdir -p "$OUT"
 T0=$(date +%s)
 el() { echo $(( $(date +%s) - T0 )); }
@@ -91,7 +92,7 @@ bench() {   # name, then bench.py's arguments
     env ${ENV:-} GGML_NO_BACKTRACE=1 PYTHONFAULTHANDLER=1 PYTHONUNBUFFERED=1 \
         $PY bench/judge/bench.py --model $MODEL --gpu-layers $LAYERS --no-alternatives "$@" --out "$OUT/bench-$name.json" \
         > "$OUT/bench-$name.log" 2>&1 || { grep -E -i 'cuda error|error:|failed|in function|^  File|Fatal Python|item ' \
-        "$OUT/bench-$name.log" | tail -16; log "bench $name failed"; }
+        "$OUT/bench-$name.log" | tail -16; log "bench $name failed"; FAILED="$FAILED $name"; }
     grep -E '"(bare_prompt|judge_order1|judge_overhead|order2|end_to_end|n_batch|flash|model_load|prompt_tokens|evaluated_tokens|merged)' \
         "$OUT/bench-$name.log" | tr -d '\n '; echo
 }
@@ -99,13 +100,19 @@ has 512 && fits 40 && bench 512 --items $ITEMS --batch 512
 has 2048 && fits 50 && bench 2048 --items $ITEMS --batch 2048 $(has merged && echo --merged)
 # the example's items 31-53 (the longest prompts: 2,769 and 3,567 tokens an order), which aborted in
 # llama_get_logits_ith on an H100 at 2048 (2026-11-27; its log was lost), at both batches
+FAILED=""
 has long2048 && fits 40 && bench long2048 --skip 30 --items 23 --batch 2048
-has long512 && fits 40 && bench long512 --skip 30 --items 23 --batch 512
-# if long2048 fails, what changes it: programmatic dependent launch off (on by default on an H100 in this
-# llama.cpp), CUDA graphs off, or every launch synchronous (the failing kernel named where it fails)
+# if long2048 fails, what changes it: every launch synchronous (the failing kernel named where it fails),
+# programmatic dependent launch off (on by default on an H100 in this llama.cpp), CUDA graphs off.
+# "ifailed" runs these three only when long2048 failed in this call.
+if has ifailed && [ -z "$FAILED" ]; then :; else
+has long2048-sync && fits 60 && ENV="CUDA_LAUNCH_BLOCKING=1" bench long2048-sync --skip 30 --items 23 --batch 2048
 has long2048-nopdl && fits 40 && ENV="GGML_CUDA_PDL=0" bench long2048-nopdl --skip 30 --items 23 --batch 2048
 has long2048-nographs && fits 40 && ENV="GGML_CUDA_DISABLE_GRAPHS=1" bench long2048-nographs --skip 30 --items 23 --batch 2048
-has long2048-sync && fits 60 && ENV="CUDA_LAUNCH_BLOCKING=1" bench long2048-sync --skip 30 --items 23 --batch 2048
+fi
+has long512 && fits 40 && bench long512 --skip 30 --items 23 --batch 512
+# every item of the example at 2048 (end to end over all 53), when long2048 passed ("all2048")
+has all2048 && [ -z "$FAILED" ] && fits 60 && bench all2048 --items 53 --batch 2048
 if has cli2 && fits 25; then
     log "reportgen judge again, --limit 20 (the model hash is cached now)"
     s=$(date +%s%N)
@@ -118,4 +125,4 @@ has fa-off && fits 40 && bench fa-off --items 20 --flash-attn off --batch 512
 if [ -n "${SMI:-}" ]; then
     kill $SMI; log "GPU memory used at most: $(sort -n $W/gpu-mem.txt | tail -1) MiB"
 fi
-log "done"
+log "done${FAILED:+; failed:$FAILED}"
