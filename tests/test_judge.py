@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 
 import duckdb
@@ -518,10 +519,14 @@ def test_batch_and_flash_attention_reach_llama_cpp(monkeypatch, gpu_layers, offl
     llama_cpp = pytest.importorskip("llama_cpp")
     from reportgen.judge import local
     seen = []
+    monkeypatch.setattr(os, "environ", {k: v for k, v in os.environ.items() if k != "GGML_CUDA_DISABLE_GRAPHS"})
 
     class FakeLlama:     # refuses the context as llama-cpp-python does, or stops the load
         def __init__(self, path, **kw):
             assert kw["n_batch"] == kw["n_ubatch"]
+            # CUDA graphs are off before any model loads on a GPU (they aborted on an H100), and
+            # left alone where no layer runs on one
+            assert os.environ.get("GGML_CUDA_DISABLE_GRAPHS") == ("1" if gpu_layers and offload else None)
             seen.append((kw["n_batch"], kw["flash_attn"]))
             raise ValueError("Failed to create llama_context" if refused and refused(*seen[-1]) else "stop here")
     monkeypatch.setattr(llama_cpp, "Llama", FakeLlama)
