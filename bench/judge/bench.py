@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import subprocess
@@ -179,6 +180,8 @@ def main() -> None:
         "model": judge.model, "threads": judge.threads, "repeat": args.repeat, "n_ctx": judge.n_ctx, "items": len(rows),
         "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
         "flash_attn": judge.parameters["flash_attn"],
+        # LocalJudge sets it where layers run on a GPU (CUDA graphs off; see the README): None means graphs on
+        "GGML_CUDA_DISABLE_GRAPHS": os.environ.get("GGML_CUDA_DISABLE_GRAPHS"),
         "n_batch": judge.batch, "model_load_s": round(load_s, 2),
         **rates("_cpu"), **rates(""),
         "order2_evaluated_share": round(statistics.fmean(r["evaluated_2"] / r["tokens_2"] for r in rows), 3),
