@@ -17,9 +17,10 @@ with no clear gain in speed. The batch (``batch=None``, the default) follows the
 2048 prompt tokens per llama_decode call and per compute batch where layers run on a GPU,
 512 on the CPU (512 also where a GPU cannot hold 2048's compute buffers). In the three
 H100/H200 runs that compared them, 2048 made order 1 0.4-7 % faster and order 2 / order 1
-lower (0.716-0.722 against 0.735-0.749); over all 53 items of the example on an H100 it gave 3.7 %
-more items an hour. CUDA graphs are turned off where layers run on a GPU (see ``__init__``). The model's SHA-256 comes from a cache
-(``modelhash``), so a known model starts in the time its load takes."""
+lower (0.716-0.722 against 0.735-0.749); over all 53 items of the example on an H100 it gave
+3.7 % more items an hour. CUDA graphs are turned off where layers run on a GPU (see ``__init__``).
+The model's SHA-256 comes from a cache (``modelhash``), so a known model starts in the time its
+load takes."""
 
 from __future__ import annotations
 
@@ -95,9 +96,9 @@ class LocalJudge:
         self.gpu_layers = gpu_layers  # layers offloaded to a GPU (-1: all), with a CUDA/Metal build of llama.cpp
         on_gpu = gpu_layers != 0 and bool(llama_cpp.llama_supports_gpu_offload())
         if on_gpu:
-            # CUDA graphs off: after their warm-up, llama.cpp 0.3.36's replayed graph failed on an H100
-            # ("an illegal instruction was encountered") at a prompt the same graph had not replayed
-            # before, on every try; without them the same prompts ran, as fast (bench/judge/README.md).
+            # CUDA graphs off: with them, llama.cpp 0.3.36 aborted on an H100 after their warm-up ("an
+            # illegal instruction was encountered") at the same prompt on every try; without them the
+            # same prompts ran, as fast (bench/judge/README.md, "The abort found").
             # ggml reads this once, at the first graph it computes, so it must be set before the load.
             os.environ.setdefault("GGML_CUDA_DISABLE_GRAPHS", "1")
         if batch is not None and batch < 1:
