@@ -519,7 +519,10 @@ def test_batch_and_flash_attention_reach_llama_cpp(monkeypatch, gpu_layers, offl
     llama_cpp = pytest.importorskip("llama_cpp")
     from reportgen.judge import local
     seen = []
-    monkeypatch.setattr(os, "environ", {k: v for k, v in os.environ.items() if k != "GGML_CUDA_DISABLE_GRAPHS"})
+    # absent during the test and afterwards: delenv alone records nothing to undo for an absent variable,
+    # so the setdefault under test would outlive it
+    monkeypatch.setenv("GGML_CUDA_DISABLE_GRAPHS", "")
+    monkeypatch.delenv("GGML_CUDA_DISABLE_GRAPHS")
 
     class FakeLlama:     # refuses the context as llama-cpp-python does, or stops the load
         def __init__(self, path, **kw):
